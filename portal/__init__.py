@@ -1,0 +1,102 @@
+"""Safeguard Portal: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, send_from_directory
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from portal.config import flask_config, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+GOVUK_ASSETS = PROJECT_ROOT / "static" / "govuk-frontend" / "assets"
+
+
+def create_app(environ: dict[str, str] | None = None, **overrides) -> Flask:
+    settings = load_settings(environ)
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(flask_config(settings))
+    app.config.update(overrides)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    _init_templates(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    WTFormsHelpers(app)
+
+    from portal.templating import init_templating
+
+    init_templating(app)
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.auth.session import init_login
+    from portal.errors import init_errors
+    from portal.extensions import csrf, db, limiter, migrate
+    from portal.security import init_security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_login(app)
+    init_security(app)
+    init_errors(app)
+
+    # Import every model so that metadata (and Alembic autogenerate) sees all tables.
+    import portal.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal import health, home
+    from portal.admin.views import bp as admin_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.policy import public
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+    # GOV.UK Frontend's CSS refers to its fonts and images under /assets/.
+    @public
+    def govuk_assets(filename):
+        return send_from_directory(GOVUK_ASSETS, filename, max_age=86400)
+
+    app.add_url_rule("/assets/<path:filename>", endpoint="govuk_assets", view_func=govuk_assets)
+    app.view_functions["static"].policy_public = True
+
+
+def _register_cli(app: Flask) -> None:
+    from portal.audit.cli import audit_cli
+    from portal.demo import demo_cli
+    from portal.orgs.cli import schools_cli
+
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(schools_cli)

@@ -1,0 +1,1 @@
+"""Administration by an LA admin: the LA's schools (and, with accounts, its users)."""

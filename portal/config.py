@@ -1,0 +1,117 @@
+"""Settings from PORTAL_* environment variables.
+
+Development and test get safe defaults so that `make demo` and `make test` work on a fresh
+machine. Production refuses to start unless every secret is real: a portal holding children's
+records must never run on a key that is printed in its own source code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "production", "test")
+
+# Known development-only values: production refuses them as well as empty ones.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-not-for-production"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The portal cannot start with this configuration. The message says what to change."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    redis_url: str | None
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def _default_sqlite_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'portal.sqlite3'}"
+
+
+def load_settings(environ: dict[str, str] | None = None, instance_path: Path | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    env = environ.get("PORTAL_ENV", "development").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)} (it was set to an unknown value)."
+        )
+    instance_path = Path(environ.get("PORTAL_INSTANCE_PATH") or instance_path or Path.cwd() / "instance")
+
+    secret_key = environ.get("PORTAL_SECRET_KEY", "")
+    database_url = environ.get("PORTAL_DATABASE_URL", "")
+    if env == "production":
+        problems = []
+        if not secret_key or secret_key == DEVELOPMENT_SECRET_KEY:
+            problems.append("PORTAL_SECRET_KEY is missing or is the development default")
+        elif len(secret_key) < MIN_SECRET_KEY_LENGTH:
+            problems.append(f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+        if not database_url:
+            problems.append("PORTAL_DATABASE_URL is missing (production does not use the SQLite default)")
+        if problems:
+            raise ConfigurationError(
+                "Refusing to start in production: " + "; ".join(problems) + ". "
+                "Generate a secret with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+    else:
+        secret_key = secret_key or DEVELOPMENT_SECRET_KEY
+        if env == "test":
+            database_url = environ.get("PORTAL_TEST_DATABASE_URL") or database_url
+        database_url = database_url or _default_sqlite_url(instance_path)
+
+    return Settings(
+        env=env,
+        instance_path=instance_path,
+        database_url=normalise_database_url(database_url),
+        secret_key=secret_key,
+        redis_url=environ.get("PORTAL_REDIS_URL") or None,
+        session_idle_minutes=int(environ.get("PORTAL_SESSION_IDLE_MINUTES", "30")),
+        session_absolute_hours=int(environ.get("PORTAL_SESSION_ABSOLUTE_HOURS", "12")),
+        extra={k: v for k, v in environ.items() if k.startswith("PORTAL_")},
+    )
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator used."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def flask_config(settings: Settings) -> dict:
+    """The Flask/extension configuration derived from the settings."""
+    production = settings.is_production
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "PORTAL_ENV": settings.env,
+        "TESTING": settings.env == "test",
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_NAME": "__Host-portal_session" if production else "portal_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; sessions time out
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "PORTAL_SESSION_IDLE_MINUTES": settings.session_idle_minutes,
+        "PORTAL_SESSION_ABSOLUTE_HOURS": settings.session_absolute_hours,
+        "PORTAL_SETTINGS": settings,
+    }

@@ -1,0 +1,51 @@
+"""Demo data for development and demonstrations. Invented organisations and people only.
+
+`flask --app portal demo seed` is idempotent: running it twice changes nothing. It refuses to
+run in production.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from portal.extensions import db
+from portal.orgs import service as orgs
+
+demo_cli = AppGroup("demo", help="Demo data (development only).")
+
+LOCAL_AUTHORITIES = [
+    ("938", "Northshire"),
+    ("939", "Southmoor"),
+]
+
+# (LA code, URN, establishment number, name, phase)
+SCHOOLS = [
+    ("938", "938001", "2001", "Oakfield Primary School", "Primary"),
+    ("938", "938002", "4001", "Riverside Academy", "Secondary"),
+    ("939", "939001", "4002", "Hillcrest High School", "Secondary"),
+]
+
+
+class DemoRefused(click.ClickException):
+    pass
+
+
+def seed() -> None:
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise DemoRefused("Demo data is refused when PORTAL_ENV=production: it contains known passwords.")
+    las = {code: orgs.ensure_local_authority(code, name) for code, name in LOCAL_AUTHORITIES}
+    for la_code, urn, number, name, phase in SCHOOLS:
+        if orgs.get_school_by_urn(urn) is None:
+            orgs.add_school(las[la_code], orgs.SchoolDetails(urn, number, name, phase), audited=False)
+    db.session.flush()
+    # Each area that has demo data adds one call here, in dependency order.
+    db.session.commit()
+
+
+@demo_cli.command("seed")
+def seed_command():
+    """Create the demo councils, schools and users (idempotent)."""
+    seed()
+    click.echo("Demo data is in place: Northshire (938) and Southmoor (939) with their schools.")

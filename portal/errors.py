@@ -1,0 +1,63 @@
+"""Styled error pages that reveal nothing internal, and the CSRF failure that loses nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Sorry, there is a problem with your request",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "Sorry, there is a problem with your request",
+    413: "The file is too large",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def reshows_form_on_csrf_failure(view):
+    """Marks a view whose form validation includes the CSRF check (a FlaskForm).
+
+    When the token has expired, such a view is run again instead of showing an error page: its
+    form fails validation with a CSRF error and is re-shown with everything the user typed.
+    Only views that validate a FlaskForm before acting may carry this mark.
+    """
+    view.reshows_form_on_csrf_failure = True
+    return view
+
+
+def render_error(status: int):
+    return render_template("errors/error.html", status=status, title=TITLES.get(status, TITLES[400])), status
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        view = current_app.view_functions.get(request.endpoint or "")
+        if view is not None and getattr(view, "reshows_form_on_csrf_failure", False) and not g.get("csrf_retry"):
+            g.csrf_retry = True
+            return current_app.ensure_sync(view)(**(request.view_args or {}))
+        return render_error(400)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        # Log the type and the request id only: exception text can carry personal data.
+        log.error(
+            "unhandled %s on %s %s (request %s)",
+            type(error).__name__,
+            request.method,
+            request.url_rule.rule if request.url_rule else "-",
+            g.get("request_id"),
+            exc_info=current_app.config.get("PORTAL_LOG_TRACEBACKS", False),
+        )
+        return render_error(500)

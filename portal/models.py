@@ -1,0 +1,8 @@
+"""Imports every model module, so that SQLAlchemy's metadata knows every table.
+
+Add a line here when an area gains models; Alembic autogenerate and the schema test rely on it.
+"""
+
+from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from portal.auth.models import User  # noqa: F401
+from portal.orgs.models import LocalAuthority, School  # noqa: F401

@@ -1,0 +1,1 @@
+"""Organisations: local authorities (councils) and their schools."""
