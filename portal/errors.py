@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import traceback
+from pathlib import Path
 
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -51,13 +53,20 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        # Log the type and the request id only: exception text can carry personal data.
+        # Log the type, where it happened and the request id, never the exception's message or
+        # local values: they can carry a child's details.
         log.error(
-            "unhandled %s on %s %s (request %s)",
+            "unhandled %s on %s %s (request %s) at %s",
             type(error).__name__,
             request.method,
             request.url_rule.rule if request.url_rule else "-",
             g.get("request_id"),
-            exc_info=current_app.config.get("PORTAL_LOG_TRACEBACKS", False),
+            _where(error),
         )
         return render_error(500)
+
+
+def _where(error: BaseException) -> str:
+    """The innermost frames as 'file:line in function', without any values."""
+    frames = traceback.extract_tb(error.__traceback__)[-5:]
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames))

@@ -13,12 +13,12 @@ from flask_migrate import upgrade
 from sqlalchemy import delete, text
 
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
 from tests.client import PortalClient
 from tests.databases import throwaway_database
 
 
-def test_environ(database_url: str, instance_path) -> dict[str, str]:
+def environ_for_tests(database_url: str, instance_path) -> dict[str, str]:
     environ = {
         k: v for k, v in os.environ.items() if not k.startswith("PORTAL_") or k == "PORTAL_REDIS_URL"
     }
@@ -40,7 +40,7 @@ def _database(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def _app(_database, tmp_path_factory):
-    app = create_app(test_environ(_database, tmp_path_factory.mktemp("instance")))
+    app = create_app(environ_for_tests(_database, tmp_path_factory.mktemp("instance")))
     app.test_client_class = PortalClient
     with app.app_context():
         upgrade()
@@ -66,6 +66,7 @@ def _empty_every_table() -> None:
 @pytest.fixture
 def app(_app):
     with _app.app_context():
+        limiter.reset()  # throttling counts (in Redis when PORTAL_REDIS_URL is set) start at zero
         yield _app
         db.session.rollback()
         _empty_every_table()
