@@ -1,0 +1,1 @@
+"""Pupils (children): identifiers, records and enrolments."""
