@@ -27,6 +27,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     _init_templates(app)
     _init_extensions(app)
