@@ -1,0 +1,29 @@
+"""Encrypted attachments: the database row that describes one stored file.
+
+The file's bytes live in the file store under a random name, encrypted with a key of their own;
+that key and the file's original name are encrypted fields of this row, so a key rotation
+re-wraps them without touching the (possibly large) files.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.crypto.types import Ciphertext
+from portal.db import Base, UUIDPrimaryKey, utcnow
+
+
+class StoredFile(UUIDPrimaryKey, Base):
+    __tablename__ = "stored_file"
+
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    _original_name_ciphertext: Mapped[str] = mapped_column("original_name", Ciphertext())
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    _content_key_ciphertext: Mapped[str] = mapped_column("content_key", Ciphertext())
+    uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
