@@ -69,6 +69,10 @@ def _init_extensions(app: Flask) -> None:
     init_security(app)
     init_errors(app)
 
+    from portal.crypto import init_crypto
+
+    init_crypto(app)  # production refuses to start without a master key
+
     # Import every model so that metadata (and Alembic autogenerate) sees all tables.
     import portal.models  # noqa: F401
 

@@ -1,1 +1,102 @@
-"""Field-level encryption, blind indexes and keys (API being built; see docs/crypto.md)."""
+"""Field-level encryption for personal data: declare it on the model, use plaintext in code.
+
+Declaring encrypted fields and blind indexes
+---------------------------------------------
+    from datetime import date
+    from portal.crypto import blind_index, encrypted, lookup
+    from portal.db import Base, UUIDPrimaryKey
+
+    class Pupil(UUIDPrimaryKey, Base):
+        __tablename__ = "pupil"
+        surname = encrypted(str)                        # required (NOT NULL) by default
+        date_of_birth = encrypted(date)
+        upn = encrypted(str, nullable=True)
+        send_details = encrypted(dict, nullable=True)   # any JSON value
+        upn_index = blind_index("upn", normalise="compact")
+        surname_dob_index = blind_index("surname", "date_of_birth")
+
+    pupil = Pupil(surname="O'Brien", date_of_birth=date(2015, 3, 1))
+    pupil.surname                       # "O'Brien": attributes read and write plaintext
+    lookup(Pupil.surname_dob_index, "obrien ", date(2015, 3, 1),
+           where=[Pupil.school_id == school.id])      # -> [pupil] (exact matches only)
+    lookup(Pupil.upn_index, upn="b801200005001")
+
+Do not annotate encrypted fields with `Mapped[...]`: write `surname = encrypted(str)`.
+Types: str, bytes, date, datetime (timezone-aware), int, bool, dict / list / "json".
+
+What it guarantees
+------------------
+- Each value is AES-256-GCM encrypted with a fresh 96-bit nonce the moment it is assigned, under
+  a key derived (HKDF) from the current data key and the table and column names. The database
+  column (named after the attribute) holds only `v1:<key id>:<base64>`; its column type refuses
+  anything else, so a plaintext written by mistake through any path fails loudly.
+- The ciphertext is bound to (table, column, row id, key id). A value copied into another row
+  or column fails to decrypt with `IntegrityCheckFailed`, logged without the value. A new row
+  gets its UUID at the first assignment, so the binding is known before the flush.
+- `Model.field == x` raises TypeError: encrypted fields cannot be searched in SQL. Exact-match
+  search goes through a blind index and `lookup()`, which filters out the index's deliberate
+  false matches by decrypting the few candidates.
+- `repr()` of a model shows its type and id only (portal.db.Base).
+- JSON fields return a fresh copy on every read: change them by assigning a new value.
+
+Keys
+----
+A master key from configuration (PORTAL_MASTER_KEY / PORTAL_MASTER_KEY_FILE; generated into
+instance/master.key in development and test; required in production) wraps the data keys in
+the `crypto_data_key` table. `flask keys status`, `flask keys rotate`, `flask keys rewrap`.
+See docs/crypto.md.
+
+Attachments: portal.files (encrypted, streamed, type- and size-checked).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.crypto.errors import (
+    CryptoError,
+    IntegrityCheckFailed,
+    KeyringError,
+    PlaintextRefused,
+    UnknownKey,
+)
+from portal.crypto.fields import BlindIndex, EncryptedField, blind_index, encrypted, plan_bits
+from portal.crypto.keyring import Keyring
+from portal.crypto.keys import load_master_keys
+from portal.crypto.lookup import lookup
+
+DEFAULT_CACHE_SECONDS = 30.0
+
+
+class CryptoState:
+    def __init__(self, keyring: Keyring):
+        self.keyring = keyring
+
+
+def init_crypto(app: Flask) -> None:
+    """Load the master key (production refuses to start without one) and set up the keyring.
+
+    Raises portal.config.ConfigurationError with a message saying what to set.
+    """
+    settings = app.config["PORTAL_SETTINGS"]
+    master = load_master_keys(settings.extra, settings.env, settings.instance_path)
+    # Tests empty every table between tests: re-read the keyring each time there.
+    default = 0.0 if settings.env == "test" else DEFAULT_CACHE_SECONDS
+    cache_seconds = float(settings.extra.get("PORTAL_KEYRING_CACHE_SECONDS", default))
+    app.extensions["portal_crypto"] = CryptoState(Keyring(master, cache_seconds))
+
+
+__all__ = [
+    "BlindIndex",
+    "CryptoError",
+    "EncryptedField",
+    "IntegrityCheckFailed",
+    "KeyringError",
+    "PlaintextRefused",
+    "UnknownKey",
+    "blind_index",
+    "encrypted",
+    "init_crypto",
+    "lookup",
+    "plan_bits",
+]

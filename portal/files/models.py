@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.crypto.types import Ciphertext
+from portal.crypto import encrypted
 from portal.db import Base, UUIDPrimaryKey, utcnow
 
 
@@ -21,9 +21,10 @@ class StoredFile(UUIDPrimaryKey, Base):
     __tablename__ = "stored_file"
 
     storage_name: Mapped[str] = mapped_column(String(64), unique=True)
-    _original_name_ciphertext: Mapped[str] = mapped_column("original_name", Ciphertext())
+    original_name = encrypted(str)
+    # Detected from the content, never taken from the upload's own claim.
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
-    _content_key_ciphertext: Mapped[str] = mapped_column("content_key", Ciphertext())
+    content_key = encrypted(bytes)
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

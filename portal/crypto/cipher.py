@@ -1,0 +1,82 @@
+"""AES-256-GCM encryption of one field value, bound to where it is stored.
+
+Stored form: `v1:<key id>:<base64url(nonce | ciphertext | tag)>`, a fresh random 96-bit nonce per
+encryption. The associated data is (format version, table, column, row id, key id): a
+ciphertext copied to another row or column, or relabelled with another key id, fails to decrypt.
+Plaintexts are padded to a multiple of 16 bytes so that the stored length shows only roughly how
+long a value is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+
+from cryptography.exceptions import InvalidTag
+from sqlalchemy.engine import Connection
+
+from portal.crypto.errors import IntegrityCheckFailed
+from portal.crypto.keyring import Keyring
+from portal.crypto.models import PURPOSE_FIELD
+from portal.crypto.types import CIPHERTEXT_FORM, CIPHERTEXT_VERSION
+
+log = logging.getLogger("portal.crypto")
+
+NONCE_BYTES = 12
+PAD_BLOCK = 16
+
+
+def associated_data(table: str, column: str, row_id, kid: str) -> bytes:
+    # Table and column names are identifiers and ids are UUIDs: none contains a NUL, so the
+    # NUL-separated encoding is unambiguous.
+    return f"{CIPHERTEXT_VERSION}\0{table}\0{column}\0{row_id}\0{kid}".encode()
+
+
+def _pad(data: bytes) -> bytes:
+    # ISO/IEC 7816-4: a 0x80 byte, then zeros up to the block size.
+    padding = PAD_BLOCK - (len(data) % PAD_BLOCK)
+    return data + b"\x80" + b"\x00" * (padding - 1)
+
+
+def _unpad(data: bytes) -> bytes:
+    end = data.rstrip(b"\x00")
+    if not end.endswith(b"\x80"):
+        raise ValueError("bad padding")
+    return end[:-1]
+
+
+def key_id_of(stored: str) -> str | None:
+    match = CIPHERTEXT_FORM.match(stored or "")
+    return match.group(1) if match else None
+
+
+def encrypt(keyring: Keyring, connection: Connection, plaintext: bytes, *, table: str, column: str, row_id) -> str:
+    key = keyring.current(PURPOSE_FIELD, connection)
+    aead = keyring.field_aead(key, table, column)
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = aead.encrypt(nonce, _pad(plaintext), associated_data(table, column, row_id, key.kid))
+    return f"{CIPHERTEXT_VERSION}:{key.kid}:{base64.urlsafe_b64encode(nonce + sealed).rstrip(b'=').decode()}"
+
+
+def decrypt(keyring: Keyring, connection: Connection, stored: str, *, table: str, column: str, row_id) -> bytes:
+    """The plaintext of `stored`, or IntegrityCheckFailed (logged, without the value)."""
+    kid = key_id_of(stored)
+    if kid is None:
+        _fail("is not in the stored form", table, column, row_id, None)
+    key = keyring.get(kid, connection)
+    try:
+        body = stored.split(":", 2)[2]
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        aead = keyring.field_aead(key, table, column)
+        padded = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data(table, column, row_id, kid))
+        return _unpad(padded)
+    except (InvalidTag, ValueError, binascii.Error, IndexError):
+        _fail("failed its integrity check (altered, or copied from another row or column)", table, column, row_id, kid)
+
+
+def _fail(what: str, table: str, column: str, row_id, kid: str | None):
+    message = f"encrypted value in {table}.{column} of row {row_id} (key {kid}) {what}"
+    log.error(message)
+    raise IntegrityCheckFailed(message)
