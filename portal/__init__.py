@@ -66,6 +66,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     init_login(app)
+    from portal.policy import init_policy
+
+    init_policy(app)
     init_security(app)
     init_errors(app)
 
@@ -101,7 +104,9 @@ def _register_cli(app: Flask) -> None:
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
     from portal.orgs.cli import schools_cli
+    from portal.auth.cli import users_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(schools_cli)
+    app.cli.add_command(users_cli)

@@ -41,6 +41,9 @@ def seed() -> None:
             orgs.add_school(las[la_code], orgs.SchoolDetails(urn, number, name, phase), audited=False)
     db.session.flush()
     # Each area that has demo data adds one call here, in dependency order.
+    from portal.auth.demo import seed_demo_users
+
+    seed_demo_users()
     db.session.commit()
 
 

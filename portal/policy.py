@@ -13,6 +13,7 @@ council cannot even learn that the record exists.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
 
@@ -59,6 +60,7 @@ def requires(action: str):
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            g.policy_checked = True
             if not current_user.is_authenticated:
                 from portal.extensions import login_manager
 
@@ -76,6 +78,28 @@ def public(view):
     """Marks a view that anyone may reach (sign-in, health, error pages, static files)."""
     view.policy_public = True
     return view
+
+
+def init_policy(app) -> None:
+    """In tests, a view that answers without any policy decision fails loudly.
+
+    `@requires` and `require()` set `g.policy_checked`; a view marked `@public` needs none. Any
+    other view that answers is a view that slipped through, and the test that reached it fails.
+    """
+    if not app.testing:
+        return
+
+    @app.after_request
+    def _every_view_was_checked(response):
+        from flask import current_app, request
+
+        view = current_app.view_functions.get(request.endpoint or "")
+        if view is None or getattr(view, "policy_public", False) or g.get("policy_checked"):
+            return response
+        # A refusal before the view ran (a bad CSRF token, say) has reached nothing.
+        if response.status_code >= 400 or request.method == "OPTIONS":
+            return response
+        raise AssertionError(f"view {request.endpoint} answered without a policy check")
 
 
 # --- helpers for rules ----------------------------------------------------------------------
@@ -115,6 +139,108 @@ def _manage_schools(user, obj) -> bool:
     return False
 
 
+# --- accounts and user administration -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InviteTarget:
+    """Someone the actor wants to invite: a role in an organisation."""
+
+    role: Role
+    organisation: School | LocalAuthority
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    user: Any
+    role: Role
+
+
+# Who an administrator may invite, and give as a role: an LA admin the LA's own staff and the
+# (first) DSL of each of its schools; a DSL their school's staff and deputies.
+LA_ADMIN_INVITES_TO_LA = frozenset({Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER, Role.LA_ADMIN})
+LA_ADMIN_INVITES_TO_SCHOOL = frozenset({Role.DSL})
+DSL_INVITES = frozenset({Role.SCHOOL_STAFF, Role.DEPUTY_DSL})
+
+
+def _is_la_admin(user) -> bool:
+    return in_la_roles(user, {Role.LA_ADMIN})
+
+
+def _is_school_dsl(user) -> bool:
+    return role_of(user) == Role.DSL and user.school_id is not None
+
+
+def _looks_after(actor, target) -> bool:
+    """Whether `target`'s account is in the actor's care (never their own: see "account:")."""
+    if target is None or target.id == actor.id:
+        return False
+    if _is_la_admin(actor):
+        if target.local_authority_id is not None:
+            return target.local_authority_id == actor.local_authority_id
+        return target.school is not None and target.school.local_authority_id == actor.local_authority_id
+    if _is_school_dsl(actor):
+        return target.school_id == actor.school_id and role_of(target) in DSL_INVITES
+    return False
+
+
+@rule("account:manage")
+def _own_account(user, obj) -> bool:
+    """Every signed-in user manages their own password, second factor and sessions."""
+    return obj is None or getattr(obj, "id", None) == user.id
+
+
+@rule("users:list")
+def _list_users(user, obj) -> bool:
+    return _is_la_admin(user) or _is_school_dsl(user)
+
+
+@rule("users:list_la")
+def _list_la_users(user, obj) -> bool:
+    """An LA admin's list covers the LA's staff and the users of all its schools."""
+    return _is_la_admin(user)
+
+
+@rule("users:view", "users:deactivate")
+def _manage_user(user, obj) -> bool:
+    return _looks_after(user, obj)
+
+
+@rule("users:reset_2fa")
+def _reset_second_factor(user, obj) -> bool:
+    return _is_la_admin(user) and _looks_after(user, obj)
+
+
+@rule("users:invite")
+def _invite(user, obj) -> bool:
+    if obj is None:
+        return _is_la_admin(user) or _is_school_dsl(user)
+    if not isinstance(obj, InviteTarget):
+        return False
+    org, role = obj.organisation, Role(obj.role)
+    if not getattr(org, "active", False):
+        return False
+    if _is_la_admin(user):
+        if isinstance(org, LocalAuthority):
+            return org.id == user.local_authority_id and role in LA_ADMIN_INVITES_TO_LA
+        return org.local_authority_id == user.local_authority_id and role in LA_ADMIN_INVITES_TO_SCHOOL
+    if _is_school_dsl(user):
+        return isinstance(org, School) and org.id == user.school_id and role in DSL_INVITES
+    return False
+
+
+@rule("users:change_role")
+def _change_role(user, obj) -> bool:
+    if not isinstance(obj, RoleChange) or not _looks_after(user, obj.user):
+        return False
+    role = Role(obj.role)
+    if _is_la_admin(user):
+        # Within the kind of organisation the person belongs to: an LA role in the LA, a school
+        # role in a school (an LA admin may make a deputy the DSL when the DSL leaves).
+        return role.is_school_role if obj.user.school_id else role.is_la_role
+    return role in DSL_INVITES
+
+
 __all__ = [
     "can",
     "require",
@@ -122,6 +248,9 @@ __all__ = [
     "public",
     "rule",
     "RULES",
+    "InviteTarget",
+    "RoleChange",
+    "init_policy",
     "SCHOOL_ROLES",
     "LA_ROLES",
     "SAFEGUARDING_LEADS",

@@ -1,19 +1,28 @@
+"""Accounts: users, their one-time tokens, recovery codes and server-side sessions."""
+
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.roles import Role
-from portal.db import Base, Timestamps, UUIDPrimaryKey
+from portal.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 from portal.orgs.models import LocalAuthority, School
+
+# BigInteger on PostgreSQL, INTEGER on SQLite.
+Counter64 = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
-    """A person who signs in. One role in one organisation: a school or a local authority."""
+    """A person who signs in. One role in one organisation: a school or a local authority.
+
+    An invited user exists before they accept: they have no password and no second factor yet,
+    so nothing can sign in as them until they follow their invitation link.
+    """
 
     __tablename__ = "user_account"
     __table_args__ = (
@@ -32,6 +41,17 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
     )
     active: Mapped[bool] = mapped_column(default=True)
     last_sign_in_at: Mapped[datetime | None]
+
+    # Argon2id hash (PHC string); None until the invitation is accepted.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime | None]
+    # TOTP secret, encrypted (see portal.auth.totp); None means "must enrol at next sign-in".
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    # A secret being enrolled: becomes totp_secret once the user has typed a correct code.
+    totp_pending_secret: Mapped[str | None] = mapped_column(Text)
+    totp_enrolled_at: Mapped[datetime | None]
+    # The last 30-second time step whose code was accepted: a code is accepted once only.
+    totp_last_step: Mapped[int | None] = mapped_column(Counter64)
 
     school: Mapped[School | None] = relationship()
     local_authority: Mapped[LocalAuthority | None] = relationship()
@@ -56,4 +76,70 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated users and organisations are refused
         org = self.organisation
-        return bool(self.active and org is not None and org.active)
+        if not (self.active and org is not None and org.active):
+            return False
+        # A school user is also refused when the school's LA is deactivated.
+        if self.school_id and self.school is not None and not self.school.local_authority.active:
+            return False
+        return True
+
+    @property
+    def has_accepted_invitation(self) -> bool:
+        return self.password_hash is not None
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
+
+
+class AccountToken(UUIDPrimaryKey, Base):
+    """A single-use link sent by email: an invitation (72 hours) or a password reset (1 hour).
+
+    Only a SHA-256 hash of the token is stored: the token itself has 256 bits of entropy, so a
+    slow hash adds nothing, and a copy of the database cannot be turned back into working links.
+    """
+
+    __tablename__ = "account_token"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RecoveryCode(UUIDPrimaryKey, Base):
+    """One of ten single-use codes that replace the authenticator app once each. Stored hashed."""
+
+    __tablename__ = "recovery_code"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class UserSession(UUIDPrimaryKey, Base):
+    """A signed-in session, held on the server.
+
+    The browser's cookie carries only a random token; this row (found by the token's hash)
+    decides whether the session is alive. Signing out, a timeout, a password change or a
+    deactivation ends the row, so a copy of the cookie stops working at once.
+    """
+
+    __tablename__ = "user_session"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the user last typed their password and a code (at sign-in or on re-authentication).
+    authenticated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()

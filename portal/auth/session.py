@@ -1,31 +1,40 @@
-"""Flask-Login wiring: how a request's user is found from its session."""
+"""Flask-Login wiring: a request's user comes from its live server-side session (see sessions)."""
 
 from __future__ import annotations
 
-import uuid
+from flask import Flask, g, jsonify, redirect, request, url_for
 
-from flask import Flask
-
-from portal.extensions import db, login_manager
+from portal.extensions import login_manager
 
 
 def init_login(app: Flask) -> None:
+    from portal.auth import sessions
+
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Sign in to continue."
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # The server-side session is the protection: binding the cookie to an IP address would sign
+    # out staff whose network changes address (mobile data, school proxies).
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from portal.auth.models import User
+        return sessions.load(user_id)
 
-        try:
-            key = uuid.UUID(user_id)
-        except ValueError:
-            return None
-        user = db.session.get(User, key)
-        # Deactivated users, and users of deactivated organisations, are refused at once.
-        if user is None or not user.is_active:
-            return None
-        return user
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if request.accept_mimetypes.best == "application/json" or request.is_json:
+            return jsonify(signed_in=False), 401
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        if g.get("session_timed_out"):
+            return redirect(url_for("auth.timed_out", next=sessions.safe_next(target)))
+        return redirect(url_for("auth.sign_in", next=sessions.safe_next(target)))
+
+    @app.before_request
+    def _load_user_early():
+        # Load (and time out, or mark active) the session before the view runs, so that the
+        # activity is recorded on its own and never mixed into the view's transaction.
+        if request.endpoint in ("static", "govuk_assets") or request.endpoint is None:
+            return
+        from flask_login import current_user
+
+        current_user._get_current_object()

@@ -1,0 +1,128 @@
+"""Your account: password, authenticator app, recovery codes, re-authentication, and the
+session-timeout warning's two endpoints."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth import accounts, recovery, sessions, signin
+from portal.auth.forms import ChangePasswordForm, ContinueForm, EnrolForm, ReauthenticateForm
+from portal.auth.views import bp
+from portal.errors import reshows_form_on_csrf_failure
+from portal.extensions import db
+from portal.policy import requires
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@bp.get("/account")
+@requires("account:manage")
+def account():
+    return render_template("auth/account.html", user=_me(), codes_left=recovery.remaining(_me()))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires("account:manage")
+@reshows_form_on_csrf_failure
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(_me(), form.current_password.data, form.password.data, form.confirm.data)
+        except accounts.AccountError as error:
+            db.session.commit()  # keeps the failure count and its audit event
+            getattr(form, error.field or "password").errors.append(str(error))
+        else:
+            db.session.commit()
+            accounts.notify_password_changed(_me())
+            flash("Your password has been changed. You have been signed out on other devices.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/authenticator", methods=["GET", "POST"])
+@requires("account:manage")
+@sessions.recent_auth
+@reshows_form_on_csrf_failure
+def replace_authenticator():
+    """Move the second factor to a new app (needs a recent password and code)."""
+    user = _me()
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = accounts.finish_enrolment(user, form.code.data)
+        except accounts.AccountError as error:
+            form.code.errors.append(str(error))
+        else:
+            sessions.end_all(user, "2fa_change", keep=sessions.current())
+            db.session.commit()
+            return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
+    enrolment = accounts.enrolment_for(user, fresh=request.method == "GET")
+    return render_template("auth/enrol.html", form=form, enrolment=enrolment, replacing=True)
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@requires("account:manage")
+@sessions.recent_auth
+@reshows_form_on_csrf_failure
+def replace_recovery_codes():
+    form = ContinueForm()
+    if form.validate_on_submit():
+        codes = accounts.new_recovery_codes(_me())
+        db.session.commit()
+        return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
+    return render_template("auth/replace_recovery_codes.html", form=form)
+
+
+@bp.route("/re-authenticate", methods=["GET", "POST"])
+@requires("account:manage")
+@reshows_form_on_csrf_failure
+def reauthenticate():
+    """Password and code again before a sensitive action; then back to where the user was."""
+    from portal.auth.views import _lock_message
+
+    next_url = sessions.safe_next(request.args.get("next")) or url_for("auth.account")
+    form = ReauthenticateForm()
+    if form.validate_on_submit():
+        outcome = signin.reauthenticate(_me(), form.password.data, form.code.data)
+        if outcome.ok:
+            sessions.mark_reauthenticated(sessions.current())
+            db.session.commit()
+            return redirect(next_url)
+        db.session.commit()
+        if outcome.locked:
+            form.password.errors.append(_lock_message(outcome.locked))
+        elif outcome.replayed:
+            form.code.errors.append("This code has already been used. Wait for your app to show a new code, then enter it")
+        else:
+            form.password.errors.append("Enter your correct password and the newest code from your app")
+        form.code.data = ""
+    return render_template("auth/reauthenticate.html", form=form)
+
+
+# --- the timeout warning --------------------------------------------------------------------
+
+
+def _status():
+    seconds, can_extend = sessions.seconds_left(sessions.current())
+    return jsonify(signed_in=True, expires_in=seconds, can_extend=can_extend)
+
+
+@bp.get("/session/status")
+@sessions.background
+@requires("account:manage")
+def session_status():
+    """How long the session has left. A background request: it never extends the session."""
+    return _status()
+
+
+@bp.post("/session/keep-alive")
+@requires("account:manage")
+def session_keep_alive():
+    """"Stay signed in": this request is activity, so the idle timer has just restarted."""
+    sessions.keep_alive(sessions.current())
+    db.session.commit()
+    return _status()

@@ -1,0 +1,53 @@
+"""Demo accounts (development only): known password and TOTP secret, listed in the README."""
+
+from __future__ import annotations
+
+from portal.auth import passwords, signin, totp
+from portal.auth.models import User
+from portal.auth.roles import Role
+from portal.extensions import db
+from portal.orgs import service as orgs
+
+DEMO_PASSWORD = "demo-Portal-2026"
+DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"
+
+# (email, display name, role, LA code or school URN)
+DEMO_USERS = [
+    ("dsl@oakfield.demo", "Priya Shah", Role.DSL, "938001"),
+    ("staff@oakfield.demo", "Tom Baker", Role.SCHOOL_STAFF, "938001"),
+    ("dsl@riverside.demo", "Grace Okafor", Role.DSL, "938002"),
+    ("dsl@hillcrest.demo", "Daniel Hughes", Role.DSL, "939001"),
+    ("triage@northshire.demo", "Amira Khan", Role.TRIAGE_WORKER, "938"),
+    ("manager@northshire.demo", "Helen Price", Role.TRIAGE_MANAGER, "938"),
+    ("admin@northshire.demo", "Sam Fletcher", Role.LA_ADMIN, "938"),
+    ("triage@southmoor.demo", "Owen Davies", Role.TRIAGE_WORKER, "939"),
+    ("admin@southmoor.demo", "Ruth Adeyemi", Role.LA_ADMIN, "939"),
+]
+
+
+def seed_demo_users() -> None:
+    """Create the demo accounts that do not exist yet. Refused in production."""
+    from flask import current_app
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise RuntimeError("demo accounts are refused in production")
+    password_hash = None
+    for email, name, role, code in DEMO_USERS:
+        if signin.find_user(email) is not None:
+            continue
+        org = orgs.get_local_authority_by_code(code) if len(code) == 3 else orgs.get_school_by_urn(code)
+        if org is None:
+            continue
+        password_hash = password_hash or passwords.hash_password(DEMO_PASSWORD)
+        user = User(
+            email=email,
+            display_name=name,
+            role=role.value,
+            school_id=org.id if role.is_school_role else None,
+            local_authority_id=org.id if role.is_la_role else None,
+            password_hash=password_hash,
+        )
+        db.session.add(user)
+        db.session.flush()
+        totp.set_secret(user, DEMO_TOTP_SECRET)
+    db.session.flush()

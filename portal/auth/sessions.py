@@ -1,0 +1,197 @@
+"""Server-side sessions: the cookie holds a random token; the database says if it is alive.
+
+- Idle timeout (30 minutes) and absolute timeout (12 hours), measured with `portal.auth.clock`.
+- Every page the user asks for counts as activity; background requests (marked with
+  `@background`, like the timeout warning's status check) never extend the session.
+- Signing in makes a new session and a new cookie token (the id is rotated); signing out, a
+  timeout, a password change or a deactivation ends the row, so a copied cookie stops working.
+- Sensitive actions need the password and a code within the last 15 minutes (`recent_auth`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import wraps
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask_login import login_user, logout_user
+from sqlalchemy import select, update
+
+from portal.auth import clock
+from portal.auth.models import User, UserSession
+from portal.extensions import db
+
+SESSION_KEY = "sid"
+REAUTH_MINUTES = 15
+WARNING_SECONDS = 120
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["PORTAL_SESSION_IDLE_MINUTES"])
+
+
+def absolute_limit() -> timedelta:
+    return timedelta(hours=current_app.config["PORTAL_SESSION_ABSOLUTE_HOURS"])
+
+
+def background(view):
+    """Marks a view whose requests are not user activity: they never extend the session."""
+    view.session_background = True
+    return view
+
+
+def _is_background_request() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(view is not None and getattr(view, "session_background", False))
+
+
+# --- starting and ending --------------------------------------------------------------------
+
+
+def start(user: User) -> UserSession:
+    """Sign `user` in: a fresh Flask session (nothing from before sign-in survives) and a new row."""
+    now = clock.now()
+    token = secrets.token_urlsafe(32)
+    record = UserSession(
+        user_id=user.id, token_hash=_hash(token), created_at=now, last_seen_at=now, authenticated_at=now
+    )
+    db.session.add(record)
+    user.last_sign_in_at = now
+    db.session.flush()
+    session.clear()
+    session[SESSION_KEY] = token
+    login_user(user, fresh=True)
+    g.user_session = record
+    return record
+
+
+def current() -> UserSession | None:
+    """This request's live session row (set once the user has been loaded)."""
+    return g.get("user_session")
+
+
+def end_current(reason: str) -> None:
+    record = g.get("user_session") or _find(session.get(SESSION_KEY))
+    if record is not None and record.ended_at is None:
+        record.ended_at = clock.now()
+        record.end_reason = reason
+    logout_user()
+    # Keep the CSRF token so a form on the next page still works; drop everything else.
+    csrf = session.get("csrf_token")
+    session.clear()
+    if csrf:
+        session["csrf_token"] = csrf
+    g.user_session = None
+
+
+def end_all(user: User, reason: str, *, keep: UserSession | None = None) -> int:
+    """End every live session of `user` (except `keep`): deactivation, password change, 2FA reset."""
+    query = (
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=clock.now(), end_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if keep is not None:
+        query = query.where(UserSession.id != keep.id)
+    return db.session.execute(query).rowcount
+
+
+def _find(token: str | None) -> UserSession | None:
+    if not token or not isinstance(token, str) or len(token) > 100:
+        return None
+    return db.session.execute(select(UserSession).where(UserSession.token_hash == _hash(token))).scalar_one_or_none()
+
+
+# --- checking on every request --------------------------------------------------------------
+
+
+def expiry_reason(record: UserSession) -> str | None:
+    now = clock.now()
+    if record.ended_at is not None:
+        return record.end_reason or "ended"
+    if now - record.created_at >= absolute_limit():
+        return "absolute_timeout"
+    if now - record.last_seen_at >= idle_limit():
+        return "idle_timeout"
+    return None
+
+
+def load(user_id: str) -> User | None:
+    """Flask-Login's user loader: the user only if this cookie's server-side session is alive."""
+    record = _find(session.get(SESSION_KEY))
+    if record is None or str(record.user_id) != user_id:
+        return None
+    reason = expiry_reason(record)
+    if reason is None and not record.user.is_active:
+        reason = "deactivated"
+    if reason is not None:
+        if record.ended_at is None:
+            record.ended_at = clock.now()
+            record.end_reason = reason
+            db.session.commit()
+        if reason in ("idle_timeout", "absolute_timeout"):
+            g.session_timed_out = True
+        return None
+    if not _is_background_request():
+        record.last_seen_at = clock.now()
+        db.session.commit()
+    g.user_session = record
+    return record.user
+
+
+def seconds_left(record: UserSession) -> tuple[int, bool]:
+    """Seconds until the session ends, and whether "Stay signed in" can push that back."""
+    now = clock.now()
+    idle_end = record.last_seen_at + idle_limit()
+    absolute_end = record.created_at + absolute_limit()
+    end = min(idle_end, absolute_end)
+    return max(0, int((end - now).total_seconds())), idle_end < absolute_end
+
+
+def keep_alive(record: UserSession) -> None:
+    record.last_seen_at = clock.now()
+
+
+# --- re-authentication ----------------------------------------------------------------------
+
+
+def recently_authenticated(record: UserSession | None = None) -> bool:
+    record = record or current()
+    if record is None:
+        return False
+    return clock.now() - record.authenticated_at < timedelta(minutes=REAUTH_MINUTES)
+
+
+def mark_reauthenticated(record: UserSession) -> None:
+    record.authenticated_at = clock.now()
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never another host (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def recent_auth(view):
+    """View decorator for sensitive actions: the password and a code within the last 15 minutes.
+
+    Put it under `@requires(...)`. A GET shows the re-authentication page first and comes back;
+    a POST without a recent sign-in is not carried out.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not recently_authenticated():
+            back = request.full_path.rstrip("?") if request.method == "GET" else request.path
+            return redirect(url_for("auth.reauthenticate", next=back))
+        return view(*args, **kwargs)
+
+    return wrapped
