@@ -102,11 +102,15 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from portal.audit.cli import audit_cli
+    from portal.crypto.cli import keys_cli
+    from portal.casesim.cli import casesim_cli
     from portal.demo import demo_cli
     from portal.orgs.cli import schools_cli
     from portal.auth.cli import users_cli
 
     app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(casesim_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(schools_cli)
     app.cli.add_command(users_cli)
