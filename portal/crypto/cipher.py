@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Connection
 
 from portal.crypto.errors import IntegrityCheckFailed
-from portal.crypto.keyring import Keyring
+from portal.crypto.keyring import KeyRecord, Keyring
 from portal.crypto.models import PURPOSE_FIELD
 from portal.crypto.types import CIPHERTEXT_FORM, CIPHERTEXT_VERSION
 
@@ -52,8 +52,9 @@ def key_id_of(stored: str) -> str | None:
     return match.group(1) if match else None
 
 
-def encrypt(keyring: Keyring, connection: Connection, plaintext: bytes, *, table: str, column: str, row_id) -> str:
-    key = keyring.current(PURPOSE_FIELD, connection)
+def encrypt(keyring: Keyring, connection: Connection, plaintext: bytes, *, table: str, column: str, row_id,
+            key: KeyRecord | None = None) -> str:
+    key = key or keyring.current(PURPOSE_FIELD, connection)
     aead = keyring.field_aead(key, table, column)
     nonce = os.urandom(NONCE_BYTES)
     sealed = aead.encrypt(nonce, _pad(plaintext), associated_data(table, column, row_id, key.kid))

@@ -33,6 +33,8 @@ class Child(UUIDPrimaryKey, TestBase):
 
     upn_index = blind_index("upn", normalise="compact")
     surname_dob_index = blind_index("surname", "date_of_birth")
+    # Deliberately tiny, so that most lookups meet false matches that must be filtered out.
+    coarse_surname_index = blind_index("surname", bits=2)
 
 
 @contextmanager

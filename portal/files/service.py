@@ -1,0 +1,193 @@
+"""Storing uploads and serving them back.
+
+    from portal.files import FileRefused, attachment_response, store_upload
+
+    try:
+        stored = store_upload(form.file.data, uploaded_by=current_user)   # caller commits
+    except FileRefused as refusal:
+        form.file.errors.append(refusal.message)                          # GOV.UK wording
+
+    return attachment_response(stored, "concern:view", concern)          # in a view
+
+`attachment_response` checks the policy (`require(action, obj)`: 404 if refused), writes an
+`attachment.download` audit event, and streams the decrypted file with headers that make the
+browser download it rather than render it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import BinaryIO, Iterator
+from urllib.parse import quote
+
+from flask import Response, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+from portal.files.models import StoredFile
+from portal.files.sniff import EXTENSIONS, Sniffer
+from portal.files.store import ChunkEncryptor, FileStore, LocalFileStore, decrypt_chunks, new_storage_name
+
+log = logging.getLogger("portal.files")
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+READ_BYTES = 64 * 1024
+MAX_NAME_LENGTH = 200
+ALLOWED_DESCRIPTION = "a PDF, JPG, PNG, Word document (DOCX) or text file"
+
+
+class FileRefused(ValueError):
+    """An upload that is not kept. `code` for audit and logs; `message` for the person."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+def max_bytes() -> int:
+    settings = current_app.config["PORTAL_SETTINGS"]
+    configured = current_app.config.get("PORTAL_ATTACHMENT_MAX_BYTES") or settings.extra.get("PORTAL_ATTACHMENT_MAX_BYTES")
+    return int(configured) if configured else DEFAULT_MAX_BYTES
+
+
+def file_store() -> FileStore:
+    store = current_app.extensions.get("portal_file_store")
+    if store is None:
+        settings = current_app.config["PORTAL_SETTINGS"]
+        root = settings.extra.get("PORTAL_ATTACHMENT_DIR") or Path(current_app.instance_path) / "attachments"
+        store = LocalFileStore(Path(root))
+        current_app.extensions["portal_file_store"] = store
+    return store
+
+
+def _describe_limit(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g}MB"
+    return f"{limit / 1024:g}KB"
+
+
+def _clean_name(filename: str | None) -> str:
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    name = "".join(c for c in name if c.isprintable())[:MAX_NAME_LENGTH]
+    return name or "attachment"
+
+
+def store_upload(upload, *, filename: str | None = None, uploaded_by=None, session: Session | None = None,
+                 limit: int | None = None) -> StoredFile:
+    """Encrypt and keep an upload (a werkzeug FileStorage or any binary stream).
+
+    The content is read in chunks and encrypted as it arrives; its type is decided from its
+    content and its size counted on the way. A refused upload leaves nothing behind and raises
+    FileRefused. The StoredFile is added to the session; the caller commits (if the transaction
+    rolls back, the encrypted file is deleted too).
+    """
+    session = session or db.session
+    stream: BinaryIO = getattr(upload, "stream", upload)
+    name = _clean_name(filename if filename is not None else getattr(upload, "filename", None))
+    limit = limit or max_bytes()
+    store = file_store()
+    stored = StoredFile(storage_name=new_storage_name(), original_name=name,
+                        content_key=os.urandom(32), content_type="", size_bytes=0,
+                        uploaded_by_id=getattr(uploaded_by, "id", None))
+    sniffer = Sniffer()
+    key = stored.content_key
+    try:
+        with store.writer(stored.storage_name) as out:
+            encryptor = ChunkEncryptor(out, key, stored.id)
+            while True:
+                chunk = stream.read(READ_BYTES)
+                if not chunk:
+                    break
+                if sniffer.size + len(chunk) > limit:
+                    raise FileRefused("too_large", f"The selected file must be smaller than {_describe_limit(limit)}")
+                sniffer.feed(chunk)
+                encryptor.write(chunk)
+            encryptor.close()
+        if sniffer.size == 0:
+            raise FileRefused("empty", "The selected file is empty")
+        content_type = sniffer.result()
+        if content_type is None:
+            raise FileRefused("wrong_type", f"The selected file must be {ALLOWED_DESCRIPTION}")
+    except BaseException:
+        store.delete(stored.storage_name)
+        raise
+    stored.content_type = content_type
+    stored.size_bytes = sniffer.size
+    session.add(stored)
+    session.info.setdefault("portal_files_written", []).append(stored.storage_name)
+    return stored
+
+
+def read_chunks(stored: StoredFile) -> Iterator[bytes]:
+    """The decrypted content, chunk by chunk. Only after a policy check: see attachment_response."""
+    key, file_id, name = stored.content_key, stored.id, stored.storage_name
+    store = file_store()
+
+    def generate():
+        with store.reader(name) as source:
+            yield from decrypt_chunks(source, key, file_id)
+
+    return generate()
+
+
+def download_name(stored: StoredFile) -> str:
+    """The original name, with the extension of the type the content really is."""
+    stem, _dot, _ext = stored.original_name.rpartition(".")
+    return (stem or stored.original_name) + EXTENSIONS.get(stored.content_type, "")
+
+
+def attachment_response(stored: StoredFile, action: str, obj) -> Response:
+    """Serve a stored file to the signed-in user, if the policy allows `action` on `obj`."""
+    from portal import audit
+    from portal.policy import require
+
+    require(action, obj)
+    audit.record("attachment.download", object_type="stored_file", object_id=stored.id)
+    db.session.commit()
+    name = download_name(stored)
+    response = Response(read_chunks(stored), mimetype=stored.content_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(stored.size_bytes)
+    ascii_name = name.encode("ascii", "ignore").decode().replace('"', "") or "attachment"
+    response.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def delete_stored(stored: StoredFile, session: Session | None = None) -> None:
+    """Remove the row now and the encrypted bytes when the transaction commits."""
+    session = session or db.session
+    session.info.setdefault("portal_files_deleted", []).append(stored.storage_name)
+    session.delete(stored)
+
+
+# Files follow their transaction: written then rolled back -> deleted; deleted then committed ->
+# removed from the store.
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    deleted = session.info.pop("portal_files_deleted", [])
+    session.info.pop("portal_files_written", None)
+    store = _store_or_none() if deleted else None
+    for name in deleted if store is not None else ():
+        store.delete(name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    for name in session.info.pop("portal_files_written", []):
+        store = _store_or_none()
+        if store is not None:
+            store.delete(name)
+    session.info.pop("portal_files_deleted", None)
+
+
+def _store_or_none() -> FileStore | None:
+    try:
+        return file_store()
+    except RuntimeError:  # no app context
+        return None
