@@ -378,8 +378,8 @@ def pull_updates(
     """GET one page of {base}/v1/updates after `since_cursor` (None: from the beginning).
 
     Returns (updates, next_cursor). Keep next_cursor only after storing the page: a page pulled
-    twice is harmless because updates are stored once by id. An empty page returns the cursor
-    given. Each update is a dict with at least a string "id" and "kind"; validate the rest with
+    twice is harmless because updates are stored once by id. The cursor is opaque: store what
+    the server sends (the one given, if it sends none). Each update is a dict with at least a string "id" and "kind"; validate the rest with
     portal.connector.payload.validate_update. Raises PullError.
     """
     if not 1 <= limit <= MAX_PULL_LIMIT:

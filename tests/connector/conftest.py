@@ -49,7 +49,7 @@ def start_casesim(tmp_path):
         secrets = secrets or {"938": (SECRET_938,), "939": (SECRET_939,)}
         app = create_casesim_app(tmp_path / f"casesim-{uuid.uuid4().hex[:8]}.sqlite3", secrets, admin_token=ADMIN_TOKEN)
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         thread.start()
         sim = RunningSim(f"http://127.0.0.1:{server.port}", app.extensions["casesim_store"])
         running.append((server, thread, sim))
