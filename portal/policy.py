@@ -89,6 +89,11 @@ def init_policy(app) -> None:
     if not app.testing:
         return
 
+    @app.before_request
+    def _nothing_checked_yet():
+        # Tests keep one app context (and so one `g`) across requests: start each one afresh.
+        g.pop("policy_checked", None)
+
     @app.after_request
     def _every_view_was_checked(response):
         from flask import current_app, request

@@ -103,7 +103,7 @@ def invite(
     )
     emailed = False
     if send:
-        emailed = _send_invitation(user, link)
+        emailed = send_invitation(user, link)
     return Invitation(user=user, link=link, emailed=emailed)
 
 
@@ -114,10 +114,11 @@ def reinvite(user: User, *, invited_by: User | None) -> Invitation:
     token = tokens.issue(user, tokens.INVITATION, created_by=invited_by)
     link = links.external_url("auth.accept_invitation", token=token)
     audit.record("auth.invite", object_type="user", object_id=user.id, detail="resent", actor=invited_by)
-    return Invitation(user=user, link=link, emailed=_send_invitation(user, link))
+    return Invitation(user=user, link=link, emailed=False)  # the caller commits, then sends
 
 
-def _send_invitation(user: User, link: str) -> bool:
+def send_invitation(user: User, link: str) -> bool:
+    """Email the invitation (after the caller has committed); False if the mail server refused."""
     try:
         emails.invitation(user, link, clock.now() + tokens.LIFETIMES[tokens.INVITATION])
     except EmailNotSent:

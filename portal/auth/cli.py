@@ -40,7 +40,7 @@ def invite_command(email: str, role: str, org_code: str, display_name: str | Non
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    emailed = accounts._send_invitation(invitation.user, invitation.link)
+    emailed = accounts.send_invitation(invitation.user, invitation.link)
     click.echo(f"Invited {invitation.user.email} as {Role(role).label} at {organisation.name}.")
     click.echo("The invitation email was sent." if emailed else "The email could not be sent: give the person this link yourself.")
     click.echo(invitation.link)

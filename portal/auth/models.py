@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.roles import Role
+from portal.crypto import encrypted
 from portal.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 from portal.orgs.models import LocalAuthority, School
 
@@ -45,10 +46,11 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
     # Argon2id hash (PHC string); None until the invitation is accepted.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]
-    # TOTP secret, encrypted (see portal.auth.totp); None means "must enrol at next sign-in".
-    totp_secret: Mapped[str | None] = mapped_column(Text)
+    # TOTP secret, encrypted with portal.crypto (AES-256-GCM bound to this row and column);
+    # None means "must enrol at next sign-in".
+    totp_secret = encrypted(str, nullable=True)
     # A secret being enrolled: becomes totp_secret once the user has typed a correct code.
-    totp_pending_secret: Mapped[str | None] = mapped_column(Text)
+    totp_pending_secret = encrypted(str, nullable=True)
     totp_enrolled_at: Mapped[datetime | None]
     # The last 30-second time step whose code was accepted: a code is accepted once only.
     totp_last_step: Mapped[int | None] = mapped_column(Counter64)
@@ -89,7 +91,8 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
 
     @property
     def has_second_factor(self) -> bool:
-        return self.totp_secret is not None
+        # The ciphertext column, so that the question needs no decryption.
+        return getattr(self, type(self).totp_secret.attr) is not None
 
 
 class AccountToken(UUIDPrimaryKey, Base):

@@ -33,8 +33,37 @@ def init_login(app: Flask) -> None:
     def _load_user_early():
         # Load (and time out, or mark active) the session before the view runs, so that the
         # activity is recorded on its own and never mixed into the view's transaction.
+        # `g` normally starts empty for each request; the test suite keeps one app context for a
+        # whole test, so forget any user loaded by an earlier request and check afresh.
+        for name in ("_login_user", "user_session", "session_timed_out"):
+            g.pop(name, None)
         if request.endpoint in ("static", "govuk_assets") or request.endpoint is None:
             return
         from flask_login import current_user
 
         current_user._get_current_object()
+
+    @app.context_processor
+    def _account_context():
+        """The timeout warning's settings and the signed-in navigation items, for base.html."""
+        from portal.policy import can
+
+        record = g.get("user_session")
+        if record is None:
+            return {"session_timeout": None, "account_nav": []}
+        from flask_login import current_user
+
+        seconds, _ = sessions.seconds_left(record)
+        nav = [{"text": "Your account", "href": url_for("auth.account")}]
+        if can(current_user, "users:list"):
+            nav.insert(0, {"text": "Users", "href": url_for("admin.users")})
+        return {
+            "session_timeout": {
+                "idle_seconds": int(sessions.idle_limit().total_seconds()),
+                "expires_in": seconds,
+                "warning_seconds": sessions.WARNING_SECONDS,
+                "marker": str(record.user_id),
+            },
+            "account_nav": nav,
+        }
+

@@ -180,6 +180,17 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def reauthentication_needed():
+    """A redirect to the re-authentication page if the password and code are not recent, else None.
+
+    For views that must first check the record (a 404 for another organisation's) and then ask.
+    """
+    if recently_authenticated():
+        return None
+    back = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    return redirect(url_for("auth.reauthenticate", next=back))
+
+
 def recent_auth(view):
     """View decorator for sensitive actions: the password and a code within the last 15 minutes.
 
@@ -189,9 +200,6 @@ def recent_auth(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not recently_authenticated():
-            back = request.full_path.rstrip("?") if request.method == "GET" else request.path
-            return redirect(url_for("auth.reauthenticate", next=back))
-        return view(*args, **kwargs)
+        return reauthentication_needed() or view(*args, **kwargs)
 
     return wrapped

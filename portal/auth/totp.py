@@ -1,14 +1,15 @@
 """The second factor: TOTP (RFC 6238: SHA-1, 30-second steps, 6 digits, one step either side).
 
-A code is accepted once only: the user's last accepted time step is stored, and a code from
-that step or an earlier one is refused as a replay. The check-and-record is one conditional
-UPDATE, so two requests racing with the same code cannot both succeed.
+Secrets are encrypted at rest by portal.crypto (see portal.auth.models.User).
+
+A code is accepted once only: the user's last accepted time step is stored, and a code from that
+step or an earlier one is refused as a replay. The check-and-record is one conditional UPDATE,
+so two requests racing with the same code cannot both succeed.
 """
 
 from __future__ import annotations
 
 import hmac
-import uuid
 from dataclasses import dataclass
 
 import pyotp
@@ -25,22 +26,6 @@ DIGITS = 6
 WINDOW = 1  # steps either side: allows for a phone clock up to 30 seconds out
 
 
-# --- secrets at rest ------------------------------------------------------------------------
-# The only two functions that see how a TOTP secret is stored.
-
-
-def seal_secret(user: User, column: str, secret: str) -> str:
-    from portal.auth.secret_box import seal
-
-    return seal(secret, table="user_account", column=column, row_id=user.id)
-
-
-def open_secret(user: User, column: str, sealed: str) -> str:
-    from portal.auth.secret_box import unseal
-
-    return unseal(sealed, table="user_account", column=column, row_id=user.id)
-
-
 # --- enrolment ------------------------------------------------------------------------------
 
 
@@ -50,24 +35,18 @@ def new_secret() -> str:
 
 def start_enrolment(user: User) -> str:
     """Give the user a fresh candidate secret (kept encrypted until confirmed); return it."""
-    if user.id is None:
-        user.id = uuid.uuid4()
     secret = new_secret()
-    user.totp_pending_secret = seal_secret(user, "totp_pending_secret", secret)
+    user.totp_pending_secret = secret  # encrypted on assignment (portal.crypto)
     return secret
 
 
 def pending_secret(user: User) -> str | None:
-    if user.totp_pending_secret is None:
-        return None
-    return open_secret(user, "totp_pending_secret", user.totp_pending_secret)
+    return user.totp_pending_secret
 
 
 def set_secret(user: User, secret: str) -> None:
     """Make `secret` the user's second factor (used at the end of enrolment and by the demo)."""
-    if user.id is None:
-        user.id = uuid.uuid4()
-    user.totp_secret = seal_secret(user, "totp_secret", secret)
+    user.totp_secret = secret
     user.totp_pending_secret = None
     user.totp_enrolled_at = clock.now()
     user.totp_last_step = None
@@ -125,10 +104,9 @@ def matching_step(secret: str, code: str) -> int | None:
 
 def check_code(user: User, code: str, *, pending: bool = False) -> CodeCheck:
     """Check a code against the user's secret (or the one being enrolled) and use it up."""
-    sealed = user.totp_pending_secret if pending else user.totp_secret
-    if sealed is None:
+    secret = user.totp_pending_secret if pending else user.totp_secret
+    if secret is None:
         return CodeCheck(ok=False)
-    secret = open_secret(user, "totp_pending_secret" if pending else "totp_secret", sealed)
     step = matching_step(secret, code)
     if step is None:
         return CodeCheck(ok=False)
