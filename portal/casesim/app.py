@@ -21,6 +21,7 @@ This app is never registered on the portal: its routes are not portal routes.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import logging
@@ -52,7 +53,7 @@ class _DropConnection:
 
     The view has already done its work (the referral is stored); the client sees the connection
     close with no response, as when a server or a network device dies at the worst moment.
-    Works under werkzeug's server (`casesim run`, the tests), which exposes the socket.
+    Works under werkzeug's server and gunicorn (`casesim run`, the tests), which expose the socket.
     """
 
     def __init__(self, app):
@@ -63,14 +64,15 @@ class _DropConnection:
         if environ.get(DROP_FLAG):
             if hasattr(result, "close"):
                 result.close()
-            sock = environ.get("werkzeug.socket")
+            sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
             if sock is not None:
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
-                # werkzeug treats a ConnectionError as "client went away" and stays quiet.
-                raise ConnectionAbortedError("casesim: connection dropped on purpose")
+                # werkzeug and gunicorn both treat a connection reset as "the client went away"
+                # and stay quiet.
+                raise ConnectionResetError(errno.ECONNRESET, "casesim: connection dropped on purpose")
         return result
 
 

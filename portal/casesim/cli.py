@@ -55,11 +55,12 @@ def _store(db_path: Path | None) -> CaseStore:
 @_db_option
 @click.option("--secrets", "secrets_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON file of LA code -> secret(s) (see docs/connector-contract.md).")
-def run_command(host: str, port: int, db_path: Path | None, secrets_file: Path | None):
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 32),
+              help="More than 1: serve with gunicorn worker processes (for benchmarks).")
+def run_command(host: str, port: int, db_path: Path | None, secrets_file: Path | None, workers: int):
     """Serve the simulator (contract v1 at http://HOST:PORT/la/<LA code>)."""
-    from werkzeug.serving import run_simple
-
     from portal.casesim.app import create_casesim_app
+    from portal.casesim.serve import serve
 
     _refuse_in_production()
     try:
@@ -68,14 +69,15 @@ def run_command(host: str, port: int, db_path: Path | None, secrets_file: Path |
         raise click.ClickException(str(error)) from None
     admin_token = os.environ.get("CASESIM_ADMIN_TOKEN") or token_source.token_urlsafe(24)
     path = _db_path(db_path)
-    app = create_casesim_app(path, la_secrets, admin_token=admin_token)
-    click.echo(f"Case-system simulator on http://{host}:{port}  (database {path})")
+    # Create the tables once here, before any worker process opens the file.
+    CaseStore(path).close()
+    click.echo(f"Case-system simulator on http://{host}:{port}  (database {path}, {workers} process(es))")
     click.echo(f"Secrets from {source}; LAs: {', '.join(sorted(la_secrets))}")
     for la_code in sorted(la_secrets):
         click.echo(f"  LA {la_code} base URL: http://{host}:{port}/la/{la_code}")
     if not os.environ.get("CASESIM_ADMIN_TOKEN"):
         click.echo(f"Admin token for /_admin/* (set CASESIM_ADMIN_TOKEN to choose one): {admin_token}")
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    serve(lambda: create_casesim_app(path, la_secrets, admin_token=admin_token), host, port, workers)
 
 
 @casesim_cli.command("list")

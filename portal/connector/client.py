@@ -26,6 +26,8 @@ import enum
 import json
 import logging
 import re
+import ssl
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -125,10 +127,27 @@ class PullError(Exception):
         self.endpoint_problem = endpoint_problem
 
 
+_ssl_context: ssl.SSLContext | None = None
+_ssl_lock = threading.Lock()
+
+
+def _shared_ssl_context() -> ssl.SSLContext:
+    # Building a verifying SSL context loads the CA bundle (~30 ms); build it once per process.
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context()
+        return _ssl_context
+
+
 def new_http_client() -> httpx.Client:
     """A client a worker keeps for many calls (connection pooling). Redirects are not followed:
     a redirected POST is a misconfigured base URL, reported as such rather than silently resent."""
-    return httpx.Client(follow_redirects=False, limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
+    return httpx.Client(
+        verify=_shared_ssl_context(),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    )
 
 
 # --- one exchange ------------------------------------------------------------------------------

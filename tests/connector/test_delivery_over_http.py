@@ -108,13 +108,13 @@ def test_an_injected_500_is_retryable_and_the_next_try_delivers(casesim):
 
 
 def test_a_server_hanging_past_the_client_timeout_is_retryable_and_the_retry_finds_one_case(casesim):
-    casesim.set_fault("hang", delay=0.6, count=1)
+    casesim.set_fault("hang", delay=0.4, count=1)
     payload = referral_payload()
     started = time.monotonic()
-    failed = deliver_referral(casesim.endpoint(read_timeout=0.2), payload, payload["referral_id"])
+    failed = deliver_referral(casesim.endpoint(read_timeout=0.15), payload, payload["referral_id"])
     assert (failed.outcome, failed.reason) == (Outcome.RETRYABLE, "timeout")
-    assert time.monotonic() - started < 0.5
-    time.sleep(0.7)  # the hung request wakes up and stores the referral nobody heard back about
+    assert time.monotonic() - started < 0.35
+    time.sleep(0.4)  # the hung request wakes up and stores the referral nobody heard back about
     retried = deliver_referral(casesim.endpoint(), payload, payload["referral_id"])
     assert (retried.outcome, retried.reason) == (Outcome.DELIVERED, "replayed")
     assert len(casesim.cases()) == 1
