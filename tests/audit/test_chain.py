@@ -1,0 +1,145 @@
+"""The audit trail: a hash chain that verifies when intact and names the first broken row."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import text
+
+from portal import audit
+from portal.audit.models import AuditEvent
+from portal.audit.service import compute_hash, verify_chain
+from portal.extensions import db
+
+
+def _record(n: int) -> list[int]:
+    seqs = []
+    for i in range(n):
+        event = audit.record("pupil.view", object_type="pupil", object_id=uuid.uuid4(), detail=f"case_{i}")
+        seqs.append(event.seq)
+    db.session.commit()
+    return seqs
+
+
+@contextmanager
+def _tampering():
+    """Bypass PostgreSQL's append-only trigger, as an attacker with superuser rights could."""
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        db.session.execute(text("SET session_replication_role = replica"))
+    try:
+        yield
+        db.session.commit()
+    finally:
+        if postgres:
+            db.session.execute(text("SET session_replication_role = DEFAULT"))
+            db.session.commit()
+
+
+def _verify_command(app):
+    return app.test_cli_runner().invoke(args=["audit", "verify"])
+
+
+def test_a_correct_chain_verifies(app):
+    _record(7)
+    report = verify_chain()
+    assert report.ok and report.checked == 7
+    result = _verify_command(app)
+    assert result.exit_code == 0
+    assert "Audit chain intact: 7 events verified." in result.output
+
+
+def test_an_empty_chain_verifies(app):
+    assert verify_chain().ok
+
+
+def test_an_altered_row_is_found(app):
+    _record(6)
+    with _tampering():
+        db.session.execute(text("UPDATE audit_event SET outcome = 'failure' WHERE seq = 3"))
+    report = verify_chain()
+    assert (report.first_broken_seq, report.reason, report.checked) == (3, "row altered", 2)
+    result = _verify_command(app)
+    assert result.exit_code == 1
+    assert "Audit chain BROKEN at event 3: row altered (2 events verified before it)." in result.output
+
+
+def test_an_altered_row_with_a_recomputed_hash_breaks_the_next_link(app):
+    _record(5)
+    with _tampering():
+        event = db.session.get(AuditEvent, 2)
+        event.actor_id = uuid.uuid4()
+        event.hash = compute_hash(event)
+        db.session.flush()
+    report = verify_chain()
+    assert (report.first_broken_seq, report.reason) == (3, "link to previous row broken")
+
+
+def test_a_deleted_row_is_found(app):
+    _record(5)
+    with _tampering():
+        db.session.execute(text("DELETE FROM audit_event WHERE seq = 4"))
+    report = verify_chain()
+    assert (report.first_broken_seq, report.reason) == (4, "missing row")
+
+
+def test_a_deleted_last_row_is_found(app):
+    _record(5)
+    with _tampering():
+        db.session.execute(text("DELETE FROM audit_event WHERE seq = 5"))
+    report = verify_chain()
+    assert not report.ok and report.first_broken_seq == 5
+
+
+def test_the_database_refuses_to_change_audit_events_on_postgresql(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    _record(1)
+    with pytest.raises(Exception, match="append-only"):
+        db.session.execute(text("UPDATE audit_event SET outcome = 'failure'"))
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(Exception, match="append-only"):
+        db.session.execute(text("DELETE FROM audit_event"))
+    db.session.rollback()
+
+
+def test_audit_fields_refuse_free_text(app):
+    with pytest.raises(ValueError):
+        audit.record("pupil.view", detail="Jane Smith said something")
+    with pytest.raises(ValueError):
+        audit.record("Pupil viewed by Jane")
+    with pytest.raises(ValueError):
+        audit.record("pupil.view", object_id="x" * 65)
+
+
+def test_concurrent_writers_never_fork_the_chain(app):
+    writers, per_writer = 4, 15
+    errors = []
+    start = threading.Barrier(writers)
+
+    def write():
+        with app.app_context():
+            try:
+                start.wait()
+                for _ in range(per_writer):
+                    audit.record("pupil.view", object_type="pupil", object_id=uuid.uuid4())
+                    db.session.commit()
+            except Exception as error:  # reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = verify_chain()
+    assert report.ok and report.checked == writers * per_writer
+    prev = db.session.execute(text("SELECT prev_hash FROM audit_event")).scalars().all()
+    assert len(set(prev)) == len(prev)  # no two events claim the same predecessor: no fork
