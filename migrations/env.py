@@ -51,10 +51,15 @@ def get_metadata():
 def render_item(type_, obj, autogen_context):
     """Write the portal's UTC timestamp type as a plain timezone-aware DateTime in migrations,
     so that migration files never import application code."""
+    from portal.crypto.types import BlindIndexToken, Ciphertext
     from portal.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, Ciphertext):
+        return "sa.Text()"
+    if type_ == "type" and isinstance(obj, BlindIndexToken):
+        return f"sa.String(length={obj.impl.length})"
     return False
 
 

@@ -8,3 +8,14 @@ from portal.auth.models import AccountToken, RecoveryCode, User, UserSession  # 
 from portal.crypto.models import DataKey, KeyRotation, KeyRotationCursor  # noqa: F401
 from portal.files.models import StoredFile  # noqa: F401
 from portal.orgs.models import LocalAuthority, School  # noqa: F401
+from portal.pupils.models import Enrolment, Pupil  # noqa: F401
+from portal.concerns.models import (  # noqa: F401
+    Concern,
+    ConcernAttachment,
+    ConcernDraft,
+    ConcernPupil,
+    ConcernReview,
+    ConcernVersion,
+)
+from portal.referrals.models import Referral, ReferralConcern, ReferralEvent  # noqa: F401
+from portal.updates.models import SharedUpdate, SharedUpdateRead  # noqa: F401

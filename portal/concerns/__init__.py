@@ -1,0 +1,1 @@
+"""Concerns about pupils, their versions, linked pupils, attachments, drafts and DSL review."""

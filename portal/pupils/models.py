@@ -1,0 +1,71 @@
+"""Pupils and their enrolments.
+
+A pupil record belongs to one school: when a child moves, the receiving school has a record of
+its own (matched or created when a transfer is accepted). Every personal field is encrypted;
+exact lookups go through blind indexes (UPN, NHS number, surname + date of birth).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.crypto import blind_index, encrypted
+from portal.db import Base, Timestamps, UUIDPrimaryKey, utcnow
+
+
+class Pupil(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "pupil"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
+    # On the school's current roll. Kept in step with enrolments by the service layer; a plain
+    # column so that "this school's current pupils" is one indexed query.
+    on_roll: Mapped[bool] = mapped_column(default=True)
+
+    legal_forename = encrypted(str)
+    legal_surname = encrypted(str)
+    preferred_name = encrypted(str, nullable=True)
+    date_of_birth = encrypted(date)
+    sex = encrypted(str, nullable=True)
+    gender = encrypted(str, nullable=True)
+    upn = encrypted(str, nullable=True)
+    nhs_number = encrypted(str, nullable=True)
+    address = encrypted(str, nullable=True)
+    postcode = encrypted(str, nullable=True)
+    ethnicity = encrypted(str, nullable=True)
+    sen_status = encrypted(str, nullable=True)
+    year_group = encrypted(str, nullable=True)
+
+    upn_index = blind_index("upn", normalise="compact")
+    nhs_number_index = blind_index("nhs_number", normalise="compact")
+    surname_dob_index = blind_index("legal_surname", "date_of_birth")
+
+    enrolments: Mapped[list[Enrolment]] = relationship(
+        back_populates="pupil", order_by="Enrolment.start_date", cascade="all, delete-orphan"
+    )
+
+    @property
+    def display_name(self) -> str:
+        """The name staff use: preferred forename if there is one, then the legal surname."""
+        return f"{self.preferred_name or self.legal_forename} {self.legal_surname}"
+
+
+class Enrolment(UUIDPrimaryKey, Base):
+    """A period on a school's roll. `school_id` may be another school (history brought by a
+    transfer or typed in by the DSL) while `pupil.school_id` is the school whose record it is."""
+
+    __tablename__ = "enrolment"
+
+    pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupil.id"), index=True)
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"))
+    # A school outside the portal (another country, independent school...), typed by the DSL.
+    other_school_name = encrypted(str, nullable=True)
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]
+    leaving_reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    pupil: Mapped[Pupil] = relationship(back_populates="enrolments")

@@ -1,0 +1,67 @@
+"""Referrals to the LA.
+
+Lifecycle: draft -> submitted -> acknowledged -> in_triage -> decided -> closed. The form itself
+(child, household, referrer, reasons, immediate risk, consent, the child's voice, agencies, level
+of need) is one encrypted JSON document, saved at every step of the task list while a draft and
+never changed once submitted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.crypto import encrypted
+from portal.db import Base, UUIDPrimaryKey, utcnow
+
+STATUSES = ("draft", "submitted", "acknowledged", "in_triage", "decided", "closed")
+
+
+class Referral(UUIDPrimaryKey, Base):
+    __tablename__ = "referral"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
+    pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupil.id"), index=True)
+    # The LA whose queue it is in: the school's LA at submission (or another LA it was routed to).
+    local_authority_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)
+    submitted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    # A human-readable reference given at submission, e.g. "938-2026-000123" (no personal data).
+    reference: Mapped[str | None] = mapped_column(String(30), unique=True)
+    form = encrypted(dict)
+
+    concerns: Mapped[list[ReferralConcern]] = relationship(back_populates="referral", cascade="all")
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.at", cascade="all"
+    )
+
+
+class ReferralConcern(UUIDPrimaryKey, Base):
+    __tablename__ = "referral_concern"
+    __table_args__ = (UniqueConstraint("referral_id", "concern_id", name="uq_referral_concern_pair"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    concern_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("concern.id"), index=True)
+
+    referral: Mapped[Referral] = relationship(back_populates="concerns")
+
+
+class ReferralEvent(UUIDPrimaryKey, Base):
+    """A status change, so both sides can see when the referral moved and who moved it."""
+
+    __tablename__ = "referral_event"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+
+    referral: Mapped[Referral] = relationship(back_populates="events")

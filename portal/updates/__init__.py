@@ -1,0 +1,1 @@
+"""Shared updates: what the LA sends a school (acknowledgement, decision, case summary, note)."""

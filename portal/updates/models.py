@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.crypto import encrypted
+from portal.db import Base, UUIDPrimaryKey, utcnow
+
+KINDS = ("acknowledgement", "decision", "case_summary", "note")
+
+
+class SharedUpdate(UUIDPrimaryKey, Base):
+    """One thing the LA has told a school. Shown in the DSLs' inbox and on the pupil's chronology."""
+
+    __tablename__ = "shared_update"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
+    pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referral.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    # {"title": ..., "body": ..., plus kind-specific fields, e.g. a case summary's permitted fields}
+    content = encrypted(dict)
+
+
+class SharedUpdateRead(UUIDPrimaryKey, Base):
+    """Who has read which update: unread counts are per person."""
+
+    __tablename__ = "shared_update_read"
+    __table_args__ = (UniqueConstraint("update_id", "user_id", name="uq_shared_update_read_pair"),)
+
+    update_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shared_update.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
