@@ -246,6 +246,55 @@ def _change_role(user, obj) -> bool:
     return role in DSL_INVITES
 
 
+# --- schools' safeguarding work: pupils, concerns, referrals, updates, chronology -----------
+# Objects are matched by their organisation ids (duck-typed: a Pupil, Concern, Referral or
+# SharedUpdate all carry `school_id`), so this module needs no import of those models.
+
+
+def _school_user(user, school_id) -> bool:
+    return role_of(user) in SCHOOL_ROLES and user.school_id is not None and user.school_id == school_id
+
+
+def _safeguarding_lead(user, school_id) -> bool:
+    return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None and user.school_id == school_id
+
+
+def _school_id_of(obj) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, School):
+        return obj.id
+    return getattr(obj, "school_id", None)
+
+
+@rule("pupils:manage", "pupil:view", "concerns:review", "referrals:manage", "updates:view",
+      "chronology:view", "chronology:export")
+def _lead_work(user, obj) -> bool:
+    """DSLs and deputies: everything about their own school's pupils (obj None: the area)."""
+    if obj is None:
+        return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None
+    return _safeguarding_lead(user, _school_id_of(obj))
+
+
+@rule("pupils:pick", "concern:log")
+def _any_school_user(user, obj) -> bool:
+    """Any school user logs a concern, choosing the pupil from their own school's roll."""
+    if obj is None:
+        return role_of(user) in SCHOOL_ROLES and user.school_id is not None
+    return _school_user(user, _school_id_of(obj))
+
+
+@rule("concern:view", "concern:correct")
+def _concern_reader(user, obj) -> bool:
+    """Staff see only the concerns they logged; DSLs and deputies all of their school's."""
+    if obj is None:
+        return role_of(user) in SCHOOL_ROLES and user.school_id is not None
+    school_id = _school_id_of(obj)
+    if _safeguarding_lead(user, school_id):
+        return True
+    return _school_user(user, school_id) and getattr(obj, "logged_by_id", None) == user.id
+
+
 __all__ = [
     "can",
     "require",
