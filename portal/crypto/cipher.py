@@ -13,18 +13,20 @@ import base64
 import binascii
 import logging
 import os
+import re
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy.engine import Connection
 
 from portal.crypto.errors import IntegrityCheckFailed
-from portal.crypto.keyring import KeyRecord, Keyring
+from portal.crypto.keyring import ConnectionSource, KeyRecord, Keyring
 from portal.crypto.models import PURPOSE_FIELD
-from portal.crypto.types import CIPHERTEXT_FORM, CIPHERTEXT_VERSION
+from portal.crypto.types import CIPHERTEXT_FORM, CIPHERTEXT_VERSION, KEY_ID_PATTERN
 
 log = logging.getLogger("portal.crypto")
 
 NONCE_BYTES = 12
+_PREFIX = f"{CIPHERTEXT_VERSION}:"
+_KID = re.compile(KEY_ID_PATTERN)
 PAD_BLOCK = 16
 
 
@@ -48,11 +50,16 @@ def _unpad(data: bytes) -> bytes:
 
 
 def key_id_of(stored: str) -> str | None:
+    # Fast path for the common well-formed case; the full pattern decides otherwise.
+    if stored and stored.startswith(_PREFIX) and len(stored) > 12 and stored[11] == ":":
+        kid = stored[3:11]
+        if _KID.fullmatch(kid):
+            return kid
     match = CIPHERTEXT_FORM.match(stored or "")
     return match.group(1) if match else None
 
 
-def encrypt(keyring: Keyring, connection: Connection, plaintext: bytes, *, table: str, column: str, row_id,
+def encrypt(keyring: Keyring, connection: ConnectionSource, plaintext: bytes, *, table: str, column: str, row_id,
             key: KeyRecord | None = None) -> str:
     key = key or keyring.current(PURPOSE_FIELD, connection)
     aead = keyring.field_aead(key, table, column)
@@ -61,7 +68,7 @@ def encrypt(keyring: Keyring, connection: Connection, plaintext: bytes, *, table
     return f"{CIPHERTEXT_VERSION}:{key.kid}:{base64.urlsafe_b64encode(nonce + sealed).rstrip(b'=').decode()}"
 
 
-def decrypt(keyring: Keyring, connection: Connection, stored: str, *, table: str, column: str, row_id) -> bytes:
+def decrypt(keyring: Keyring, connection: ConnectionSource, stored: str, *, table: str, column: str, row_id) -> bytes:
     """The plaintext of `stored`, or IntegrityCheckFailed (logged, without the value)."""
     kid = key_id_of(stored)
     if kid is None:

@@ -135,7 +135,7 @@ class EncryptedField(_NotComparable, Generic[T]):
         plain = state.plain.get(self.name)
         if plain is None or plain.stored != stored:
             data = cipher.decrypt(
-                keyring(), connection or connection_for(obj), stored,
+                keyring(), connection or (lambda: connection_for(obj)), stored,
                 table=_table(obj), column=self.name, row_id=obj.id,
             )
             plain = _Plain(stored, self.codec.loads(data) if self.codec.immutable else data, obj.id)
@@ -161,11 +161,13 @@ class EncryptedField(_NotComparable, Generic[T]):
         if getattr(obj, "id", None) is None:
             obj.id = uuid.uuid4()  # the ciphertext is bound to the row id, so it is needed now
         stored = cipher.encrypt(
-            keyring(), connection or connection_for(obj), data,
+            keyring(), connection or (lambda: connection_for(obj)), data,
             table=_table(obj), column=self.name, row_id=obj.id,
         )
         setattr(obj, self.attr, stored)
-        kept = self.codec.loads(data) if self.codec.immutable else data
+        # Keep what reading would give back: the value itself (immutable types; bytes as bytes)
+        # or the encoded JSON, decoded afresh on each read.
+        kept = value if self.codec.immutable and not isinstance(value, bytearray) else data
         state.plain[self.name] = _Plain(stored, kept, obj.id)
 
 

@@ -17,6 +17,7 @@ import threading
 import uuid
 import time
 from dataclasses import dataclass
+from typing import Callable, Union
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -41,6 +42,14 @@ from portal.db import utcnow
 log = logging.getLogger("portal.crypto")
 
 _TABLE = DataKey.__table__
+
+# A connection, or a function that gives one: the keyring only needs the database when its
+# cache is stale, so callers on the hot path pass a function and usually never call it.
+ConnectionSource = Union[Connection, Callable[[], Connection]]
+
+
+def resolve(connection: ConnectionSource) -> Connection:
+    return connection if isinstance(connection, Connection) else connection()
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class Keyring:
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
         self._keys: dict[str, KeyRecord] = {}
+        self._current: dict[str, KeyRecord] = {}
         self._loaded_at = float("-inf")
         self._unwrapped: dict[tuple[str, bytes], bytes] = {}
         self._field_aeads: dict[tuple[str, str, str], AESGCM] = {}
@@ -84,7 +94,8 @@ class Keyring:
     def _fresh(self) -> bool:
         return time.monotonic() - self._loaded_at < self.cache_seconds
 
-    def load(self, connection: Connection) -> dict[str, KeyRecord]:
+    def load(self, connection: ConnectionSource) -> dict[str, KeyRecord]:
+        connection = resolve(connection)
         rows = connection.execute(
             select(_TABLE.c.kid, _TABLE.c.purpose, _TABLE.c.state, _TABLE.c.master_key_id, _TABLE.c.wrapped_key)
         ).all()
@@ -97,23 +108,30 @@ class Keyring:
                 material = provider.unwrap(wrapped, wrap_context(kid, purpose))
                 self._unwrapped[(kid, wrapped)] = material
             keys[kid] = KeyRecord(kid, purpose, state, master_key_id, material)
+        current = {k.purpose: k for k in keys.values() if k.state == STATE_CURRENT}
         with self._lock:
             self._keys = keys
+            self._current = current
             self._loaded_at = time.monotonic()
         return keys
 
-    def _keys_now(self, connection: Connection) -> dict[str, KeyRecord]:
+    def _keys_now(self, connection: ConnectionSource) -> dict[str, KeyRecord]:
         if self._fresh():
             return self._keys
         return self.load(connection)
 
     # --- looking keys up ---------------------------------------------------------------------
 
-    def current(self, purpose: str, connection: Connection) -> KeyRecord:
+    def current(self, purpose: str, connection: ConnectionSource) -> KeyRecord:
         """The key new values of `purpose` are written under; made on first use."""
+        if self._fresh():
+            key = self._current.get(purpose)
+            if key is not None:
+                return key
         for key in self._keys_now(connection).values():
             if key.purpose == purpose and key.state == STATE_CURRENT:
                 return key
+        connection = resolve(connection)
         self._bootstrap(purpose, connection)
         for key in self.load(connection).values():
             if key.purpose == purpose and key.state == STATE_CURRENT:
@@ -123,7 +141,7 @@ class Keyring:
                 return key
         raise KeyringError(f"no current {purpose} key could be made")
 
-    def get(self, kid: str, connection: Connection) -> KeyRecord:
+    def get(self, kid: str, connection: ConnectionSource) -> KeyRecord:
         key = self._keys_now(connection).get(kid)
         if key is None:
             key = self.load(connection).get(kid)
@@ -133,7 +151,7 @@ class Keyring:
             log.warning("a value under retired key %s was read; run `flask keys rotate`", kid)
         return key
 
-    def readable(self, purpose: str, connection: Connection) -> list[KeyRecord]:
+    def readable(self, purpose: str, connection: ConnectionSource) -> list[KeyRecord]:
         """Keys that values of `purpose` may be under right now (current first; no retired)."""
         keys = [k for k in self._keys_now(connection).values() if k.purpose == purpose and k.state != STATE_RETIRED]
         return sorted(keys, key=lambda k: k.state != STATE_CURRENT)
