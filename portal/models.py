@@ -17,5 +17,5 @@ from portal.concerns.models import (  # noqa: F401
     ConcernReview,
     ConcernVersion,
 )
-from portal.referrals.models import Referral, ReferralConcern, ReferralEvent  # noqa: F401
+from portal.referrals.models import Referral, ReferralConcern, ReferralEvent, ReferralSequence  # noqa: F401
 from portal.updates.models import SharedUpdate, SharedUpdateRead  # noqa: F401

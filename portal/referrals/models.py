@@ -36,6 +36,8 @@ class Referral(UUIDPrimaryKey, Base):
     submitted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     # A human-readable reference given at submission, e.g. "938-2026-000123" (no personal data).
     reference: Mapped[str | None] = mapped_column(String(30), unique=True)
+    # The random token of the "start a referral" page: pressing its button twice starts one draft.
+    start_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     form = encrypted(dict)
 
     concerns: Mapped[list[ReferralConcern]] = relationship(back_populates="referral", cascade="all")
@@ -65,3 +67,18 @@ class ReferralEvent(UUIDPrimaryKey, Base):
     by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
 
     referral: Mapped[Referral] = relationship(back_populates="events")
+
+
+class ReferralSequence(UUIDPrimaryKey, Base):
+    """The last reference number given by an LA in a year: "938-2026-000123" is the 123rd.
+
+    One row per LA and year, incremented with a single UPDATE (which locks the row on
+    PostgreSQL), so two referrals submitted at the same moment never get the same number.
+    """
+
+    __tablename__ = "referral_sequence"
+    __table_args__ = (UniqueConstraint("local_authority_id", "year", name="uq_referral_sequence_la_year"),)
+
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
+    year: Mapped[int]
+    last_number: Mapped[int] = mapped_column(default=0)
