@@ -84,12 +84,17 @@ def _register_blueprints(app: Flask) -> None:
     from portal import health, home
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
+    from portal.chronology.views import bp as chronology_bp
     from portal.policy import public
 
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(chronology_bp)
+    from portal.pupils.views import bp as pupils_bp
+
+    app.register_blueprint(pupils_bp)
 
     # GOV.UK Frontend's CSS refers to its fonts and images under /assets/.
     @public

@@ -44,6 +44,9 @@ def seed() -> None:
     from portal.auth.demo import seed_demo_users
 
     seed_demo_users()
+    from portal.pupils.demo import seed_demo_pupils
+
+    seed_demo_pupils()
     db.session.commit()
 
 

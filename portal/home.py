@@ -16,10 +16,33 @@ def index():
     return redirect(url_for("home.dashboard"))
 
 
+# What each person can go to from home: (policy action, endpoint, link text). An area adds a
+# line here; a link shows only if the user may do the action and the area's page exists.
+HOME_LINKS = [
+    ("pupils:manage", "pupils.roll", "Pupils"),
+    ("concern:log", "concerns.start", "Log a concern"),
+    ("concerns:review", "concerns.review_queue", "Concerns to review"),
+    ("referrals:manage", "referrals.index", "Referrals"),
+    ("updates:view", "updates.inbox", "Updates from the local authority"),
+    ("schools:manage", "admin.schools", "Schools"),
+    ("users:list", "admin.users", "Users"),
+]
+
+
+def home_links(user) -> list[dict]:
+    from flask import current_app
+
+    return [
+        {"href": url_for(endpoint), "text": text}
+        for action, endpoint, text in HOME_LINKS
+        if endpoint in current_app.view_functions and can(user, action)
+    ]
+
+
 @bp.get("/home")
 @requires("home:view")
 def dashboard():
-    return render_template("home.html", can_manage_schools=can(current_user, "schools:manage"))
+    return render_template("home.html", links=home_links(current_user))
 
 
 @bp.get("/accessibility")

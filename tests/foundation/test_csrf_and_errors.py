@@ -29,7 +29,7 @@ def test_a_post_without_a_csrf_token_elsewhere_gets_the_400_page_and_does_nothin
 
 
 def test_404_page_is_styled_and_reveals_nothing(client):
-    response = client.get("/pupils/00000000-0000-0000-0000-000000000000")
+    response = client.get("/no-such-page/00000000-0000-0000-0000-000000000000")
     page = response.get_data(as_text=True)
     assert response.status_code == 404
     assert "Page not found" in page

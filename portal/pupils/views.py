@@ -1,0 +1,186 @@
+"""Pupil pages for DSLs and deputies: the roll, finding, adding, editing, history, import."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.errors import reshows_form_on_csrf_failure
+from portal.extensions import db
+from portal.policy import requires
+from portal.pupils import service
+from portal.pupils.forms import FindByIdentifierForm, FindByNameForm, PreviousSchoolForm, PupilForm, RollImportForm
+
+bp = Blueprint("pupils", __name__, url_prefix="/pupils")
+
+ROLL_PAGE_SIZE = 50
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+@bp.route("", methods=["GET", "POST"])
+@requires("pupils:manage")
+@reshows_form_on_csrf_failure
+def roll():
+    """The school's roll, with search by name fragment or by exact identifiers (both POSTed)."""
+    school = current_user.school
+    by_name = FindByNameForm(prefix="name")
+    by_identifier = FindByIdentifierForm(prefix="id")
+    searched, pupils = None, None
+    if by_name.submit.data and by_name.validate_on_submit():
+        searched = "name"
+        pupils = service.school_roll(school, text=by_name.name.data or "", on_roll_only=False)
+    elif by_identifier.find.data and by_identifier.validate_on_submit():
+        searched = "identifier"
+        data = by_identifier.data
+        if not any([data["upn"], data["nhs_number"], data["surname"] and data["date_of_birth"]]):
+            by_identifier.upn.errors = ["Enter a UPN, an NHS number, or a last name and date of birth"]
+        else:
+            pupils = service.find_by_identifiers(
+                school,
+                upn=data["upn"] or None,
+                nhs_number=data["nhs_number"] or None,
+                surname=data["surname"] or None,
+                date_of_birth=data["date_of_birth"],
+            )
+    if pupils is None and searched is None:
+        pupils = service.school_roll(school)
+    errors_form = by_identifier if by_identifier.errors else (by_name if by_name.errors else None)
+    return render_template(
+        "pupils/roll.html",
+        pupils=pupils,
+        searched=searched,
+        by_name=by_name,
+        by_identifier=by_identifier,
+        form=errors_form,
+        shows_child_details=True,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("pupils:manage")
+@reshows_form_on_csrf_failure
+def add():
+    form = PupilForm()
+    duplicates = []
+    if form.validate_on_submit():
+        try:
+            pupil = service.add_pupil(
+                current_user.school, form.details(), allow_duplicate=form.confirm_new.data == "yes"
+            )
+        except service.PupilInvalid as error:
+            form.show_errors(error.errors)
+        except service.PossibleDuplicate as duplicate:
+            duplicates = duplicate.existing
+            form.confirm_new.data = "yes"
+        else:
+            db.session.commit()
+            flash(f"{pupil.display_name} has been added", "success")
+            return redirect(url_for("pupils.show", pupil_id=pupil.id))
+    elif form.is_submitted():
+        form.add_rule_errors()
+    return render_template(
+        "pupils/form.html", form=form, pupil=None, duplicates=duplicates, shows_child_details=True
+    )
+
+
+@bp.get("/<uuid:pupil_id>")
+@requires("pupils:manage")
+def show(pupil_id: uuid.UUID):
+    pupil = service.get_pupil_for(current_user, pupil_id)
+    db.session.commit()  # the audit event of the view
+    return render_template(
+        "pupils/show.html",
+        pupil=pupil,
+        links=_pupil_links(pupil),
+        school_names=service.enrolment_school_names(pupil),
+        shows_child_details=True,
+    )
+
+
+def _pupil_links(pupil) -> list[dict]:
+    """What a DSL does next from a pupil's page (each area's page, where it exists)."""
+    wanted = [
+        ("chronology.show", {"pupil_id": pupil.id}, "Chronology"),
+        ("concerns.start", {"pupil": pupil.id}, "Log a concern"),
+        ("referrals.new", {"pupil": pupil.id}, "Raise a referral"),
+    ]
+    from flask import current_app
+
+    return [
+        {"href": url_for(endpoint, **values), "text": text}
+        for endpoint, values, text in wanted
+        if endpoint in current_app.view_functions
+    ]
+
+
+@bp.route("/<uuid:pupil_id>/edit", methods=["GET", "POST"])
+@requires("pupils:manage")
+@reshows_form_on_csrf_failure
+def edit(pupil_id: uuid.UUID):
+    pupil = service.get_pupil_for(current_user, pupil_id, action="pupils:manage", audited=False)
+    form = PupilForm(data=vars(service.PupilDetails.of(pupil)) if request.method == "GET" else None)
+    del form.start_date
+    if form.validate_on_submit():
+        try:
+            details = form.details()
+            service.edit_pupil(pupil, details)
+        except service.PupilInvalid as error:
+            db.session.rollback()
+            form.show_errors(error.errors)
+        else:
+            db.session.commit()
+            flash("The pupil’s details have been updated", "success")
+            return redirect(url_for("pupils.show", pupil_id=pupil.id))
+    elif form.is_submitted():
+        form.add_rule_errors()
+    return render_template("pupils/form.html", form=form, pupil=pupil, duplicates=[], shows_child_details=True)
+
+
+@bp.route("/<uuid:pupil_id>/previous-schools/new", methods=["GET", "POST"])
+@requires("pupils:manage")
+@reshows_form_on_csrf_failure
+def add_previous_school(pupil_id: uuid.UUID):
+    pupil = service.get_pupil_for(current_user, pupil_id, action="pupils:manage", audited=False)
+    form = PreviousSchoolForm()
+    if form.validate_on_submit():
+        try:
+            service.add_previous_enrolment(
+                pupil, school_name=form.school_name.data, start_date=form.start_date.data, end_date=form.end_date.data
+            )
+        except service.PupilInvalid as error:
+            db.session.rollback()
+            for name, message in error.errors.items():
+                getattr(form, name).errors = [message]
+        else:
+            db.session.commit()
+            flash("The previous school has been added", "success")
+            return redirect(url_for("pupils.show", pupil_id=pupil.id))
+    return render_template("pupils/previous_school.html", form=form, pupil=pupil, shows_child_details=True)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires("pupils:manage")
+@reshows_form_on_csrf_failure
+def import_roll():
+    form = RollImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.roll.data
+        content = upload.read(MAX_IMPORT_BYTES + 1) if upload else b""
+        if not upload or not upload.filename:
+            form.roll.errors = ["Select a CSV file"]
+        elif len(content) > MAX_IMPORT_BYTES:
+            form.roll.errors = ["The file must be smaller than 5 MB"]
+        elif not upload.filename.lower().endswith(".csv") or b"\x00" in content:
+            form.roll.errors = ["The file must be a CSV"]
+        else:
+            try:
+                text = content.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.roll.errors = ["The file must be a CSV saved as UTF-8"]
+            else:
+                report = service.import_roll_csv(current_user.school, text)
+                db.session.commit()
+    return render_template("pupils/import.html", form=form, report=report, columns=service.ROLL_COLUMNS)
