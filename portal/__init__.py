@@ -95,6 +95,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.pupils.views import bp as pupils_bp
 
     app.register_blueprint(pupils_bp)
+    from portal.referrals.views import bp as referrals_bp
+    from portal.updates.views import bp as updates_bp
+
+    app.register_blueprint(referrals_bp)
+    app.register_blueprint(updates_bp)
+    from portal.concerns.views import bp as concerns_bp
+
+    app.register_blueprint(concerns_bp)
 
     # GOV.UK Frontend's CSS refers to its fonts and images under /assets/.
     @public
