@@ -1,0 +1,142 @@
+"""The LA's side of a referral: its place in a triage queue, the decision, internal notes, and
+the LA's sharing policy for case summaries.
+
+A `TriageItem` is one arrival of a referral at one LA's "front door". A referral normally has
+one; "referred to another LA" closes the first LA's item and opens a new one (the next `round`)
+in the other LA's queue, with a clock of its own. Keeping the queue in its own narrow table means
+the queue page sorts and filters on plain indexed columns (never on encrypted ones) without
+touching the referral table's wide encrypted rows, and each LA's reports count what arrived at
+that LA, even when it was sent on.
+
+What schools may see is decided elsewhere (shared updates): nothing in these tables is ever shown
+to a school. Internal notes, reasons and the RAG rating stay with the LA.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.crypto import encrypted
+from portal.db import Base, UUIDPrimaryKey, utcnow
+
+OUTCOMES = (
+    "no_further_action",
+    "advice_and_signposting",
+    "early_help",
+    "child_and_family_assessment",
+    "section_47_enquiry",
+    "referred_to_another_la",
+)
+RAG_RATINGS = ("red", "amber", "green")
+# new: arrived, not yet opened; in_triage: opened or assigned; decided; routed: sent to another LA.
+ITEM_STATES = ("new", "in_triage", "decided", "routed")
+OPEN_STATES = ("new", "in_triage")
+
+
+class TriageItem(UUIDPrimaryKey, Base):
+    __tablename__ = "triage_item"
+    __table_args__ = (UniqueConstraint("referral_id", "round", name="uq_triage_item_referral_round"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    round: Mapped[int] = mapped_column(default=1)
+    # Whether this is where the referral is now (False once it has been sent on to another LA).
+    current: Mapped[bool] = mapped_column(default=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # One working day after receipt (weekends and bank holidays skipped), fixed on arrival.
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), default="new")
+    # new or in_triage: a plain boolean so that the queue's main index matches it exactly.
+    open: Mapped[bool] = mapped_column(default=True)
+    assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    assigned_at: Mapped[datetime | None]
+    rag: Mapped[str | None] = mapped_column(String(10))
+    first_opened_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+    @property
+    def breached(self) -> bool:
+        if self.open:
+            return self.due_at <= utcnow()
+        return self.decided_at is not None and self.decided_at > self.due_at
+
+
+# The queue's orders are "urgent first, then oldest first": each index below matches one of the
+# queue's views column for column, so a page is an index range scan that stops after 25-50 rows.
+Index("ix_triage_item_queue_open", TriageItem.local_authority_id, TriageItem.open,
+      TriageItem.urgent.desc(), TriageItem.received_at)
+Index("ix_triage_item_queue_state", TriageItem.local_authority_id, TriageItem.state,
+      TriageItem.urgent.desc(), TriageItem.received_at)
+Index("ix_triage_item_queue_all", TriageItem.local_authority_id, TriageItem.urgent.desc(), TriageItem.received_at)
+Index("ix_triage_item_school", TriageItem.school_id, TriageItem.urgent.desc(), TriageItem.received_at)
+# Breached: open items whose deadline has passed, and "assigned to me".
+Index("ix_triage_item_open_due", TriageItem.local_authority_id, TriageItem.open, TriageItem.due_at)
+Index("ix_triage_item_assignee", TriageItem.assigned_to_id, TriageItem.open)
+
+
+class TriageDecision(UUIDPrimaryKey, Base):
+    """The LA's decision on one arrival of a referral. One per item: the unique constraint is the
+    last word when two workers decide at the same moment."""
+
+    __tablename__ = "triage_decision"
+
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("triage_item.id"), unique=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
+    outcome: Mapped[str] = mapped_column(String(40))
+    rag: Mapped[str | None] = mapped_column(String(10))
+    decided_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    within_deadline: Mapped[bool]
+    routed_to_la_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("local_authority.id"))
+    shared_update_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("shared_update.id"))
+    # The LA's reasons (internal) and the feedback the school reads.
+    reasons = encrypted(str)
+    feedback = encrypted(str)
+
+
+class TriageNote(UUIDPrimaryKey, Base):
+    """A note internal to one LA about a referral. Never shown to a school, never in a school's
+    email or export; another LA (after routing) sees only the notes written for it."""
+
+    __tablename__ = "triage_note"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    # The LA whose record this note is part of.
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # note: a worker's note; routing: the note sent with a referral from another LA.
+    kind: Mapped[str] = mapped_column(String(20), default="note")
+    text = encrypted(str)
+
+
+class SharingPolicy(UUIDPrimaryKey, Base):
+    """Which case-summary fields an LA lets its schools see. No row: none (deny by default)."""
+
+    __tablename__ = "sharing_policy"
+
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"), unique=True)
+    # Codes from portal.connector.payload.CASE_SUMMARY_SHAREABLE_FIELDS; no personal data.
+    fields: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class SharingPolicyChange(UUIDPrimaryKey, Base):
+    """Every change of a sharing policy, so the LA can show what schools could see, and when."""
+
+    __tablename__ = "sharing_policy_change"
+
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    changed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fields_before: Mapped[list] = mapped_column(JSON, default=list)
+    fields_after: Mapped[list] = mapped_column(JSON, default=list)
