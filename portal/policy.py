@@ -295,6 +295,33 @@ def _concern_reader(user, obj) -> bool:
     return _school_user(user, school_id) and getattr(obj, "logged_by_id", None) == user.id
 
 
+# --- council triage: the LA's referrals queue, decisions, reports, sharing policy -----------
+# Objects (a Referral, a TriageItem, a LocalAuthority) are matched by the LA whose queue they are
+# in: `local_authority_id` (or the LA's own id) against the user's LA.
+
+
+def _triage_la_id(obj) -> Any:
+    if isinstance(obj, LocalAuthority):
+        return obj.id
+    return getattr(obj, "local_authority_id", None)
+
+
+@rule("triage:work", "triage:view_referral")
+def _triage_work(user, obj) -> bool:
+    """Triage workers and managers: their own LA's queue and the referrals in it."""
+    if not in_la_roles(user, TRIAGE_ROLES):
+        return False
+    return obj is None or _triage_la_id(obj) == user.local_authority_id
+
+
+@rule("triage:manage")
+def _triage_manage(user, obj) -> bool:
+    """Triage managers: allocation, reports and the sharing policy of their own LA."""
+    if not in_la_roles(user, {Role.TRIAGE_MANAGER}):
+        return False
+    return obj is None or _triage_la_id(obj) == user.local_authority_id
+
+
 __all__ = [
     "can",
     "require",
