@@ -124,6 +124,7 @@ def test_find_by_name_fragment_searches_only_the_schools_roll(client):
     assert "Hartley-Nkemelu" in page
     assert "Okafor" not in page
     assert "Elsewhere" not in page
+    assert "&lt;a" not in page
     # Searches are posted: nothing typed reaches a URL.
     assert client.get("/pupils?name-name=ameli").status_code == 200
 
