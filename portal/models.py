@@ -20,3 +20,11 @@ from portal.concerns.models import (  # noqa: F401
 from portal.referrals.models import Referral, ReferralConcern, ReferralEvent, ReferralSequence  # noqa: F401
 from portal.updates.models import SharedUpdate, SharedUpdateRead  # noqa: F401
 from portal.triage.models import SharingPolicy, SharingPolicyChange, TriageDecision, TriageItem, TriageNote  # noqa: F401
+from portal.transfers.models import (  # noqa: F401
+    SchoolClosure,
+    Transfer,
+    TransferAttachment,
+    TransferEvent,
+    TransferRequest,
+    TransferRequestTarget,
+)

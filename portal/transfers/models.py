@@ -1,0 +1,169 @@
+"""Transfers of a child protection file from one school to another.
+
+A `Transfer` starts when the sending school's DSL records that a pupil has left (leaving date and
+destination); the 5-school-day clock runs from the leaving date. Sending freezes what goes: the
+pupil's chronology as the sending school may see it, as one encrypted JSON snapshot, with copies
+of every attachment (`TransferAttachment`, each with the SHA-256 of its content), so that later
+changes at the sender cannot alter what the receiver was given. Every step is a `TransferEvent`
+(who, when), shown to both sides.
+
+A `TransferRequest` is a receiving school asking for a file by UPN or NHS number; each school
+holding a matching pupil record gets a `TransferRequestTarget` on its transfer list, answered by
+a send or by "we hold no file".
+
+`SchoolClosure` is a school's own closed days (term holidays, training days) that the transfer
+clock skips, besides weekends and bank holidays.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.crypto import encrypted
+from portal.db import Base, UUIDPrimaryKey, utcnow
+
+# Where the pupil went.
+DESTINATION_KINDS = ("school", "unknown", "elective_home_education", "moved_abroad")
+
+# to_send: a destination school is known, nothing sent yet (clock running)
+# destination_unknown: the DSL does not know where the pupil went yet (clock running)
+# no_transfer: elective home education or moved abroad: nothing to send to a school
+# pending -> viewed -> accepted, or -> rejected (back with the sender, who chooses again)
+STATUSES = ("to_send", "destination_unknown", "no_transfer", "pending", "viewed", "accepted", "rejected")
+SENT_STATUSES = ("pending", "viewed", "accepted")
+OPEN_STATUSES = ("to_send", "destination_unknown", "rejected")
+
+
+class Transfer(UUIDPrimaryKey, Base):
+    __tablename__ = "transfer"
+
+    # The sending school's own record of the pupil (kept, off roll, after the move).
+    pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupil.id"), index=True)
+    from_school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
+    to_school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"), index=True)
+    destination_kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    leaving_date: Mapped[date]
+    # The last school day on which the file is in time (5 school days after the leaving date).
+    due_date: Mapped[date] = mapped_column(index=True)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    covering_note = encrypted(str, nullable=True)
+    sent_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    sent_at: Mapped[datetime | None]
+    # What was sent, frozen: {"version", "pupil", "from_school", "enrolments", "entries", ...}
+    snapshot = encrypted(dict, nullable=True)
+    # SHA-256 of the snapshot's canonical JSON: printed on the receipt, checked when it is read.
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    viewed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    viewed_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    accepted_at: Mapped[datetime | None]
+    rejected_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    rejected_at: Mapped[datetime | None]
+    rejection_reason = encrypted(str, nullable=True)
+    # The receiving school's record of the pupil, matched or created after receipt.
+    receiving_pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
+    matched_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    matched_at: Mapped[datetime | None]
+
+    attachments: Mapped[list[TransferAttachment]] = relationship(
+        back_populates="transfer", order_by="TransferAttachment.position", cascade="all"
+    )
+    events: Mapped[list[TransferEvent]] = relationship(
+        back_populates="transfer", order_by="TransferEvent.at", cascade="all"
+    )
+
+    # The policy matches a transfer by its two schools (portal.policy, "transfers" section).
+    @property
+    def school_id(self) -> uuid.UUID:
+        return self.from_school_id
+
+    @property
+    def is_sent(self) -> bool:
+        return self.status in SENT_STATUSES
+
+
+class TransferAttachment(UUIDPrimaryKey, Base):
+    """A copy of an attachment as it was sent (its own encrypted file, never the sender's)."""
+
+    __tablename__ = "transfer_attachment"
+
+    transfer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("transfer.id"), index=True)
+    stored_file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stored_file.id"), unique=True)
+    position: Mapped[int]
+    # SHA-256 of the plaintext as read from the original when it was copied.
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    transfer: Mapped[Transfer] = relationship(back_populates="attachments")
+
+
+class TransferEvent(UUIDPrimaryKey, Base):
+    """One step: recorded, destination_changed, sent, viewed, accepted, matched, rejected."""
+
+    __tablename__ = "transfer_event"
+
+    transfer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("transfer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    # The school the destination was at this step (a rejected transfer remembers who rejected it).
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"))
+
+    transfer: Mapped[Transfer] = relationship(back_populates="events")
+
+
+class TransferRequest(UUIDPrimaryKey, Base):
+    """A receiving school asking for a pupil's file by UPN or NHS number."""
+
+    __tablename__ = "transfer_request"
+
+    requesting_school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The requesting school's own record of the pupil, when the request was made from it.
+    pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
+    identifier_kind: Mapped[str] = mapped_column(String(20))  # "upn" or "nhs_number"
+    identifier = encrypted(str)
+
+    targets: Mapped[list[TransferRequestTarget]] = relationship(back_populates="request", cascade="all")
+
+
+class TransferRequestTarget(UUIDPrimaryKey, Base):
+    """One school holding a pupil record that matches the request: it answers."""
+
+    __tablename__ = "transfer_request_target"
+
+    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("transfer_request.id"), index=True)
+    holder_school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
+    holder_pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupil.id"))
+    # open -> sent (transfer_id set) or no_file
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    answered_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    answered_at: Mapped[datetime | None]
+    transfer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("transfer.id"))
+
+    request: Mapped[TransferRequest] = relationship(back_populates="targets")
+
+    # The policy matches the target by the school that holds the record.
+    @property
+    def school_id(self) -> uuid.UUID:
+        return self.holder_school_id
+
+
+class SchoolClosure(UUIDPrimaryKey, Base):
+    """Days a school is closed (a holiday, a training day): the transfer clock skips them."""
+
+    __tablename__ = "school_closure"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
