@@ -322,6 +322,67 @@ def _triage_manage(user, obj) -> bool:
     return obj is None or _triage_la_id(obj) == user.local_authority_id
 
 
+# --- transfers of child protection files between schools ----------------------------------
+# A transfer (duck-typed: `from_school_id`, `to_school_id`, `status`) is the sending school's
+# until it is sent; the receiving school's DSLs see that it is waiting and who sent it, and see
+# the child and the history only once they have confirmed receipt. A rejected transfer is the
+# sender's again. A request target (`school_id`: the school holding a matching record) is
+# answered by that school's DSLs.
+
+_TRANSFER_SENT = ("pending", "viewed", "accepted")
+
+
+def _leads_school(user) -> bool:
+    return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None
+
+
+@rule("transfers:manage", "transfers:request")
+def _transfers_area(user, obj) -> bool:
+    """DSLs and deputies: their school's transfer list, leavers, requests and closed days."""
+    if obj is None:
+        return _leads_school(user)
+    return _safeguarding_lead(user, _school_id_of(obj))
+
+
+@rule("transfers:send")
+def _transfer_send(user, obj) -> bool:
+    """The sending school's leads: record a leaver (obj: the pupil), choose the destination,
+    review and send (obj: the transfer), see what was sent and the receipt."""
+    if obj is None:
+        return _leads_school(user)
+    school_id = getattr(obj, "from_school_id", None) or _school_id_of(obj)
+    return _safeguarding_lead(user, school_id)
+
+
+@rule("transfers:receive")
+def _transfer_receive(user, obj) -> bool:
+    """The destination school's leads, once the file has been sent to them (never before it
+    is sent, nor after they have rejected it)."""
+    if obj is None:
+        return _leads_school(user)
+    return getattr(obj, "status", None) in _TRANSFER_SENT and _safeguarding_lead(user, getattr(obj, "to_school_id", None))
+
+
+@rule("transferred_history:view")
+def _transferred_history(user, obj) -> bool:
+    """The child and the history sent: the receiving school's leads after confirming receipt;
+    the sending school's leads (what they sent) once it has been sent."""
+    if obj is None:
+        return _leads_school(user)
+    status = getattr(obj, "status", None)
+    if status == "accepted" and _safeguarding_lead(user, getattr(obj, "to_school_id", None)):
+        return True
+    return bool(getattr(obj, "sent_at", None)) and _safeguarding_lead(user, getattr(obj, "from_school_id", None))
+
+
+@rule("transfer_requests:answer")
+def _answer_request(user, obj) -> bool:
+    """The leads of a school holding a record that matches another school's request."""
+    if obj is None:
+        return _leads_school(user)
+    return _safeguarding_lead(user, _school_id_of(obj))
+
+
 __all__ = [
     "can",
     "require",
