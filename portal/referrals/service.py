@@ -1,0 +1,435 @@
+"""Referrals: start a draft, save its sections, submit it once, and follow its status.
+
+Rules kept here, not in the views:
+- A referral is for a pupil of the DSL's own school (policy "referrals:manage"); anything else
+  is "not found", so another school cannot learn that a record exists.
+- Only a draft changes. Every change first runs `UPDATE referral ... WHERE status = 'draft'`,
+  which both checks and (on PostgreSQL) locks the row until the change commits: an edit racing a
+  submission either lands before it or is refused, never after.
+- `submit_referral` is the one place a referral is submitted: one transaction, one conditional
+  UPDATE, so a double click, the back button or a retry submits it once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import abort
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from portal import audit
+from portal.auth.models import User
+from portal.concerns.models import Concern, ConcernPupil
+from portal.db import utcnow
+from portal.extensions import db
+from portal.orgs.models import LocalAuthority, School
+from portal.policy import can
+from portal.pupils.models import Pupil
+from portal.referrals import sections
+from portal.referrals.models import STATUSES, Referral, ReferralConcern, ReferralEvent, ReferralSequence
+
+UK = ZoneInfo("Europe/London")
+
+
+class ReferralError(Exception):
+    """A referral could not be changed. Messages are for users and name no one."""
+
+
+class ReferralLocked(ReferralError):
+    def __init__(self):
+        super().__init__("This referral has been submitted and can no longer be changed")
+
+
+class ReferralIncomplete(ReferralError):
+    def __init__(self, missing: list[sections.Section]):
+        self.missing = missing
+        super().__init__("Complete every section before you submit the referral")
+
+
+class StatusChangeRefused(ReferralError):
+    pass
+
+
+# --- finding things ---------------------------------------------------------------------------
+
+
+def _allowed_or_404(user, obj):
+    if obj is None or not can(user, "referrals:manage", obj):
+        abort(404)
+    return obj
+
+
+def pupil_for_referral(user, pupil_id: uuid.UUID) -> Pupil:
+    """A pupil of the user's own school, or 404. Showing the pupil is audited as a pupil view."""
+    pupil = _allowed_or_404(user, db.session.get(Pupil, pupil_id))
+    audit.record("pupil.view", object_type="pupil", object_id=pupil.id, detail="referral_start", actor=user)
+    return pupil
+
+
+def get_referral_for(user, referral_id: uuid.UUID, *, page: str) -> Referral:
+    """The referral if the user may manage it (else 404); the view is audited with the page's code."""
+    referral = _allowed_or_404(user, db.session.get(Referral, referral_id))
+    audit.record("referral.view", object_type="referral", object_id=referral.id, detail=page, actor=user)
+    return referral
+
+
+def pupil_of(referral: Referral) -> Pupil:
+    return db.session.get(Pupil, referral.pupil_id)
+
+
+def school_referrals(user) -> list[tuple[Referral, Pupil]]:
+    """The user's school's referrals, newest first, each with its pupil (this school's only)."""
+    referrals = db.session.execute(
+        select(Referral).where(Referral.school_id == user.school_id)
+        .order_by(Referral.submitted_at.desc().nulls_first(), Referral.created_at.desc())
+    ).scalars().all()
+    pupil_ids = {r.pupil_id for r in referrals}
+    pupils = {}
+    if pupil_ids:
+        pupils = {p.id: p for p in db.session.execute(
+            select(Pupil).where(Pupil.id.in_(pupil_ids), Pupil.school_id == user.school_id)
+        ).scalars()}
+    return [(r, pupils[r.pupil_id]) for r in referrals if r.pupil_id in pupils]
+
+
+def drafts_for_pupil(pupil: Pupil) -> list[Referral]:
+    return list(db.session.execute(
+        select(Referral).where(Referral.pupil_id == pupil.id, Referral.school_id == pupil.school_id,
+                               Referral.status == "draft").order_by(Referral.created_at)
+    ).scalars())
+
+
+def pupil_concerns(pupil: Pupil) -> list[Concern]:
+    """The concerns this school has logged about the pupil (as the subject or in another role)."""
+    linked = select(ConcernPupil.concern_id).where(ConcernPupil.pupil_id == pupil.id)
+    return list(db.session.execute(
+        select(Concern).where(Concern.school_id == pupil.school_id,
+                              or_(Concern.pupil_id == pupil.id, Concern.id.in_(linked)))
+        .order_by(Concern.occurred_at.desc())
+    ).scalars())
+
+
+def linked_concern_ids(referral: Referral) -> list[uuid.UUID]:
+    return [link.concern_id for link in referral.concerns]
+
+
+def linked_concerns(referral: Referral) -> list[Concern]:
+    ids = linked_concern_ids(referral)
+    if not ids:
+        return []
+    return list(db.session.execute(
+        select(Concern).where(Concern.id.in_(ids), Concern.school_id == referral.school_id)
+        .order_by(Concern.occurred_at.desc())
+    ).scalars())
+
+
+def concern_label(concern: Concern) -> str:
+    """'12 March 2026: neglect, emotional abuse' (when it happened, and its categories)."""
+    from portal.templating import uk_date
+
+    content = concern.latest.content if concern.versions else {}
+    from portal.concerns.options import CATEGORY_LABELS
+
+    categories = ", ".join(CATEGORY_LABELS.get(c) or _humanise(c) for c in content.get("categories") or [])
+    return f"{uk_date(concern.occurred_at)}: {categories}" if categories else uk_date(concern.occurred_at)
+
+
+def _categories_of(concerns: list[Concern]) -> list[str]:
+    from portal.concerns.options import CATEGORIES
+
+    found = set()
+    for concern in concerns:
+        found.update((concern.latest.content.get("categories") or []) if concern.versions else [])
+    return [code for code, _ in CATEGORIES if code in found]
+
+
+def _humanise(code: str) -> str:
+    text = str(code).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+# --- starting a draft -------------------------------------------------------------------------
+
+
+def new_start_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _prefilled_child(pupil: Pupil) -> dict:
+    return {
+        "legal_forename": pupil.legal_forename,
+        "legal_surname": pupil.legal_surname,
+        "preferred_name": pupil.preferred_name or "",
+        "date_of_birth": pupil.date_of_birth.isoformat(),
+        "sex": pupil.sex or "",
+        "gender": pupil.gender or "",
+        "upn": pupil.upn or "",
+        "nhs_number": pupil.nhs_number or "",
+        "address": pupil.address or "",
+        "postcode": pupil.postcode or "",
+        "ethnicity": pupil.ethnicity or "",
+        "first_language": "",
+        "sen_status": pupil.sen_status or "",
+        "year_group": pupil.year_group or "",
+    }
+
+
+def _prefilled_referrer(user: User) -> dict:
+    return {"name": user.display_name, "role": user.role_enum.label, "phone": "", "email": user.email}
+
+
+def start_referral(user: User, pupil: Pupil, *, concern_ids: list[uuid.UUID], start_token: str | None) -> Referral:
+    """A new draft for the pupil, the child's and referrer's sections prefilled (to be checked).
+
+    The start page's token makes a second press of its button (or a retry) return the draft the
+    first press made instead of starting another. The caller commits.
+    """
+    _allowed_or_404(user, pupil)
+    if start_token:
+        existing = db.session.execute(select(Referral).where(Referral.start_token == start_token)).scalar_one_or_none()
+        if existing is not None:
+            return _allowed_or_404(user, existing)
+    allowed = {c.id for c in pupil_concerns(pupil)}
+    if any(cid not in allowed for cid in concern_ids):
+        abort(404)
+    school = db.session.get(School, pupil.school_id)
+    referral = Referral(
+        school_id=pupil.school_id,
+        pupil_id=pupil.id,
+        local_authority_id=school.local_authority_id,
+        created_by_id=user.id,
+        status="draft",
+        start_token=start_token or new_start_token(),
+    )
+    chosen = [c for c in pupil_concerns(pupil) if c.id in set(concern_ids)]
+    referral.form = {
+        "status": {"child": sections.IN_PROGRESS, "referrer": sections.IN_PROGRESS},
+        "child": _prefilled_child(pupil),
+        "referrer": _prefilled_referrer(user),
+        "household": {"members": []},
+        # What the school is worried about starts as the linked concerns' categories.
+        "reasons": {"summary": "", "categories": _categories_of(chosen), "other_category": "", "actions_taken": ""},
+    }
+    db.session.add(referral)
+    for concern_id in dict.fromkeys(concern_ids):
+        referral.concerns.append(ReferralConcern(concern_id=concern_id))
+    referral.events.append(ReferralEvent(status="draft", at=utcnow(), by_user_id=user.id))
+    db.session.flush()
+    audit.record("referral.create", object_type="referral", object_id=referral.id, actor=user)
+    return referral
+
+
+# --- changing a draft -------------------------------------------------------------------------
+
+
+def _lock_draft(referral: Referral) -> None:
+    """Check the referral is still a draft, and hold it (PostgreSQL row lock) while it changes."""
+    result = db.session.execute(
+        update(Referral)
+        .where(Referral.id == referral.id, Referral.status == "draft")
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ReferralLocked()
+
+
+def refuse_if_submitted(referral: Referral, user: User, section: str) -> None:
+    """For a page that would change the referral: refused (and audited) once it is submitted."""
+    if referral.status != "draft":
+        audit.record("referral.edit", object_type="referral", object_id=referral.id, outcome="refused",
+                     detail=section, actor=user)
+        raise ReferralLocked()
+
+
+def save_section(referral: Referral, user: User, key: str, answers: dict, *, status: str = sections.COMPLETED) -> None:
+    """Replace a section's answers and mark it completed (or in progress). The caller commits."""
+    if key not in sections.SECTION_KEYS:
+        raise ValueError("unknown section")
+    _lock_draft(referral)
+    form = referral.form
+    form[key] = answers
+    form.setdefault("status", {})[key] = status
+    referral.form = form
+    if key == "risk":
+        referral.urgent = answers.get("immediate_risk") == "yes"
+    audit.record("referral.edit", object_type="referral", object_id=referral.id, detail=key, actor=user)
+
+
+def save_reasons(referral: Referral, user: User, answers: dict, concern_ids: list[uuid.UUID]) -> None:
+    pupil = pupil_of(referral)
+    allowed = {c.id for c in pupil_concerns(pupil)}
+    if any(cid not in allowed for cid in concern_ids):
+        abort(404)
+    save_section(referral, user, "reasons", answers)
+    wanted = set(concern_ids)
+    for link in list(referral.concerns):
+        if link.concern_id not in wanted:
+            referral.concerns.remove(link)
+            db.session.delete(link)
+    have = {link.concern_id for link in referral.concerns}
+    for concern_id in dict.fromkeys(concern_ids):
+        if concern_id not in have:
+            referral.concerns.append(ReferralConcern(concern_id=concern_id))
+
+
+def household_members(referral: Referral) -> list[dict]:
+    return list((referral.form.get("household") or {}).get("members") or [])
+
+
+def household_member(referral: Referral, member_id: str) -> dict:
+    for member in household_members(referral):
+        if member.get("id") == member_id:
+            return member
+    abort(404)
+
+
+def save_household_member(referral: Referral, user: User, member: dict, member_id: str | None = None) -> str:
+    """Add a person (member_id None) or change one; the section is then in progress until the
+    user says everyone has been added."""
+    members = household_members(referral)
+    if member_id is None:
+        member_id = uuid.uuid4().hex
+        members.append({**member, "id": member_id})
+    else:
+        household_member(referral, member_id)  # 404 for an unknown person
+        members = [{**member, "id": member_id} if m.get("id") == member_id else m for m in members]
+    save_section(referral, user, "household", {"members": members}, status=sections.IN_PROGRESS)
+    return member_id
+
+
+def remove_household_member(referral: Referral, user: User, member_id: str) -> None:
+    household_member(referral, member_id)
+    members = [m for m in household_members(referral) if m.get("id") != member_id]
+    save_section(referral, user, "household", {"members": members}, status=sections.IN_PROGRESS)
+
+
+def complete_household(referral: Referral, user: User, complete: bool) -> None:
+    if complete and not household_members(referral):
+        raise ReferralError("Add at least one person, such as a parent or carer")
+    save_section(referral, user, "household", {"members": household_members(referral)},
+                 status=sections.COMPLETED if complete else sections.IN_PROGRESS)
+
+
+# --- submitting -------------------------------------------------------------------------------
+
+
+def _next_reference(local_authority: LocalAuthority, year: int) -> str:
+    """'938-2026-000123': the LA's code, the year, and the LA's next number that year."""
+    bump = (
+        update(ReferralSequence)
+        .where(ReferralSequence.local_authority_id == local_authority.id, ReferralSequence.year == year)
+        .values(last_number=ReferralSequence.last_number + 1)
+        .returning(ReferralSequence.last_number)
+        .execution_options(synchronize_session=False)
+    )
+    number = db.session.execute(bump).scalar_one_or_none()
+    if number is None:
+        # First referral of the year for this LA: make the row (a racing first one does nothing).
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(ReferralSequence.__table__)
+            .values(id=uuid.uuid4(), local_authority_id=local_authority.id, year=year, last_number=0)
+            .on_conflict_do_nothing(index_elements=["local_authority_id", "year"])
+        )
+        number = db.session.execute(bump).scalar_one()
+    return f"{local_authority.code}-{year}-{number:06d}"
+
+
+def submit_referral(referral: Referral, user: User) -> Referral:
+    """Submit a draft to the school's LA: the one place it happens, in one transaction (committed here).
+
+    Everything the submission changes commits together: the status, routing and reference, the
+    "submitted" event and the audit event (and, later, the connector's outbox row: add it below,
+    before the commit). Submitting an already-submitted referral changes nothing and returns it,
+    so a double click or a retry shows the same confirmation; two submissions racing each other
+    are decided by the conditional UPDATE, which only one of them can win.
+
+    Raises ReferralIncomplete (nothing changed) if a section is not completed.
+    """
+    if not can(user, "referrals:manage", referral):
+        abort(404)
+    referral_id = referral.id
+    school = db.session.get(School, referral.school_id)
+    la = db.session.get(LocalAuthority, school.local_authority_id)
+    now = utcnow()
+    won = db.session.execute(
+        update(Referral)
+        .where(Referral.id == referral_id, Referral.status == "draft")
+        .values(status="submitted", submitted_at=now, submitted_by_id=user.id,
+                local_authority_id=la.id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:
+        # Already submitted (by this request's twin, or earlier): nothing to do.
+        db.session.rollback()
+        referral = db.session.get(Referral, referral_id, populate_existing=True)
+        audit.record("referral.submit", object_type="referral", object_id=referral_id,
+                     outcome="refused", detail="already_submitted", actor=user)
+        db.session.commit()
+        return referral
+    # Re-read what we now hold: the form as it is, not as this request first saw it.
+    db.session.refresh(referral)
+    missing = sections.incomplete_sections(referral.form)
+    if missing:
+        db.session.rollback()
+        raise ReferralIncomplete(missing)
+    reference = _next_reference(la, now.astimezone(UK).year)
+    db.session.execute(
+        update(Referral).where(Referral.id == referral_id).values(reference=reference)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.add(ReferralEvent(referral_id=referral_id, status="submitted", at=now, by_user_id=user.id))
+    audit.record("referral.submit", object_type="referral", object_id=referral_id, actor=user)
+    # The connector's outbox row will be added here, so that it commits with the submission.
+    db.session.commit()
+    db.session.refresh(referral)
+    return referral
+
+
+# --- the status as the LA moves it -----------------------------------------------------------
+
+FORWARD = {status: index for index, status in enumerate(STATUSES)}
+
+
+def record_status(referral: Referral, status: str, *, by_user: User | None = None) -> bool:
+    """Move a submitted referral forward (acknowledged, in triage, decided, closed) and keep an event.
+
+    For the LA's triage and the connector. Returns False, changing nothing, when the referral is
+    already at or past that status (an update pulled twice). The caller commits.
+    """
+    if status not in FORWARD or status in ("draft", "submitted"):
+        raise StatusChangeRefused("unknown status")
+    earlier = [s for s in STATUSES[1:] if FORWARD[s] < FORWARD[status]]
+    moved = db.session.execute(
+        update(Referral)
+        .where(Referral.id == referral.id, Referral.status.in_(earlier))
+        .values(status=status, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not moved:
+        return False
+    db.session.add(ReferralEvent(referral_id=referral.id, status=status, at=utcnow(),
+                                 by_user_id=by_user.id if by_user is not None else None))
+    audit.record("referral.status", object_type="referral", object_id=referral.id, detail=status, actor=by_user)
+    db.session.flush()
+    db.session.refresh(referral)
+    return True
+
+
+def events_with_people(referral: Referral) -> list[tuple[ReferralEvent, User | None]]:
+    ids = {e.by_user_id for e in referral.events if e.by_user_id}
+    people = {}
+    if ids:
+        people = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+    return [(event, people.get(event.by_user_id)) for event in sorted(referral.events, key=lambda e: e.at, reverse=True)]
+
+
+def child_date_of_birth(referral: Referral) -> date | None:
+    value = (referral.form.get("child") or {}).get("date_of_birth")
+    return date.fromisoformat(value) if value else None

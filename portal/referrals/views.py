@@ -1,0 +1,472 @@
+"""Referral pages: start, the task list and its question pages, check your answers, submit,
+and the school's view of its referrals as they move through the LA's triage."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.errors import reshows_form_on_csrf_failure
+from portal.extensions import db
+from portal.orgs.models import LocalAuthority, School
+from portal.policy import requires
+from portal.referrals import answers as referral_answers
+from portal.referrals import forms, sections
+from portal.referrals import service as referrals
+from portal.referrals.duty import duty_line_for
+from portal.referrals.models import Referral
+
+bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+
+MANAGE = "referrals:manage"
+
+
+def _uuid_args(name: str) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(value) for value in request.args.getlist(name)]
+    except ValueError:
+        abort(404)
+
+
+def _context(referral: Referral, **extra):
+    """What every referral page shows: the child's name, the school's LA, its duty line."""
+    child = referral.form.get("child") or {}
+    school = db.session.get(School, referral.school_id)
+    la = db.session.get(LocalAuthority, referral.local_authority_id or school.local_authority_id)
+    return {
+        "referral": referral,
+        "child_name": f"{child.get('preferred_name') or child.get('legal_forename', '')} {child.get('legal_surname', '')}".strip(),
+        "la": la,
+        "duty_line": duty_line_for(la.code if la else None),
+        "status_text": sections.STATUS_TEXT,
+        "status_classes": sections.STATUS_TAG_CLASSES,
+        **extra,
+    }
+
+
+def editing(section: str):
+    """For the pages that change a draft: load it (audited view), refuse once it is submitted."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(referral_id: uuid.UUID, **kwargs):
+            referral = referrals.get_referral_for(current_user, referral_id, page=section)
+            try:
+                referrals.refuse_if_submitted(referral, current_user, section)
+            except referrals.ReferralLocked as refused:
+                db.session.commit()  # the views and the refusal stay in the audit trail
+                flash(str(refused), "important")
+                return redirect(url_for("referrals.show", referral_id=referral.id))
+            try:
+                return view(referral, **kwargs)
+            except referrals.ReferralLocked as refused:
+                # Submitted (in another tab) between loading the page and saving it.
+                db.session.rollback()
+                flash(str(refused), "important")
+                return redirect(url_for("referrals.show", referral_id=referral_id))
+
+        return wrapped
+
+    return decorate
+
+
+def _saved(referral: Referral, to: str | None = None):
+    db.session.commit()
+    return redirect(to or url_for("referrals.task_list", referral_id=referral.id))
+
+
+# --- list and start ------------------------------------------------------------------------------
+
+
+@bp.get("")
+@requires(MANAGE)
+def index():
+    rows = referrals.school_referrals(current_user)
+    return render_template("referrals/index.html", rows=rows, status_text=sections.STATUS_TEXT,
+                           status_classes=sections.STATUS_TAG_CLASSES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+def start():
+    pupil_ids = _uuid_args("pupil")
+    if len(pupil_ids) != 1:
+        abort(404)
+    pupil = referrals.pupil_for_referral(current_user, pupil_ids[0])
+    concerns = referrals.pupil_concerns(pupil)
+    form = forms.StartForm()
+    form.concerns.choices = [(str(c.id), referrals.concern_label(c)) for c in concerns]
+    if request.method == "GET":
+        chosen = {str(cid) for cid in _uuid_args("concern")}
+        if not chosen <= {value for value, _ in form.concerns.choices}:
+            abort(404)
+        form.concerns.data = sorted(chosen)
+        form.start_token.data = referrals.new_start_token()
+    elif form.validate_on_submit():
+        referral = referrals.start_referral(
+            current_user, pupil, concern_ids=[uuid.UUID(v) for v in form.concerns.data or []],
+            start_token=form.start_token.data or None,
+        )
+        db.session.commit()
+        return redirect(url_for("referrals.immediate_risk", referral_id=referral.id))
+    drafts = referrals.drafts_for_pupil(pupil)
+    return render_template("referrals/start.html", form=form, pupil=pupil, drafts=drafts)
+
+
+# --- the referral, its task list and check your answers ------------------------------------
+
+
+@bp.get("/<uuid:referral_id>")
+@requires(MANAGE)
+def show(referral_id: uuid.UUID):
+    from portal.updates.service import updates_for_referral
+
+    referral = referrals.get_referral_for(current_user, referral_id, page="referral")
+    concerns = referrals.linked_concerns(referral)
+    page = render_template(
+        "referrals/show.html",
+        **_context(
+            referral,
+            events=referrals.events_with_people(referral),
+            answers=referral_answers.section_answers(referral.form, [referrals.concern_label(c) for c in concerns]),
+            updates=updates_for_referral(current_user, referral),
+        ),
+    )
+    db.session.commit()
+    return page
+
+
+@bp.get("/<uuid:referral_id>/task-list")
+@requires(MANAGE)
+@editing("task_list")
+def task_list(referral: Referral):
+    form = referral.form
+    incomplete = sections.incomplete_sections(form)
+    page = render_template(
+        "referrals/task_list.html",
+        **_context(referral, sections=sections.SECTIONS, section_status=lambda key: sections.section_status(form, key),
+                   incomplete=incomplete),
+    )
+    db.session.commit()
+    return page
+
+
+@bp.route("/<uuid:referral_id>/check-answers", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+def check_answers(referral_id: uuid.UUID):
+    referral = referrals.get_referral_for(current_user, referral_id, page="check_answers")
+    if referral.status != "draft":
+        db.session.commit()
+        return redirect(url_for("referrals.confirmation", referral_id=referral.id))
+    form = forms.SubmitReferralForm()
+    if form.validate_on_submit():
+        db.session.commit()  # the view's audit event; the submission is its own transaction
+        try:
+            referral = referrals.submit_referral(referral, current_user)
+        except referrals.ReferralIncomplete as error:
+            flash(str(error), "important")
+            return redirect(url_for("referrals.task_list", referral_id=referral_id))
+        return redirect(url_for("referrals.confirmation", referral_id=referral.id))
+    if sections.incomplete_sections(referral.form):
+        db.session.commit()
+        flash("Complete every section before you check your answers", "important")
+        return redirect(url_for("referrals.task_list", referral_id=referral.id))
+    concerns = referrals.linked_concerns(referral)
+    page = render_template(
+        "referrals/check_answers.html",
+        **_context(referral, form=form,
+                   answers=referral_answers.section_answers(referral.form, [referrals.concern_label(c) for c in concerns])),
+    )
+    db.session.commit()
+    return page
+
+
+@bp.get("/<uuid:referral_id>/confirmation")
+@requires(MANAGE)
+def confirmation(referral_id: uuid.UUID):
+    referral = referrals.get_referral_for(current_user, referral_id, page="confirmation")
+    db.session.commit()
+    if referral.status == "draft":
+        return redirect(url_for("referrals.task_list", referral_id=referral.id))
+    return render_template("referrals/confirmation.html", **_context(referral))
+
+
+# --- the sections -------------------------------------------------------------------------------
+
+
+def _question_page(referral: Referral, form, *, title: str, key: str, single_question: bool = False,
+                   field_params: dict | None = None, intro: str | None = None):
+    page = render_template(
+        "referrals/question.html",
+        **_context(referral, form=form, title=title, section_key=key, single_question=single_question,
+                   field_params=field_params or {}, intro=intro),
+    )
+    db.session.commit()  # the audited view
+    return page
+
+
+def _form_for(form_class, saved: dict, **defaults):
+    if request.method == "POST":
+        return form_class()
+    return form_class(data={**defaults, **saved})
+
+
+@bp.route("/<uuid:referral_id>/immediate-risk", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("risk")
+def immediate_risk(referral: Referral):
+    form = _form_for(forms.RiskForm, referral.form.get("risk") or {})
+    if form.validate_on_submit():
+        referrals.save_section(referral, current_user, "risk", {"immediate_risk": form.immediate_risk.data})
+        if form.immediate_risk.data == "yes":
+            return _saved(referral, url_for("referrals.call_now", referral_id=referral.id))
+        return _saved(referral)
+    return _question_page(referral, form, title="Immediate risk", key="risk", single_question=True)
+
+
+@bp.get("/<uuid:referral_id>/immediate-risk/call-now")
+@requires(MANAGE)
+def call_now(referral_id: uuid.UUID):
+    """Shown at once when the school says the child is at immediate risk: phone first."""
+    referral = referrals.get_referral_for(current_user, referral_id, page="call_now")
+    db.session.commit()
+    return render_template("referrals/call_now.html", **_context(referral))
+
+
+@bp.route("/<uuid:referral_id>/child", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("child")
+def child(referral: Referral):
+    saved = dict(referral.form.get("child") or {})
+    if saved.get("date_of_birth"):
+        saved["date_of_birth"] = date.fromisoformat(saved["date_of_birth"])
+    form = _form_for(forms.ChildForm, saved)
+    if form.validate_on_submit():
+        answers = {name: (form[name].data or "") for name in referral_answers_child_fields()}
+        answers["date_of_birth"] = form.date_of_birth.data.isoformat()
+        referrals.save_section(referral, current_user, "child", answers)
+        return _saved(referral)
+    return _question_page(referral, form, title="The child", key="child",
+                          intro="We have filled this in from the pupil’s record. Check it, and change anything "
+                                "that is different for this referral.",
+                          field_params={
+                              "upn": {"classes": "govuk-input--width-20", "spellcheck": False},
+                              "nhs_number": {"classes": "govuk-input--width-10", "inputmode": "numeric"},
+                              "postcode": {"classes": "govuk-input--width-10", "autocomplete": "postal-code"},
+                              "year_group": {"classes": "govuk-input--width-10"},
+                          })
+
+
+def referral_answers_child_fields() -> tuple[str, ...]:
+    return ("legal_forename", "legal_surname", "preferred_name", "sex", "gender", "upn", "nhs_number",
+            "address", "postcode", "ethnicity", "first_language", "sen_status", "year_group")
+
+
+@bp.route("/<uuid:referral_id>/household", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("household")
+def household(referral: Referral):
+    status = sections.section_status(referral.form, "household")
+    form = forms.HouseholdCompleteForm() if request.method == "POST" else forms.HouseholdCompleteForm(
+        data={"complete": "yes" if status == sections.COMPLETED else None})
+    if form.validate_on_submit():
+        try:
+            referrals.complete_household(referral, current_user, form.complete.data == "yes")
+        except referrals.ReferralLocked:
+            raise
+        except referrals.ReferralError as error:
+            db.session.rollback()
+            form.complete.errors.append(str(error))
+        else:
+            return _saved(referral)
+    page = render_template("referrals/household.html",
+                           **_context(referral, form=form, members=referrals.household_members(referral),
+                                      labels=sections.ANSWER_LABELS))
+    db.session.commit()
+    return page
+
+
+def _member_answers(form: forms.HouseholdMemberForm) -> dict:
+    return {
+        "name": form.name.data,
+        "relationship": form.relationship.data,
+        "date_of_birth": form.date_of_birth.data.isoformat() if form.date_of_birth.data else None,
+        "age": form.age.data or None,
+        "lives_with_child": form.lives_with_child.data,
+        "address": "" if form.lives_with_child.data == "yes" else (form.address.data or ""),
+        "phone": form.phone.data or "",
+        "parental_responsibility": form.parental_responsibility.data,
+    }
+
+
+@bp.route("/<uuid:referral_id>/household/add", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("household")
+def add_household_member(referral: Referral):
+    form = forms.HouseholdMemberForm()
+    if form.validate_on_submit():
+        referrals.save_household_member(referral, current_user, _member_answers(form))
+        return _saved(referral, url_for("referrals.household", referral_id=referral.id))
+    return _question_page(referral, form, title="Add a person in the child’s household", key="household",
+                          field_params=_member_params())
+
+
+def _member_params():
+    return {"age": {"classes": "govuk-input--width-3", "inputmode": "numeric"},
+            "phone": {"classes": "govuk-input--width-20", "type": "tel"}}
+
+
+@bp.route("/<uuid:referral_id>/household/<uuid:member_id>/change", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("household")
+def change_household_member(referral: Referral, member_id: uuid.UUID):
+    saved = dict(referrals.household_member(referral, member_id.hex))
+    if saved.get("date_of_birth"):
+        saved["date_of_birth"] = date.fromisoformat(saved["date_of_birth"])
+    form = _form_for(forms.HouseholdMemberForm, saved)
+    if form.validate_on_submit():
+        referrals.save_household_member(referral, current_user, _member_answers(form), member_id.hex)
+        return _saved(referral, url_for("referrals.household", referral_id=referral.id))
+    return _question_page(referral, form, title="Change a person in the child’s household", key="household",
+                          field_params=_member_params())
+
+
+@bp.route("/<uuid:referral_id>/household/<uuid:member_id>/remove", methods=["GET", "POST"])
+@requires(MANAGE)
+@editing("household")
+def remove_household_member(referral: Referral, member_id: uuid.UUID):
+    member = referrals.household_member(referral, member_id.hex)
+    form = forms.ConfirmRemoveForm()
+    if form.validate_on_submit():
+        referrals.remove_household_member(referral, current_user, member_id.hex)
+        return _saved(referral, url_for("referrals.household", referral_id=referral.id))
+    page = render_template("referrals/remove_member.html", **_context(referral, form=form, member=member))
+    db.session.commit()
+    return page
+
+
+@bp.route("/<uuid:referral_id>/referrer", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("referrer")
+def referrer(referral: Referral):
+    form = _form_for(forms.ReferrerForm, referral.form.get("referrer") or {})
+    if form.validate_on_submit():
+        referrals.save_section(referral, current_user, "referrer", {
+            "name": form.name.data, "role": form.role.data, "phone": form.phone.data, "email": form.email.data,
+        })
+        return _saved(referral)
+    return _question_page(referral, form, title="Referrer (you)", key="referrer",
+                          intro="The person the local authority will contact about this referral.",
+                          field_params={"phone": {"classes": "govuk-input--width-20", "type": "tel",
+                                                  "autocomplete": "tel"},
+                                        "email": {"type": "email", "autocomplete": "email", "spellcheck": False}})
+
+
+@bp.route("/<uuid:referral_id>/reasons", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("reasons")
+def reasons(referral: Referral):
+    pupil = referrals.pupil_of(referral)
+    saved = dict(referral.form.get("reasons") or {})
+    saved["concerns"] = [str(cid) for cid in referrals.linked_concern_ids(referral)]
+    form = _form_for(forms.ReasonsForm, saved)
+    form.concerns.choices = [(str(c.id), referrals.concern_label(c)) for c in referrals.pupil_concerns(pupil)]
+    if form.validate_on_submit():
+        chosen = list(form.categories.data or [])
+        referrals.save_reasons(referral, current_user, {
+            "summary": form.summary.data,
+            "categories": chosen,
+            "other_category": (form.other_category.data or "") if "other" in chosen else "",
+            "actions_taken": form.actions_taken.data or "",
+        }, [uuid.UUID(v) for v in form.concerns.data or []])
+        return _saved(referral)
+    if not form.concerns.choices:
+        del form.concerns
+    return _question_page(referral, form, title="Reasons for referral", key="reasons",
+                          field_params={"summary": {"rows": 10}, "other_category": {"classes": "govuk-!-width-two-thirds"}})
+
+
+@bp.route("/<uuid:referral_id>/consent", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("consent")
+def consent(referral: Referral):
+    form = _form_for(forms.ConsentForm, referral.form.get("consent") or {})
+    if form.validate_on_submit():
+        told = form.parents_aware.data == "yes" and form.consent_given.data == "yes"
+        referrals.save_section(referral, current_user, "consent", {
+            "parents_aware": form.parents_aware.data,
+            "consent_given": form.consent_given.data,
+            "no_consent_reason": None if told else form.no_consent_reason.data,
+            "no_consent_details": "" if told else (form.no_consent_details.data or ""),
+        })
+        return _saved(referral)
+    return _question_page(
+        referral, form, title="Consent", key="consent",
+        intro="You do not need consent, and should not tell the parents or carers first, if doing so "
+              "would put the child or anyone else at risk of harm.",
+    )
+
+
+@bp.route("/<uuid:referral_id>/childs-voice", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("voice")
+def voice(referral: Referral):
+    form = _form_for(forms.VoiceForm, referral.form.get("voice") or {})
+    if form.validate_on_submit():
+        referrals.save_section(referral, current_user, "voice",
+                               {"child_voice": form.child_voice.data, "wishes": form.wishes.data or ""})
+        return _saved(referral)
+    return _question_page(referral, form, title="The child’s voice and wishes", key="voice",
+                          field_params={"child_voice": {"rows": 8}})
+
+
+@bp.route("/<uuid:referral_id>/agencies", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("agencies")
+def agencies(referral: Referral):
+    form = _form_for(forms.AgenciesForm, referral.form.get("agencies") or {})
+    if form.validate_on_submit():
+        referrals.save_section(referral, current_user, "agencies",
+                               {"involved": list(form.involved.data), "details": form.details.data or ""})
+        return _saved(referral)
+    return _question_page(referral, form, title="Other agencies involved", key="agencies", field_params={
+        "involved": {"items": [{} for _ in sections.AGENCIES] + [{"behaviour": "exclusive"}]},
+    })
+
+
+@bp.route("/<uuid:referral_id>/level-of-need", methods=["GET", "POST"])
+@requires(MANAGE)
+@reshows_form_on_csrf_failure
+@editing("need")
+def level_of_need(referral: Referral):
+    form = _form_for(forms.NeedForm, referral.form.get("need") or {})
+    if form.validate_on_submit():
+        referrals.save_section(referral, current_user, "need", {"level": form.level.data, "why": form.why.data})
+        return _saved(referral)
+    return _question_page(referral, form, title="Level of need", key="need", field_params={
+        "level": {"items": [{"hint": {"text": hint}} for _, _, hint in sections.LEVELS_OF_NEED]},
+    }, intro="Use your safeguarding partnership’s threshold document (the continuum of need) to decide.")
+
+
+@bp.app_template_filter("iso_uk_date")
+def iso_uk_date(value: str | None) -> str:
+    """'2014-03-09' (as the form document keeps dates) as '9 March 2014'."""
+    from portal.templating import uk_date
+
+    return uk_date(date.fromisoformat(value)) if value else ""
