@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from flask import Flask, Response, abort, g, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from portal.casesim.store import FAULT_MODES, CaseSimError, CaseStore, NO_FAULT
@@ -213,7 +213,6 @@ def create_casesim_app(
         given = request.headers.get("Authorization", "")
         if not admin_token or not hmac.compare_digest(given.encode(), f"Bearer {admin_token}".encode()):
             return jsonify(error="admin_token_required"), 403
-        g.admin = True
         return None
 
     def admin_json() -> dict:
@@ -230,6 +229,11 @@ def create_casesim_app(
     @app.post("/_admin/faults")
     def write_fault():
         data = admin_json()
+        count, delay = data.get("count"), data.get("delay")
+        if (count is not None and (not isinstance(count, int) or isinstance(count, bool))) or (
+            delay is not None and (not isinstance(delay, (int, float)) or isinstance(delay, bool))
+        ):
+            raise CaseSimError("count must be a whole number and delay a number of seconds")
         fault = store.set_fault(
             str(data.get("mode", "none")),
             scope=str(data.get("scope", "all")),
