@@ -91,13 +91,19 @@ def _clean(name: str, values: list) -> Any:
     return texts[0] if texts else ""
 
 
-def posted_fields(step: str, posted: Mapping) -> dict[str, Any]:
-    """The step's own fields out of a form post (a MultiDict) or an autosave (a dict of lists)."""
+def posted_fields(step: str, posted: Mapping, *, only_sent: bool = False) -> dict[str, Any]:
+    """The step's own fields out of a form post (a MultiDict) or an autosave (a dict of lists).
+
+    A form post replaces all the step's fields (an unticked checkbox is sent as nothing);
+    `only_sent` (autosave) keeps the fields it did not send as they were.
+    """
     allowed = STEP_FIELDS.get(step)
     if allowed is None:
         return {}
     result = {}
     for name in allowed:
+        if only_sent and name not in posted:
+            continue
         if hasattr(posted, "getlist"):
             values = posted.getlist(name)
         else:
@@ -107,9 +113,9 @@ def posted_fields(step: str, posted: Mapping) -> dict[str, Any]:
     return result
 
 
-def save_step(draft: ConcernDraft, step: str, posted: Mapping) -> None:
-    """Replace the step's fields with what was posted (an unticked checkbox is sent as nothing)."""
-    update_fields(draft, posted_fields(step, posted))
+def save_step(draft: ConcernDraft, step: str, posted: Mapping, *, only_sent: bool = False) -> None:
+    """Replace the step's fields with what was posted (see posted_fields)."""
+    update_fields(draft, posted_fields(step, posted, only_sent=only_sent))
 
 
 def update_fields(draft: ConcernDraft, values: dict[str, Any]) -> None:
@@ -138,7 +144,7 @@ def park(user, step: str, concern: Concern | None, posted: Mapping) -> None:
     if step == "submit":
         return
     draft = draft_for(user, concern=concern)
-    save_step(draft, step, posted)
+    save_step(draft, step, posted, only_sent=not hasattr(posted, "getlist"))
     set_value(draft, "kept_after_sign_out", True)
 
 

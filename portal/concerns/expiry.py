@@ -16,6 +16,8 @@ from typing import Callable
 
 from flask import g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
 from portal.auth import sessions
 from portal.extensions import db
@@ -23,8 +25,18 @@ from portal.extensions import db
 TIMED_OUT = frozenset({"idle_timeout", "absolute_timeout"})
 
 
+def _genuine() -> bool:
+    """The post carries this browser's CSRF token (in the form, or in a header for JSON)."""
+    token = request.headers.get("X-CSRFToken") if request.is_json else request.form.get("csrf_token")
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        return False
+    return True
+
+
 def _timed_out_user():
-    if not g.get("session_timed_out") or g.get("csrf_retry"):
+    if not g.get("session_timed_out") or not _genuine():
         return None
     # The cookie still names the session that timed out: its row says whose it was.
     record = sessions._find(session.get(sessions.SESSION_KEY))

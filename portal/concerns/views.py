@@ -166,13 +166,7 @@ def _render_step(step: str, draft, form, **context):
 
 def _posted(form) -> bool:
     """A genuine post (valid CSRF token): only then is what was posted saved to the draft."""
-    return request.method == "POST" and not form.csrf_token.errors and not _csrf_failed()
-
-
-def _csrf_failed() -> bool:
-    from flask import g
-
-    return bool(g.get("csrf_retry"))
+    return request.method == "POST" and not form.csrf_token.errors
 
 
 def _step_form(step: str, fields: dict):
@@ -348,14 +342,9 @@ def autosave():
             or payload.get("step") == drafts.CORRECTION_STEP or not isinstance(payload.get("fields"), dict):
         return jsonify(saved=False), 400
     draft = drafts.draft_for(current_user)
-    drafts.save_step(draft, payload["step"], _only_sent(payload["step"], payload["fields"]))
+    drafts.save_step(draft, payload["step"], payload["fields"], only_sent=True)
     db.session.commit()
     return jsonify(saved=True)
-
-
-def _only_sent(step: str, values: dict) -> dict:
-    """Autosave sends the whole form; keep only the fields it sent (others stay as they were)."""
-    return {name: value for name, value in values.items() if name in drafts.STEP_FIELDS[step]}
 
 
 @bp.get("/new/check")
@@ -506,7 +495,7 @@ def correction_autosave(concern_id: uuid.UUID):
     draft = drafts.draft_for(current_user, concern=concern)
     if not drafts.fields(draft):
         drafts.update_fields(draft, flow.fields_from_content(concern.latest.content))
-    drafts.save_step(draft, drafts.CORRECTION_STEP, _only_sent(drafts.CORRECTION_STEP, payload["fields"]))
+    drafts.save_step(draft, drafts.CORRECTION_STEP, payload["fields"], only_sent=True)
     db.session.commit()
     return jsonify(saved=True)
 
