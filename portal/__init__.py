@@ -95,6 +95,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.pupils.views import bp as pupils_bp
 
     app.register_blueprint(pupils_bp)
+    from portal.triage.views import bp as triage_bp
+
+    app.register_blueprint(triage_bp)
     from portal.referrals.views import bp as referrals_bp
     from portal.updates.views import bp as updates_bp
 

@@ -1,0 +1,83 @@
+"""The LA's sharing policy: which case-summary fields its schools may see.
+
+    permitted_summary_fields(local_authority_id) -> set[str]     # read by the connector
+    filter_case_summary(local_authority_id, summary) -> dict      # keeps only permitted fields
+
+Deny by default: an LA that has not set a policy shares no case-summary field. A change applies
+to what is stored for schools from then on (the connector filters each summary as it arrives), is
+audited, and is kept in a history table so the LA can show what schools could see, and when.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from portal import audit
+from portal.connector.payload import CASE_SUMMARY_SHAREABLE_FIELDS
+from portal.db import utcnow
+from portal.extensions import db
+from portal.triage.models import SharingPolicy, SharingPolicyChange
+
+FIELD_LABELS = {
+    "status": "Status (open to early help, child in need, child protection plan, looked after, closed)",
+    "cp_category": "Child protection plan category",
+    "start_date": "Start date",
+    "allocated_worker": "Allocated worker and their contact details",
+    "team": "Team and its contact details",
+    "next_review_date": "Next review or conference date",
+    "note_for_school": "Note for the school",
+}
+assert tuple(FIELD_LABELS) == CASE_SUMMARY_SHAREABLE_FIELDS
+
+
+def permitted_summary_fields(local_authority_id: uuid.UUID) -> set[str]:
+    policy = db.session.execute(
+        select(SharingPolicy).where(SharingPolicy.local_authority_id == local_authority_id)
+    ).scalar_one_or_none()
+    if policy is None:
+        return set()
+    return {f for f in policy.fields or [] if f in CASE_SUMMARY_SHAREABLE_FIELDS}
+
+
+def filter_case_summary(local_authority_id: uuid.UUID, summary: dict) -> dict:
+    """Only the fields the LA lets schools see (anything outside the contract is always dropped)."""
+    allowed = permitted_summary_fields(local_authority_id)
+    return {k: v for k, v in summary.items() if k in allowed}
+
+
+def set_sharing_policy(user, local_authority_id: uuid.UUID, fields) -> SharingPolicyChange | None:
+    """Replace the LA's policy; returns the change recorded, or None when nothing changed. Commits."""
+    unknown = set(fields) - set(CASE_SUMMARY_SHAREABLE_FIELDS)
+    if unknown:
+        raise ValueError("unknown case-summary field")
+    after = [f for f in CASE_SUMMARY_SHAREABLE_FIELDS if f in set(fields)]
+    policy = db.session.execute(
+        select(SharingPolicy).where(SharingPolicy.local_authority_id == local_authority_id).with_for_update()
+    ).scalar_one_or_none()
+    before = [f for f in CASE_SUMMARY_SHAREABLE_FIELDS if policy is not None and f in set(policy.fields or [])]
+    if policy is not None and before == after:
+        return None
+    now = utcnow()
+    if policy is None:
+        policy = SharingPolicy(local_authority_id=local_authority_id)
+        db.session.add(policy)
+    policy.fields = after
+    policy.updated_at = now
+    policy.updated_by_id = user.id
+    change = SharingPolicyChange(local_authority_id=local_authority_id, changed_by_id=user.id, changed_at=now,
+                                 fields_before=before, fields_after=after)
+    db.session.add(change)
+    db.session.flush()
+    audit.record("triage.sharing_policy_change", object_type="sharing_policy", object_id=policy.id,
+                 detail=f"fields_{len(before)}_to_{len(after)}", actor=user)
+    db.session.commit()
+    return change
+
+
+def policy_history(local_authority_id: uuid.UUID) -> list[SharingPolicyChange]:
+    return list(db.session.execute(
+        select(SharingPolicyChange).where(SharingPolicyChange.local_authority_id == local_authority_id)
+        .order_by(SharingPolicyChange.changed_at.desc())
+    ).scalars())

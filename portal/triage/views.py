@@ -1,0 +1,328 @@
+"""Triage pages: thin views over portal.triage.service, queue, reports and sharing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import audit
+from portal.errors import reshows_form_on_csrf_failure
+from portal.extensions import db
+from portal.files.service import attachment_response
+from portal.orgs.models import LocalAuthority
+from portal.policy import can, require, requires
+from portal.referrals.models import Referral
+from portal.triage import queue as queue_service
+from portal.triage import reports as report_service
+from portal.triage import service
+from portal.triage import sharing
+from portal.triage.forms import AssignForm, DecisionForm, NoteForm, RagForm, ReportForm, SharingPolicyForm, UpdateForm
+from portal.working_days import UK
+from portal.db import utcnow
+
+bp = Blueprint("triage", __name__, url_prefix="/triage")
+
+
+@bp.get("")
+@requires("triage:work")
+def queue():
+    filters = queue_service.QueueFilters.from_args(request.args)
+    page = queue_service.queue_page(current_user, filters)
+    return render_template("triage/queue.html", page=page, filters=filters,
+                           triage_manager=can(current_user, "triage:manage"), state_labels=service.STATE_LABELS,
+                           status_filters=queue_service.STATUS_FILTERS,
+                           urgency_filters=queue_service.URGENCY_FILTERS)
+
+
+# --- one referral --------------------------------------------------------------------------------
+
+
+def _page_context(opened: service.Opened, **forms):
+    from portal.referrals.answers import section_answers
+
+    item, referral = opened.item, opened.referral
+    concerns = service.linked_concerns(referral)
+    context = {
+        "opened": opened,
+        "item": item,
+        "referral": referral,
+        "pupil": opened.pupil,
+        "school": opened.school,
+        "answers": section_answers(referral.form, [_concern_label(c) for c in concerns]),
+        "concerns": concerns,
+        "notes": service.notes_for(item),
+        "earlier": service.earlier_referrals(item, referral, opened.pupil),
+        "case_summary": service.latest_case_summary(referral),
+        "decision": service.decision_for(item),
+        "updates": service.updates_sent(item),
+        "clock": service_clock(item),
+        "workers": service.assignable_workers(item.local_authority_id),
+        "can_manage": can(current_user, "triage:manage", item),
+        "outcome_labels": service.OUTCOME_LABELS,
+        "rag_labels": service.RAG_LABELS,
+        "state_labels": service.STATE_LABELS,
+        "note_form": forms.get("note_form") or NoteForm(formdata=None),
+        "rag_form": forms.get("rag_form") or RagForm(formdata=None, data={"rag": item.rag}),
+        "assign_form": forms.get("assign_form") or _assign_form(item, formdata=None),
+        "error": forms.get("error"),
+    }
+    return context
+
+
+def service_clock(item):
+    from portal.triage.clock import clock_for
+
+    return clock_for(item.due_at) if item.open else None
+
+
+def _concern_label(linked) -> str:
+    from portal.chronology.vocabulary import category_labels
+    from portal.templating import uk_date
+
+    cats = ", ".join(category_labels(linked.content.get("categories"), linked.content.get("other_category")))
+    return f"{uk_date(linked.concern.occurred_at)}: {cats}" if cats else uk_date(linked.concern.occurred_at)
+
+
+def _assign_form(item, formdata=...):
+    kwargs = {} if formdata is ... else {"formdata": formdata}
+    form = AssignForm(**kwargs, data={"assignee": str(item.assigned_to_id) if item.assigned_to_id else ""})
+    form.assignee.choices = [("", "Nobody (unassigned)")] + [
+        (str(u.id), u.display_name) for u in service.assignable_workers(item.local_authority_id)]
+    return form
+
+
+@bp.get("/referrals/<uuid:referral_id>")
+@requires("triage:work")
+def show(referral_id: uuid.UUID):
+    opened = service.open_referral(current_user, referral_id)
+    return render_template("triage/show.html", **_page_context(opened))
+
+
+def _reshow(referral_id, status=400, **forms):
+    item = service.item_for(current_user, referral_id)
+    referral = db.session.get(Referral, item.referral_id)
+    from portal.pupils.models import Pupil
+    from portal.orgs.models import School
+
+    opened = service.Opened(item, referral, db.session.get(Pupil, referral.pupil_id), db.session.get(School, referral.school_id))
+    return render_template("triage/show.html", **_page_context(opened, **forms)), status
+
+
+@bp.post("/referrals/<uuid:referral_id>/notes")
+@requires("triage:work")
+@reshows_form_on_csrf_failure
+def add_note(referral_id: uuid.UUID):
+    item = service.item_for(current_user, referral_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _reshow(referral_id, note_form=form, form=form)
+    service.add_note(current_user, item, form.text.data)
+    flash("Note added")
+    return redirect(url_for("triage.show", referral_id=referral_id) + "#notes")
+
+
+@bp.post("/referrals/<uuid:referral_id>/rag")
+@requires("triage:work")
+@reshows_form_on_csrf_failure
+def set_rag(referral_id: uuid.UUID):
+    item = service.item_for(current_user, referral_id)
+    form = RagForm()
+    if not form.validate_on_submit():
+        return _reshow(referral_id, rag_form=form)
+    try:
+        service.set_rag(current_user, item, form.rag.data)
+    except service.TriageError as error:
+        return _reshow(referral_id, status=409, error=str(error))
+    flash("RAG rating saved")
+    return redirect(url_for("triage.show", referral_id=referral_id))
+
+
+@bp.post("/referrals/<uuid:referral_id>/assign")
+@requires("triage:manage")
+@reshows_form_on_csrf_failure
+def assign(referral_id: uuid.UUID):
+    item = service.item_for(current_user, referral_id)
+    require("triage:manage", item)
+    form = _assign_form(item)
+    if not form.validate_on_submit():
+        return _reshow(referral_id, assign_form=form)
+    try:
+        assignee = uuid.UUID(form.assignee.data) if form.assignee.data else None
+    except ValueError:
+        assignee = uuid.uuid4()  # not a worker: refused below
+    try:
+        service.assign(current_user, item, assignee)
+    except service.TriageError as error:
+        form.assignee.errors = [str(error)]
+        return _reshow(referral_id, assign_form=form)
+    flash("Referral assigned" if assignee else "Referral unassigned")
+    return redirect(url_for("triage.show", referral_id=referral_id))
+
+
+@bp.get("/referrals/<uuid:referral_id>/attachments/<uuid:attachment_id>")
+@requires("triage:work")
+def attachment(referral_id: uuid.UUID, attachment_id: uuid.UUID):
+    item = service.item_for(current_user, referral_id)
+    referral = db.session.get(Referral, item.referral_id)
+    stored = service.attachment_of(referral, attachment_id)
+    return attachment_response(stored, "triage:view_referral", item)
+
+
+# --- deciding ------------------------------------------------------------------------------------
+
+
+def _decision_form(item, formdata=...):
+    kwargs = {} if formdata is ... else {"formdata": formdata}
+    form = DecisionForm(**kwargs)
+    form.routed_to.choices = [("", "Choose a local authority")] + [
+        (str(la.id), f"{la.name} ({la.code})") for la in service.other_las(item.local_authority_id)]
+    return form
+
+
+def _draft(form: DecisionForm) -> service.DecisionDraft:
+    routed = form.outcome.data == "referred_to_another_la"
+    return service.DecisionDraft(
+        outcome=form.outcome.data,
+        reasons=form.reasons.data or "",
+        feedback=form.feedback.data or "",
+        rag=form.rag.data,
+        routed_to_la_id=uuid.UUID(form.routed_to.data) if routed and form.routed_to.data else None,
+        routing_note=(form.routing_note.data or "") if routed else "",
+    )
+
+
+@bp.route("/referrals/<uuid:referral_id>/decision", methods=["GET", "POST"])
+@requires("triage:work")
+@reshows_form_on_csrf_failure
+def decide(referral_id: uuid.UUID):
+    item = service.item_for(current_user, referral_id)
+    referral = db.session.get(Referral, item.referral_id)
+    la = db.session.get(LocalAuthority, item.local_authority_id)
+    existing = service.decision_for(item)
+    if request.method == "GET":
+        if existing is not None or not item.open:
+            return render_template("triage/already_decided.html", referral=referral,
+                                   message=service._already_decided_message(item.id)), 409
+        return render_template("triage/decide.html", form=_decision_form(item), referral=referral, item=item)
+    form = _decision_form(item)
+    if not form.validate_on_submit():
+        return render_template("triage/decide.html", form=form, referral=referral, item=item), 400
+    draft = _draft(form)
+    if form.stage.data != "confirm":
+        # The preview: exactly the content the school will receive, built by the same function.
+        content = service.decision_content(referral, draft, la, decided_at=utcnow())
+        form.stage.data = "confirm"
+        return render_template("triage/decision_preview.html", form=form, referral=referral, item=item,
+                               content=content, draft=draft, outcome_labels=service.OUTCOME_LABELS,
+                               rag_labels=service.RAG_LABELS, la_name=_la_name(draft.routed_to_la_id))
+    try:
+        service.decide(current_user, item, draft)
+    except service.AlreadyDecided as refusal:
+        return render_template("triage/already_decided.html", referral=referral, message=str(refusal)), 409
+    except service.TriageError as error:
+        form.outcome.errors = [str(error)]
+        return render_template("triage/decide.html", form=form, referral=referral, item=item), 400
+    return redirect(url_for("triage.decided", referral_id=referral_id))
+
+
+def _la_name(la_id):
+    la = db.session.get(LocalAuthority, la_id) if la_id else None
+    return la.name if la else ""
+
+
+@bp.get("/referrals/<uuid:referral_id>/decision/done")
+@requires("triage:work")
+def decided(referral_id: uuid.UUID):
+    item = service.item_for(current_user, referral_id)
+    decision = service.decision_for(item)
+    if decision is None:
+        abort(404)
+    referral = db.session.get(Referral, item.referral_id)
+    return render_template("triage/decided.html", referral=referral, decision=decision,
+                           outcome_labels=service.OUTCOME_LABELS, la_name=_la_name(decision.routed_to_la_id))
+
+
+@bp.route("/referrals/<uuid:referral_id>/updates/new", methods=["GET", "POST"])
+@requires("triage:work")
+@reshows_form_on_csrf_failure
+def send_update(referral_id: uuid.UUID):
+    item = service.item_for(current_user, referral_id)
+    referral = db.session.get(Referral, item.referral_id)
+    if not item.current:
+        abort(404)
+    form = UpdateForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("triage/update_form.html", form=form, referral=referral), status
+    la = db.session.get(LocalAuthority, item.local_authority_id)
+    if form.stage.data != "confirm":
+        form.stage.data = "confirm"
+        return render_template("triage/update_preview.html", form=form, referral=referral,
+                               content=service.note_content(referral, la, form.title.data, form.body.data))
+    service.send_update(current_user, item, form.title.data, form.body.data)
+    flash("Update sent to the school")
+    return redirect(url_for("triage.show", referral_id=referral_id))
+
+
+# --- managers: reports and the sharing policy ----------------------------------------------------
+
+
+def _period(form: ReportForm) -> tuple[date, date]:
+    today = utcnow().astimezone(UK).date()
+    end = form.end.data or today
+    start = form.start.data or (end - timedelta(days=27))
+    if (end - start).days > 366 * 2:
+        start = end - timedelta(days=366 * 2)
+    return start, end
+
+
+@bp.get("/reports")
+@requires("triage:manage")
+def reports():
+    form = ReportForm(request.args)
+    valid = form.validate() if request.args else True
+    start, end = _period(form) if valid else _period(ReportForm(formdata=None))
+    report = report_service.build_report(current_user.local_authority_id, start, end)
+    chart = report_service.weekly_chart(report.weeks)
+    return render_template("triage/reports.html", form=form, report=report, chart=chart,
+                           csv_args={"start": _dmy(start), "end": _dmy(end)}), (200 if valid else 400)
+
+
+def _dmy(day: date) -> list[str]:
+    return [str(day.day), str(day.month), str(day.year)]
+
+
+@bp.get("/reports.csv")
+@requires("triage:manage")
+def reports_csv():
+    form = ReportForm(request.args)
+    if request.args and not form.validate():
+        abort(400)
+    start, end = _period(form)
+    report = report_service.build_report(current_user.local_authority_id, start, end)
+    audit.record("triage.report_export", object_type="local_authority", object_id=current_user.local_authority_id,
+                 detail="csv", actor=current_user)
+    db.session.commit()
+    response = Response(report_service.report_csv(report), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="referrals-{start.isoformat()}-to-{end.isoformat()}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/sharing-policy", methods=["GET", "POST"])
+@requires("triage:manage")
+@reshows_form_on_csrf_failure
+def sharing_policy():
+    la_id = current_user.local_authority_id
+    form = SharingPolicyForm(data={"fields": sorted(sharing.permitted_summary_fields(la_id))}
+                             if request.method == "GET" else None)
+    if request.method == "POST" and form.validate_on_submit():
+        change = sharing.set_sharing_policy(current_user, la_id, form.fields.data or [])
+        flash("Sharing policy saved" if change else "Nothing changed")
+        return redirect(url_for("triage.sharing_policy"))
+    history = sharing.policy_history(la_id)
+    return render_template("triage/sharing_policy.html", form=form, history=history,
+                           field_labels=sharing.FIELD_LABELS), (400 if request.method == "POST" else 200)
