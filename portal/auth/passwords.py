@@ -103,9 +103,9 @@ def check_password_rules(password: str, *, email: str, display_name: str = "") -
         raise PasswordRejected("This password is too common. Choose a different password")
     from zxcvbn import zxcvbn
 
-    # zxcvbn is slow on very long inputs; its first 100 characters are plenty to judge.
+    # zxcvbn refuses inputs over 72 characters (it gets slow); the first 72 are plenty to judge.
     hints = [name, *(display_name or "").lower().split(), "safeguard", "portal"]
-    estimate = zxcvbn(password[:100], user_inputs=[h for h in hints if h])
+    estimate = zxcvbn(password[:72], user_inputs=[h for h in hints if h])
     if estimate["guesses_log10"] < MIN_GUESSES_LOG10:
         raise PasswordRejected(
             "This password is too easy to guess. Try three or more random words that mean something to you"
