@@ -28,3 +28,10 @@ from portal.transfers.models import (  # noqa: F401
     TransferRequest,
     TransferRequestTarget,
 )
+from portal.connector.models import (  # noqa: F401
+    ConnectorEndpoint,
+    DeliveryFailure,
+    OutboxItem,
+    PulledUpdate,
+    PullState,
+)
