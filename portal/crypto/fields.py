@@ -144,11 +144,14 @@ class EncryptedField(_NotComparable, Generic[T]):
 
     def write(self, obj, value, connection: Connection | None = None) -> None:
         state = _state(obj)
-        for index in self.indexes:
-            state.dirty_indexes.add(index.name)
-            # Load the other inputs of the index now, not in the middle of the flush.
-            for other in index.fields:
-                getattr(obj, other.attr)
+        if self.indexes:
+            persistent = obj._sa_instance_state.key is not None
+            for index in self.indexes:
+                state.dirty_indexes.add(index.name)
+                if persistent:
+                    # Load the other inputs of the index now, not in the middle of the flush.
+                    for other in index.fields:
+                        getattr(obj, other.attr)
         if value is None:
             if not self.nullable:
                 raise ValueError(f"{type(obj).__name__}.{self.name} cannot be empty")
@@ -158,17 +161,18 @@ class EncryptedField(_NotComparable, Generic[T]):
         if not self.codec.check(value):
             raise TypeError(f"{type(obj).__name__}.{self.name} takes {self.codec.name} values")
         data = self.codec.dumps(value)
-        if getattr(obj, "id", None) is None:
-            obj.id = uuid.uuid4()  # the ciphertext is bound to the row id, so it is needed now
+        row_id = obj.id
+        if row_id is None:
+            row_id = obj.id = uuid.uuid4()  # the ciphertext is bound to the row id, so it is needed now
         stored = cipher.encrypt(
             keyring(), connection or (lambda: connection_for(obj)), data,
-            table=_table(obj), column=self.name, row_id=obj.id,
+            table=obj.__table__.name, column=self.name, row_id=row_id,
         )
         setattr(obj, self.attr, stored)
         # Keep what reading would give back: the value itself (immutable types; bytes as bytes)
         # or the encoded JSON, decoded afresh on each read.
         kept = value if self.codec.immutable and not isinstance(value, bytearray) else data
-        state.plain[self.name] = _Plain(stored, kept, obj.id)
+        state.plain[self.name] = _Plain(stored, kept, row_id)
 
 
 def encrypted(python_type: type[T] | str, *, nullable: bool = False, doc: str | None = None) -> EncryptedField[T]:

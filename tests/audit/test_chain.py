@@ -26,17 +26,13 @@ def _record(n: int) -> list[int]:
 
 @contextmanager
 def _tampering():
-    """Bypass PostgreSQL's append-only trigger, as an attacker with superuser rights could."""
-    postgres = db.engine.dialect.name == "postgresql"
-    if postgres:
-        db.session.execute(text("SET session_replication_role = replica"))
-    try:
-        yield
-        db.session.commit()
-    finally:
-        if postgres:
-            db.session.execute(text("SET session_replication_role = DEFAULT"))
-            db.session.commit()
+    """Bypass PostgreSQL's append-only trigger, as an attacker with superuser rights could.
+
+    SET LOCAL lasts only until the commit, so no pooled connection keeps the trigger off."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    yield
+    db.session.commit()
 
 
 def _verify_command(app):
