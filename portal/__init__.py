@@ -106,6 +106,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.concerns.views import bp as concerns_bp
 
     app.register_blueprint(concerns_bp)
+    from portal.transfers.views import bp as transfers_bp
+
+    app.register_blueprint(transfers_bp)
 
     # GOV.UK Frontend's CSS refers to its fonts and images under /assets/.
     @public

@@ -24,6 +24,7 @@ HOME_LINKS = [
     ("concerns:review", "concerns.review_queue", "Concerns to review"),
     ("referrals:manage", "referrals.index", "Referrals"),
     ("updates:view", "updates.inbox", "Updates from the local authority"),
+    ("transfers:manage", "transfers.index", "Transfers of child protection files"),
     ("triage:work", "triage.queue", "Referrals queue"),
     ("schools:manage", "admin.schools", "Schools"),
     ("users:list", "admin.users", "Users"),

@@ -1,0 +1,137 @@
+"""Chronology adapters for transfers (registered with portal.chronology.sources).
+
+- "transfers": the transfer itself on each side: at the sending school "left; file sent to ...
+  (status, receipt)", at the receiving school "file received from ...".
+- "transferred history": every entry of an accepted file, on the receiving pupil's chronology,
+  marked with the school where it was recorded and linking to the read-only transferred history.
+  Nothing here can be edited: the entries come from the frozen snapshot, not from live records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import or_, select
+
+from portal.chronology.entries import Entry
+from portal.chronology.sources import Context, source
+from portal.extensions import db
+from portal.orgs.models import School
+from portal.templating import uk_date, uk_datetime
+from portal.transfers.models import Transfer
+from portal.transfers.snapshot import TRANSFERRED_OBJECT_TYPE, SnapshotDamaged, read_snapshot
+
+DESTINATIONS = {
+    "unknown": "destination not known",
+    "elective_home_education": "elective home education",
+    "moved_abroad": "moved abroad",
+}
+
+
+def _transfers_of(ctx: Context) -> list[Transfer]:
+    pupil = ctx.pupil
+    return list(db.session.execute(
+        select(Transfer).where(
+            or_(
+                (Transfer.pupil_id == pupil.id) & (Transfer.from_school_id == pupil.school_id),
+                (Transfer.receiving_pupil_id == pupil.id) & (Transfer.to_school_id == pupil.school_id)
+                & (Transfer.status == "accepted"),
+            )
+        )
+    ).scalars())
+
+
+def _school_names(transfers: list[Transfer]) -> dict:
+    ids = {t.from_school_id for t in transfers} | {t.to_school_id for t in transfers if t.to_school_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(School.id, School.name).where(School.id.in_(ids))).all())
+
+
+@source("transfers")
+def transfer_entries(ctx: Context) -> Iterable[Entry]:
+    transfers = _transfers_of(ctx)
+    names = _school_names(transfers)
+    for transfer in transfers:
+        if transfer.from_school_id == ctx.pupil.school_id and transfer.pupil_id == ctx.pupil.id:
+            if not ctx.may("transfers:send", transfer):
+                continue
+            at = transfer.sent_at or transfer.recorded_at
+            if not ctx.within(at):
+                continue
+            where = names.get(transfer.to_school_id) if transfer.to_school_id else DESTINATIONS.get(transfer.destination_kind)
+            if transfer.sent_at:
+                summary = f"Child protection file sent to {where}"
+            else:
+                summary = f"Left the school ({where})"
+            details = [("Leaving date", uk_date(transfer.leaving_date)), ("Status", _status_text(transfer, names))]
+            if transfer.accepted_at:
+                details.append(("Receipt", f"Confirmed {uk_datetime(transfer.accepted_at)}"))
+            yield Entry(
+                at=at, kind="transfer", summary=summary, object_type="transfer", object_id=transfer.id,
+                who_id=transfer.sent_by_id or transfer.recorded_by_id, link=f"/transfers/{transfer.id}",
+                sequence=500, details=tuple(details),
+            )
+        elif ctx.may("transferred_history:view", transfer) and ctx.within(transfer.accepted_at):
+            yield Entry(
+                at=transfer.accepted_at, kind="transfer",
+                summary=f"Child protection file received from {names.get(transfer.from_school_id, 'another school')}",
+                object_type="transfer", object_id=transfer.id, who_id=transfer.accepted_by_id,
+                link=f"/transfers/{transfer.id}/history", sequence=500,
+                details=(("Sent", uk_datetime(transfer.sent_at)), ("Leaving date", uk_date(transfer.leaving_date))),
+            )
+
+
+def _status_text(transfer: Transfer, names: dict) -> str:
+    from portal.transfers.service import STATUS_LABELS
+
+    return STATUS_LABELS.get(transfer.status, transfer.status)
+
+
+@source("transferred history")
+def transferred_history_entries(ctx: Context) -> Iterable[Entry]:
+    pupil = ctx.pupil
+    transfers = db.session.execute(
+        select(Transfer).where(
+            Transfer.receiving_pupil_id == pupil.id,
+            Transfer.to_school_id == pupil.school_id,
+            Transfer.status == "accepted",
+        )
+    ).scalars()
+    for transfer in transfers:
+        if not ctx.may("transferred_history:view", transfer):
+            continue
+        try:
+            snapshot = read_snapshot(transfer)
+        except SnapshotDamaged:
+            # Shown as one entry saying so, never silently dropped.
+            yield Entry(at=transfer.accepted_at, kind="transfer", summary="Transferred history could not be read",
+                        object_type=TRANSFERRED_OBJECT_TYPE, object_id=transfer.id, link=f"/transfers/{transfer.id}")
+            continue
+        received = f"{snapshot.get('from_school', {}).get('name', 'another school')}, received {uk_date(transfer.accepted_at)}"
+        attachments = {a["position"]: a for a in snapshot.get("attachments", [])}
+        for index, item in enumerate(snapshot.get("entries", [])):
+            at = datetime.fromisoformat(item["at"])
+            if not ctx.within(at):
+                continue
+            source_school = item.get("source_school_name") or "another school"
+            details = [("Recorded at", source_school), ("Transferred from", received)]
+            details += [(name, text) for name, text in item.get("details", [])]
+            files = [attachments[p]["name"] for p in item.get("attachments", []) if p in attachments]
+            if files:
+                details.append(("Attachments", "; ".join(files)))
+            who = item.get("who") or ""
+            yield Entry(
+                at=at,
+                kind=item.get("kind", "transfer"),
+                summary=f"{item.get('summary', '')} (transferred from {source_school})",
+                object_type=TRANSFERRED_OBJECT_TYPE,
+                object_id=transfer.id,
+                who=who,
+                details=tuple(details),
+                categories=frozenset(item.get("categories") or ()),
+                urgent=bool(item.get("urgent")),
+                link=f"/transfers/{transfer.id}/history",
+                sequence=int(item.get("sequence") or 0),
+            )
