@@ -322,6 +322,15 @@ def _triage_manage(user, obj) -> bool:
     return obj is None or _triage_la_id(obj) == user.local_authority_id
 
 
+@rule("connector:manage")
+def _connector_manage(user, obj) -> bool:
+    """Triage managers: their own LA's case-system connection (settings, status, dead letters).
+    obj: the LA, or a record carrying `local_authority_id` (an outbox row, an endpoint)."""
+    if not in_la_roles(user, {Role.TRIAGE_MANAGER}):
+        return False
+    return obj is None or _triage_la_id(obj) == user.local_authority_id
+
+
 # --- transfers of child protection files between schools ----------------------------------
 # A transfer (duck-typed: `from_school_id`, `to_school_id`, `status`) is the sending school's
 # until it is sent; the receiving school's DSLs see that it is waiting and who sent it, and see
