@@ -9,11 +9,15 @@ make the server load a URL (the HTML is autoescaped too; this is the second line
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
+
+# WeasyPrint logs every page it lays out at INFO: a 300-entry chronology would write 80 lines.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "chronology-pdf.css"
 

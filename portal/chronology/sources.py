@@ -354,7 +354,7 @@ def referral_entries(ctx: Context) -> Iterable[Entry]:
             details=_details(
                 ("Immediate risk", "Yes: flagged urgent" if referral.urgent else None),
                 ("Categories", category_labels(sorted(item.categories, key=_category_order), reasons.get("other_category"))),
-                ("Reason for referral", reasons.get("summary")),
+                ("Reason for referral", reasons.get("reason") or reasons.get("summary")),
                 ("Linked concerns", linked_text),
                 ("Status now", label(REFERRAL_STATUS_LABELS, referral.status)),
             ),
@@ -393,8 +393,9 @@ def referral_status_entries(ctx: Context) -> Iterable[Entry]:
 
 # --- what the LA has told the school ---------------------------------------------------------
 
-# Decisions reach schools as shared updates of kind "decision" until the LA's own decision
-# record exists; its adapter will take over the "decision" kind then.
+# The LA's decision reaches a school only as a shared update of kind "decision": the LA's own
+# record of it (portal.triage.models.TriageDecision) holds internal reasons and the RAG rating,
+# which are never shown to a school, so no adapter reads that table.
 _UPDATE_KINDS = {"decision": "decision", "case_summary": "case_summary"}
 
 
@@ -425,29 +426,42 @@ def shared_update_entries(ctx: Context) -> Iterable[Entry]:
             categories=referral.categories if referral else frozenset(),
             link=f"/updates/{update.id}",
             sequence=400,
-            details=_update_details(update.kind, content),
+            details=_update_details(content),
         )
 
 
-def _update_details(kind: str, content: dict) -> tuple[tuple[str, str], ...]:
-    decision = content.get("decision") if isinstance(content.get("decision"), dict) else content
-    if kind == "case_summary":
-        return _details(
-            ("Status", label(CASE_STATUS_LABELS, content.get("status"))),
-            ("Child protection category", label({}, content.get("cp_category"))),
-            ("Start date", _iso_date(content.get("start_date"))),
-            ("Allocated worker", content.get("allocated_worker")),
-            ("Team", content.get("team")),
-            ("Next review or conference", _iso_date(content.get("next_review_date"))),
-            ("Note for the school", content.get("note_for_school")),
-            ("Message", content.get("body")),
-        )
-    if kind == "decision":
-        return _details(
-            ("Decision", label(DECISION_LABELS, decision.get("outcome"))),
-            ("RAG rating", (decision.get("rag") or "").capitalize() or None),
-            ("Reasons", decision.get("reasons")),
-            ("Feedback for the school", decision.get("feedback_for_school")),
-            ("Message", content.get("body")),
-        )
-    return _details(("Message", content.get("body")))
+# What an update may carry besides its title and body, in the order a reader wants it, with the
+# words for each (and how to write its value). Anything else the LA wrote is shown labelled by
+# its key (as the updates inbox does), so nothing the school was sent is hidden here.
+_UPDATE_FIELDS: tuple[tuple[str, str, Callable[[object], object]], ...] = (
+    ("outcome", "Decision", lambda v: label(DECISION_LABELS, v)),
+    ("rag", "RAG rating", lambda v: str(v).capitalize()),
+    ("status", "Status", lambda v: label(CASE_STATUS_LABELS, v)),
+    ("cp_category", "Child protection category", lambda v: label({}, v)),
+    ("start_date", "Start date", lambda v: _iso_date(v)),
+    ("allocated_worker", "Allocated worker", lambda v: v),
+    ("team", "Team", lambda v: v),
+    ("next_review_date", "Next review or conference", lambda v: _iso_date(v)),
+    ("reasons", "Reasons", lambda v: v),
+    ("feedback_for_school", "Feedback for the school", lambda v: v),
+    ("note_for_school", "Note for the school", lambda v: v),
+)
+_UPDATE_SHOWN_ELSEWHERE = {"title", "body", "facts", "decision"} | {key for key, _, _ in _UPDATE_FIELDS}
+
+
+def _update_details(content: dict) -> tuple[tuple[str, str], ...]:
+    # A decision may come as its own object inside the update (the connector's shape).
+    fields = dict(content)
+    if isinstance(content.get("decision"), dict):
+        fields = {**content["decision"], **{k: v for k, v in content.items() if k != "decision"}}
+    pairs: list[tuple[str, object]] = [("Message", content.get("body"))]
+    for fact in content.get("facts") or ():
+        if isinstance(fact, dict):
+            pairs.append((_text(fact.get("label")) or "Detail", fact.get("value")))
+    for key, name, show in _UPDATE_FIELDS:
+        if fields.get(key) not in (None, ""):
+            pairs.append((name, show(fields[key])))
+    for key, value in content.items():
+        if key not in _UPDATE_SHOWN_ELSEWHERE and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            pairs.append((key.replace("_", " ").capitalize(), value))
+    return _details(*pairs)
