@@ -157,6 +157,8 @@ def add_note(user: User, item: TriageItem, text: str) -> TriageNote:
     text = (text or "").strip()
     if not text:
         raise TriageError("Enter the note")
+    if not item.current:
+        raise TriageError("This referral is now with another local authority")
     note = TriageNote(referral_id=item.referral_id, local_authority_id=item.local_authority_id, author_id=user.id,
                       created_at=utcnow(), kind="note")
     note.text = text

@@ -119,7 +119,11 @@ def add_note(referral_id: uuid.UUID):
     form = NoteForm()
     if not form.validate_on_submit():
         return _reshow(referral_id, note_form=form, form=form)
-    service.add_note(current_user, item, form.text.data)
+    try:
+        service.add_note(current_user, item, form.text.data)
+    except service.TriageError as error:
+        form.text.errors = [str(error)]
+        return _reshow(referral_id, note_form=form, form=form)
     flash("Note added")
     return redirect(url_for("triage.show", referral_id=referral_id) + "#notes")
 
