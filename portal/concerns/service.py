@@ -87,6 +87,15 @@ def submit(user, draft: ConcernDraft | None, token: str, answers: Answers | None
 
 def _make(user, draft: ConcernDraft, token: str, answers: Answers) -> Concern:
     require("concern:log", answers.pupil)
+    concern = record_concern(user, answers, token)
+    db.session.delete(draft)
+    db.session.flush()
+    audit.record("concern.log", object_type="concern", object_id=concern.id, detail="urgent" if concern.urgent else None)
+    return concern
+
+
+def record_concern(user, answers: Answers, token: str) -> Concern:
+    """The rows of a new concern (no policy check, no audit: for `submit` and the demo data)."""
     concern = Concern(
         school_id=user.school_id,
         pupil_id=answers.pupil.id,
@@ -108,9 +117,7 @@ def _make(user, draft: ConcernDraft, token: str, answers: Answers) -> Concern:
         _link(concern, pupil, role)
     for stored in answers.files:
         db.session.add(ConcernAttachment(concern_id=concern.id, stored_file_id=stored.id, added_by_id=user.id, version=1))
-    db.session.delete(draft)
     db.session.flush()
-    audit.record("concern.log", object_type="concern", object_id=concern.id, detail="urgent" if concern.urgent else None)
     return concern
 
 
