@@ -80,10 +80,11 @@ def init_crypto(app: Flask) -> None:
     """
     settings = app.config["PORTAL_SETTINGS"]
     master = load_master_keys(settings.extra, settings.env, settings.instance_path)
-    # Tests empty every table between tests: re-read the keyring each time there.
-    default = 0.0 if settings.env == "test" else DEFAULT_CACHE_SECONDS
-    cache_seconds = float(settings.extra.get("PORTAL_KEYRING_CACHE_SECONDS", default))
-    app.extensions["portal_crypto"] = CryptoState(Keyring(master, cache_seconds))
+    cache_seconds = float(settings.extra.get("PORTAL_KEYRING_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+    # A rotation waits until every process has re-read the keyring; tests run in one process,
+    # which learns of key changes at once (see portal.crypto.keyring).
+    settle_seconds = 0.0 if settings.env == "test" else cache_seconds + 1
+    app.extensions["portal_crypto"] = CryptoState(Keyring(master, cache_seconds, settle_seconds))
 
 
 __all__ = [

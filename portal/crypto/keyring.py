@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import uuid
 import time
+import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Callable, Union
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import event, insert, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from portal.crypto.errors import KeyringError, UnknownKey
@@ -74,9 +75,12 @@ def new_kid() -> str:
 
 
 class Keyring:
-    def __init__(self, master: MasterKeys, cache_seconds: float = 30.0):
+    def __init__(self, master: MasterKeys, cache_seconds: float = 30.0, settle_seconds: float | None = None):
         self.master = master
         self.cache_seconds = cache_seconds
+        # How long a rotation waits for other processes to pick up new keys.
+        self.settle_seconds = cache_seconds + 1 if settle_seconds is None else settle_seconds
+        _KEYRINGS.add(self)
         self._lock = threading.Lock()
         self._keys: dict[str, KeyRecord] = {}
         self._current: dict[str, KeyRecord] = {}
@@ -201,11 +205,13 @@ class Keyring:
         row = self.new_key_row(purpose, STATE_CURRENT)
         if connection.dialect.name == "sqlite":
             # SQLite has one writer at a time: a second connection would wait for the caller's
-            # own transaction. Write in the caller's transaction instead (it commits with it).
+            # own transaction. Write in the caller's transaction instead (it commits with it;
+            # should it roll back, the rollback listener below forgets the key).
             savepoint = connection.begin_nested()
             try:
                 connection.execute(insert(_TABLE).values(**row))
                 savepoint.commit()
+                connection.info[_UNCOMMITTED_KEY] = True
             except IntegrityError:
                 savepoint.rollback()
             return
@@ -217,6 +223,39 @@ class Keyring:
             except IntegrityError:
                 pass
         log.info("made the first %s data key %s", purpose, row["kid"])
+
+
+# --- keeping every process's cache honest -------------------------------------------------------
+#
+# Other processes pick up key changes within cache_seconds. This process learns at once: any
+# statement that writes to the keyring table (a rotation, a re-wrap, the test suite emptying
+# every table) and any rollback of a transaction that made a key forget the cached keys.
+
+_KEYRINGS: "weakref.WeakSet[Keyring]" = weakref.WeakSet()
+_UNCOMMITTED_KEY = "portal_crypto_uncommitted_key"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+
+
+def invalidate_all() -> None:
+    for ring in list(_KEYRINGS):
+        ring.invalidate()
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _after_execute(connection, cursor, statement, parameters, context, executemany):
+    if _TABLE.name in statement and statement.lstrip()[:8].upper().startswith(_WRITES):
+        invalidate_all()
+
+
+@event.listens_for(Engine, "rollback")
+def _after_rollback(connection):
+    if connection.info.pop(_UNCOMMITTED_KEY, False):
+        invalidate_all()
+
+
+@event.listens_for(Engine, "commit")
+def _after_commit(connection):
+    connection.info.pop(_UNCOMMITTED_KEY, None)
 
 
 def _derive(material: bytes, salt: bytes, table: str, name: str) -> bytes:

@@ -314,7 +314,7 @@ def rotate(*, batch_size: int = 500, models: Iterable[type] | None = None,
                     left = _left_under_old_keys(connection, rotation, models)
                 # Other processes may hold the old key as current until their keyring cache
                 # expires: wait for that, then sweep until nothing is left under old keys.
-                settle_until = keys_made_at + timedelta(seconds=ring.cache_seconds + 1 if ring.cache_seconds else 0)
+                settle_until = keys_made_at + timedelta(seconds=ring.settle_seconds)
                 wait = (settle_until - utcnow()).total_seconds()
                 if left == 0 and wait <= 0:
                     break

@@ -167,3 +167,15 @@ def test_json_values_are_copies_so_changes_need_an_assignment(tables):
     child.details = {"a": 2}
     db.session.commit()
     assert child.details == {"a": 2}
+
+
+def test_a_first_key_made_in_a_rolled_back_transaction_is_not_used_afterwards(tables):
+    from portal.crypto.models import DataKey
+
+    Child(surname="Alpha", forename="Again")  # the first encryption makes the first key here
+    db.session.rollback()
+    child_id = _saved_child(surname="Bravo")
+    kid = _raw(child_id)["surname"].split(":")[1]
+    assert db.session.execute(select(DataKey.state).where(DataKey.kid == kid)).scalar_one() == "current"
+    db.session.expunge_all()
+    assert db.session.get(Child, child_id).surname == "Bravo"
