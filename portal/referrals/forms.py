@@ -45,6 +45,9 @@ class GovDateField(DateField):
         self.invalid_message = invalid_message
 
     def process_formdata(self, valuelist):
+        if len(valuelist or []) != 3:
+            # Absent (or not three boxes, as no browser sends): the widget shows empty boxes.
+            self.raw_data = None
         if not valuelist or not any((value or "").strip() for value in valuelist):
             self.data = None
             return
@@ -171,12 +174,17 @@ class HouseholdMemberForm(SaveForm):
             _check_phone(field.data)
 
     def validate_age(self, field):
-        if not field.data:
-            if self.date_of_birth.data is None and not self.date_of_birth.errors and not self.date_of_birth.process_errors:
-                raise ValidationError("Enter their date of birth or their age")
-            return
-        if not field.data.isdigit() or not 0 <= int(field.data) <= 120:
+        if field.data and (not field.data.isdigit() or not 0 <= int(field.data) <= 120):
             raise ValidationError("Age must be a whole number of years between 0 and 120")
+
+    def validate(self, extra_validators=None):
+        # Checks that depend on another answer run here: a field's own chain stops at an empty
+        # optional field.
+        valid = super().validate(extra_validators)
+        if not self.age.data and self.date_of_birth.data is None and not self.date_of_birth.errors:
+            self.age.errors = [*self.age.errors, "Enter their date of birth or their age"]
+            valid = False
+        return valid
 
 
 class HouseholdCompleteForm(SaveForm):
@@ -229,9 +237,12 @@ class ReasonsForm(SaveForm):
     concerns = SelectMultipleField("Concerns this referral is about", choices=[], widget=GovCheckboxesInput(),
                                    description="Select all that apply", validate_choice=True)
 
-    def validate_other_category(self, field):
-        if "other" in (self.categories.data or []) and not field.data:
-            raise ValidationError("Enter what you are worried about")
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if "other" in (self.categories.data or []) and not self.other_category.data and not self.other_category.errors:
+            self.other_category.errors = [*self.other_category.errors, "Enter what you are worried about"]
+            valid = False
+        return valid
 
 
 class ConsentForm(SaveForm):
@@ -246,15 +257,16 @@ class ConsentForm(SaveForm):
                                    validators=[Optional()])
     no_consent_details = text("Tell us more", max_length=LONG_TEXT, textarea=True, name="The reason")
 
-    def validate_no_consent_reason(self, field):
-        if (self.parents_aware.data == "no" or self.consent_given.data == "no") and not field.data:
-            raise ValidationError("Select why the parents or carers are not aware or have not consented")
-
-    def validate_no_consent_details(self, field):
-        if self.no_consent_reason.data == "other" and not field.data and (
-            self.parents_aware.data == "no" or self.consent_given.data == "no"
-        ):
-            raise ValidationError("Enter why the parents or carers are not aware or have not consented")
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.parents_aware.data == "no" or self.consent_given.data == "no":
+            if not self.no_consent_reason.data and not self.no_consent_reason.errors:
+                self.no_consent_reason.errors = ["Select why the parents or carers are not aware or have not consented"]
+                valid = False
+            elif self.no_consent_reason.data == "other" and not self.no_consent_details.data and not self.no_consent_details.errors:
+                self.no_consent_details.errors = ["Enter why the parents or carers are not aware or have not consented"]
+                valid = False
+        return valid
 
     def validate_consent_given(self, field):
         if self.parents_aware.data == "no" and field.data == "yes":

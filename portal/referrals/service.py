@@ -294,7 +294,7 @@ def save_household_member(referral: Referral, user: User, member: dict, member_i
     user says everyone has been added."""
     members = household_members(referral)
     if member_id is None:
-        member_id = uuid.uuid4().hex
+        member_id = str(uuid.uuid4())
         members.append({**member, "id": member_id})
     else:
         household_member(referral, member_id)  # 404 for an unknown person
@@ -386,7 +386,11 @@ def submit_referral(referral: Referral, user: User) -> Referral:
     )
     db.session.add(ReferralEvent(referral_id=referral_id, status="submitted", at=now, by_user_id=user.id))
     audit.record("referral.submit", object_type="referral", object_id=referral_id, actor=user)
-    # The connector's outbox row will be added here, so that it commits with the submission.
+    # The connector's outbox row (the payload snapshot for the LA's case system) commits with the submission.
+    from portal.connector.outbox import enqueue_referral
+    enqueue_referral(referral)
+    from portal.triage.arrival import receive_referral  # the LA's queue, clock and acknowledgement
+    receive_referral(referral)
     db.session.commit()
     db.session.refresh(referral)
     return referral

@@ -331,12 +331,12 @@ def _member_params():
 @reshows_form_on_csrf_failure
 @editing("household")
 def change_household_member(referral: Referral, member_id: uuid.UUID):
-    saved = dict(referrals.household_member(referral, member_id.hex))
+    saved = dict(referrals.household_member(referral, str(member_id)))
     if saved.get("date_of_birth"):
         saved["date_of_birth"] = date.fromisoformat(saved["date_of_birth"])
     form = _form_for(forms.HouseholdMemberForm, saved)
     if form.validate_on_submit():
-        referrals.save_household_member(referral, current_user, _member_answers(form), member_id.hex)
+        referrals.save_household_member(referral, current_user, _member_answers(form), str(member_id))
         return _saved(referral, url_for("referrals.household", referral_id=referral.id))
     return _question_page(referral, form, title="Change a person in the child’s household", key="household",
                           field_params=_member_params())
@@ -346,10 +346,10 @@ def change_household_member(referral: Referral, member_id: uuid.UUID):
 @requires(MANAGE)
 @editing("household")
 def remove_household_member(referral: Referral, member_id: uuid.UUID):
-    member = referrals.household_member(referral, member_id.hex)
+    member = referrals.household_member(referral, str(member_id))
     form = forms.ConfirmRemoveForm()
     if form.validate_on_submit():
-        referrals.remove_household_member(referral, current_user, member_id.hex)
+        referrals.remove_household_member(referral, current_user, str(member_id))
         return _saved(referral, url_for("referrals.household", referral_id=referral.id))
     page = render_template("referrals/remove_member.html", **_context(referral, form=form, member=member))
     db.session.commit()
