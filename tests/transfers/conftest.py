@@ -67,7 +67,7 @@ def world(app) -> World:
     oakfield = make_school(northshire, name="Oakfield Primary School", urn="938001")
     riverside = make_school(northshire, name="Riverside Academy", urn="938002")
     hillcrest = make_school(southmoor, name="Hillcrest High School", urn="939001")
-    oak_dsl = make_user(Role.DSL, oakfield, display_name="Priya Shah")
+    oak_dsl = make_user(Role.DSL, oakfield, display_name="Priya Shah", password_hash="x")
     oak_staff = make_user(Role.SCHOOL_STAFF, oakfield, display_name="Tom Baker")
     river_dsl = make_user(Role.DSL, riverside, display_name="Grace Okafor", password_hash="x")
     river_deputy = make_user(Role.DEPUTY_DSL, riverside, display_name="Ravi Deputy", password_hash="x")
