@@ -7,7 +7,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth import accounts, recovery, sessions, signin
-from portal.auth.forms import ChangePasswordForm, ContinueForm, EnrolForm, ReauthenticateForm
+from portal.auth.forms import ChangeEmailForm, ChangePasswordForm, ContinueForm, EnrolForm, ReauthenticateForm
 from portal.auth.views import bp
 from portal.errors import reshows_form_on_csrf_failure
 from portal.extensions import db
@@ -41,6 +41,28 @@ def change_password():
             flash("Your password has been changed. You have been signed out on other devices.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@requires("account:manage")
+@sessions.recent_auth
+@reshows_form_on_csrf_failure
+def change_email():
+    """A new sign-in address (needs a recent password and code); both addresses are told."""
+    user = _me()
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            old = accounts.change_email(user, form.email.data)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            accounts.notify_email_changed(user, old)
+            flash(f"Your email address is now {user.email}", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_email.html", form=form)
 
 
 @bp.route("/account/authenticator", methods=["GET", "POST"])

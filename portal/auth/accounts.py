@@ -234,6 +234,27 @@ def notify_password_changed(user: User) -> None:
         log.error("password change email not sent")
 
 
+def change_email(user: User, new_email: str) -> str:
+    """Change the address the user signs in with (the view has asked for a recent password and
+    code). Returns the old address, which the caller tells about the change after committing."""
+    email = clean_email(new_email)
+    if email == user.email:
+        raise AccountError("Enter a different email address from your current one", "email")
+    if find_user(email) is not None:
+        raise AccountError("There is already an account with this email address", "email")
+    old = user.email
+    user.email = email
+    audit.record("user.email_change", object_type="user", object_id=user.id, actor=user)
+    return old
+
+
+def notify_email_changed(user: User, old_email: str) -> None:
+    try:
+        emails.email_changed(user, old_email)
+    except EmailNotSent:
+        log.error("email change notices not sent")
+
+
 # --- second factor --------------------------------------------------------------------------
 
 

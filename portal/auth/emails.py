@@ -58,3 +58,15 @@ def second_factor_reset(user: User) -> None:
         "The next time you sign in, you will be asked to set up your app again.\n\n"
         "If you did not ask for this, contact your organisation's administrator straight away.\n\n" + SIGN_OFF,
     )
+
+
+def email_changed(user: User, old_email: str) -> None:
+    """Both addresses hear about it: the old one in case someone else made the change."""
+    for to in (old_email, user.email):
+        send_email(
+            to,
+            "The email address for your Safeguard Portal account has changed",
+            f"Dear {user.display_name},\n\n"
+            f"The email address you sign in to Safeguard Portal with is now {user.email}.\n\n"
+            "If you did not do this, contact your organisation's administrator straight away.\n\n" + SIGN_OFF,
+        )

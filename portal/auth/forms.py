@@ -81,3 +81,8 @@ class InviteForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = RadioField("Role", widget=GovRadioInput(), validators=[InputRequired(message="Select a role")])
     submit = SubmitField("Change role", widget=GovSubmitInput())
+
+
+class ChangeEmailForm(FlaskForm):
+    email = StringField("New email address", description="Your work email address. You will sign in with it from now on.", widget=GovTextInput(), validators=[InputRequired(message="Enter your new email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
+    submit = SubmitField("Change email address", widget=GovSubmitInput())
