@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from portal.auth.models import User
 from portal.chronology.entries import Entry
 from portal.chronology.sources import SOURCES, Context
-from portal.chronology.vocabulary import CATEGORY_LABELS, category_labels
+from portal.chronology.vocabulary import CATEGORY_LABELS, category_labels, portal_categories
 from portal.extensions import db
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
@@ -90,7 +90,7 @@ def chronology_for(
     """
     if not can(viewer, "chronology:view", pupil):
         raise ChronologyRefused("not allowed to view this chronology")
-    wanted = frozenset(categories or ())
+    wanted = portal_categories(categories)
     unknown = wanted - set(CATEGORY_LABELS)
     if unknown:
         raise ValueError("unknown concern category")
@@ -105,7 +105,8 @@ def chronology_for(
             entries.append(entry)
 
     entries = _with_names(entries, pupil)
-    entries = [_with_checked_link(e) for e in entries]
+    routes = current_app.url_map.bind("localhost")
+    entries = [_with_checked_link(e, routes) for e in entries]
     entries.sort(key=Entry.sort_key, reverse=True)
     return entries
 
@@ -128,13 +129,12 @@ def _with_names(entries: list[Entry], pupil: Pupil) -> list[Entry]:
     return [replace(e, who=names.get(e.who_id, e.who or "Unknown user")) if e.who_id else e for e in entries]
 
 
-def _with_checked_link(entry: Entry) -> Entry:
+def _with_checked_link(entry: Entry, routes) -> Entry:
     """Keep a link only if this portal has a page there (areas arrive at different times)."""
     if not entry.link:
         return entry
-    adapter = current_app.url_map.bind("localhost")
     try:
-        adapter.match(entry.link, method="GET")
+        routes.match(entry.link, method="GET")
     except HTTPException:
         return replace(entry, link=None)
     return entry

@@ -29,8 +29,10 @@ from portal.chronology.vocabulary import (
     REVIEW_OUTCOME_LABELS,
     ROLE_LABELS,
     UPDATE_KIND_LABELS,
+    CATEGORY_LABELS,
     category_labels,
     label,
+    portal_categories,
 )
 from portal.concerns.models import Concern, ConcernPupil, ConcernReview, ConcernVersion
 from portal.extensions import db
@@ -78,7 +80,7 @@ class PupilConcern:
 
     @cached_property
     def categories(self) -> frozenset[str]:
-        return frozenset(self.content.get("categories") or ())
+        return portal_categories(self.content.get("categories"))
 
 
 @dataclass
@@ -96,7 +98,7 @@ class PupilReferral:
 
     @cached_property
     def categories(self) -> frozenset[str]:
-        return self.linked_categories | frozenset(self.reasons.get("categories") or ())
+        return self.linked_categories | portal_categories(self.reasons.get("categories"))
 
 
 @dataclass
@@ -237,9 +239,8 @@ def _concern_summary(item: PupilConcern) -> str:
 
 
 def _category_order(code: str) -> int:
-    from portal.connector.payload import CONCERN_CATEGORIES
-
-    return CONCERN_CATEGORIES.index(code) if code in CONCERN_CATEGORIES else len(CONCERN_CATEGORIES)
+    codes = list(CATEGORY_LABELS)
+    return codes.index(code) if code in codes else len(codes)
 
 
 # --- concerns, their corrections and their reviews ------------------------------------------

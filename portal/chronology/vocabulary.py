@@ -1,56 +1,40 @@
 """Words for the codes the chronology shows: categories, roles, outcomes, statuses, kinds.
 
-The codes themselves are the contract's vocabulary (portal.connector.payload), so a category a
-school records is the category the council's case system receives; here they get the words a DSL,
-a social worker or a court reads.
+Concern categories, pupils' roles and review outcomes are the concerns area's own lists
+(portal.concerns.options): those are the codes stored in every concern, so the filter and the
+labels here always match what was recorded. The case-system contract spells six categories
+differently (portal.connector.payload); `portal_category` reads either spelling, so a category
+arriving in the contract's words (a referral's reasons, a transferred history) still filters.
 """
 
 from __future__ import annotations
 
-from portal.connector.payload import CONCERN_CATEGORIES
+from portal.concerns.options import CATEGORIES, OUTCOME_LABELS, ROLE_LABELS  # noqa: F401  (re-exported)
 
-CATEGORY_LABELS: dict[str, str] = {
-    "physical_abuse": "Physical abuse",
-    "emotional_abuse": "Emotional abuse",
-    "sexual_abuse": "Sexual abuse",
-    "neglect": "Neglect",
-    "child_on_child_abuse": "Child-on-child abuse",
-    "child_sexual_exploitation": "Child sexual exploitation",
-    "child_criminal_exploitation": "Child criminal exploitation",
-    "domestic_abuse": "Domestic abuse",
-    "female_genital_mutilation": "Female genital mutilation",
-    "forced_marriage": "Forced marriage",
-    "honour_based_abuse": "Honour-based abuse",
-    "radicalisation": "Radicalisation (Prevent)",
-    "online_safety": "Online safety",
-    "mental_health": "Mental health",
-    "self_harm": "Self-harm",
-    "missing_education_or_home": "Missing education or from home",
-    "family_member_in_prison": "Family member in prison",
-    "homelessness": "Homelessness",
-    "modern_slavery": "Modern slavery",
-    "serious_violence": "Serious violence",
-    "young_carer": "Young carer",
-    "other": "Other",
-}
-assert set(CATEGORY_LABELS) == set(CONCERN_CATEGORIES), "a concern category has no label"
+CATEGORY_LABELS: dict[str, str] = dict(CATEGORIES)
+# In the order staff see them when logging a concern (and in the filter's checkboxes).
+CATEGORY_CHOICES: list[tuple[str, str]] = list(CATEGORIES)
 
-# In the order the categories are listed in KCSIE (and in the filter's checkboxes).
-CATEGORY_CHOICES: list[tuple[str, str]] = [(code, CATEGORY_LABELS[code]) for code in CONCERN_CATEGORIES]
-
-ROLE_LABELS = {
-    "subject": "Subject of the concern",
-    "alleged_victim": "Alleged victim",
-    "alleged_perpetrator": "Alleged perpetrator",
-    "witness": "Witness",
+# The contract's spelling -> the portal's.
+_CONTRACT_CATEGORY_CODES = {
+    "child_on_child_abuse": "child_on_child",
+    "child_sexual_exploitation": "cse",
+    "child_criminal_exploitation": "cce",
+    "female_genital_mutilation": "fgm",
+    "missing_education_or_home": "missing",
+    "family_member_in_prison": "family_in_prison",
 }
 
-REVIEW_OUTCOME_LABELS = {
-    "no_further_action": "No further action",
-    "monitor": "Monitor",
-    "early_help": "Early help",
-    "refer_to_la": "Refer to the local authority",
-}
+
+def portal_category(code: str) -> str:
+    return _CONTRACT_CATEGORY_CODES.get(code, code)
+
+
+def portal_categories(codes) -> frozenset[str]:
+    return frozenset(portal_category(str(c)) for c in codes or () if c)
+
+
+REVIEW_OUTCOME_LABELS = OUTCOME_LABELS
 
 REFERRAL_STATUS_LABELS = {
     "draft": "Draft",
@@ -96,6 +80,7 @@ def label(labels: dict[str, str], code: str | None) -> str:
 def category_labels(codes, other: str | None = None) -> list[str]:
     words = []
     for code in codes or ():
+        code = portal_category(code)
         text = label(CATEGORY_LABELS, code)
         if code == "other" and other:
             text = f"Other: {other}"

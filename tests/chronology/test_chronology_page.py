@@ -262,3 +262,24 @@ def test_viewing_the_chronology_is_audited_without_personal_data(client, world):
     assert event.detail == "filtered"
     for value in (event.object_id, event.detail, event.object_type):
         assert "Amelia" not in value and "Hartley" not in value and "V938" not in value
+
+
+def test_categories_are_the_codes_concerns_are_recorded_with(client, world):
+    # "cse" is how the concerns flow records child sexual exploitation (portal.concerns.options).
+    make_concern(world.school, world.pupil, world.staff, categories=["cse"], account="Older boyfriend with a car")
+    make_concern(world.school, world.pupil, world.staff, categories=["neglect"], account="No coat")
+    sign_in(client, world.dsl)
+
+    html = page_text(client.get(url(world.pupil), query_string={"categories": "cse"}))
+
+    assert "Older boyfriend with a car" in html and "No coat" not in html
+    assert "Child sexual exploitation" in html
+    assert 'value="cse" checked' in html
+
+
+def test_the_service_accepts_the_contracts_spelling_of_a_category(app, world):
+    from portal.chronology.service import chronology_for
+
+    make_concern(world.school, world.pupil, world.staff, categories=["cse"])
+    entries = chronology_for(world.pupil, world.dsl, categories={"child_sexual_exploitation"})
+    assert [e.kind for e in entries] == ["concern"]
