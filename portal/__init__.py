@@ -106,6 +106,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.concerns.views import bp as concerns_bp
 
     app.register_blueprint(concerns_bp)
+    from portal.connector.views import bp as connector_bp
+
+    app.register_blueprint(connector_bp)
     from portal.transfers.views import bp as transfers_bp
 
     app.register_blueprint(transfers_bp)
@@ -123,6 +126,7 @@ def _register_cli(app: Flask) -> None:
     from portal.audit.cli import audit_cli
     from portal.crypto.cli import keys_cli
     from portal.casesim.cli import casesim_cli
+    from portal.connector.cli import connector_cli
     from portal.demo import demo_cli
     from portal.orgs.cli import schools_cli
     from portal.auth.cli import users_cli
@@ -130,6 +134,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(casesim_cli)
+    app.cli.add_command(connector_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(schools_cli)
     app.cli.add_command(users_cli)

@@ -18,6 +18,7 @@ from portal.connector.schema import (
     Const,
     IsoDate,
     IsoDateTime,
+    Int,
     Obj,
     Problem,
     Str,
@@ -121,7 +122,8 @@ def _address(**kw) -> Obj:
     return Obj(
         {
             "lines": Array(Str(200), min_items=1, max_items=6),
-            "postcode": Str(8, pattern=_POSTCODE),
+            # Optional: a child's or a relative's postcode is not always known (homeless, "no fixed abode").
+            "postcode": Str(8, pattern=_POSTCODE, required=False, nullable=True),
         },
         **kw,
     )
@@ -185,6 +187,7 @@ REFERRAL_SCHEMA = Obj(
                 "ethnicity": Str(100, required=False, nullable=True),
                 "year_group": Str(20, required=False, nullable=True),
                 "sen_provision": Str(20, choices=SEN_PROVISION, required=False, nullable=True),
+                "first_language": Str(100, required=False, nullable=True),
                 "address": _address(required=False, nullable=True),
             }
         ),
@@ -194,6 +197,8 @@ REFERRAL_SCHEMA = Obj(
                     "name": Str(200),
                     "relationship": Str(100),
                     "date_of_birth": IsoDate(required=False, nullable=True),
+                    # An approximate age in years, when the school does not know the date of birth.
+                    "age": Int(minimum=0, maximum=120, required=False, nullable=True),
                     "lives_with_child": Bool(),
                     "parental_responsibility": Bool(required=False, nullable=True),
                     "phone": Str(40, pattern=r"[0-9 +()\-]{6,40}", required=False, nullable=True),
@@ -207,10 +212,12 @@ REFERRAL_SCHEMA = Obj(
                 "summary": Str(LONG_TEXT),
                 "categories": Array(Str(40, choices=CONCERN_CATEGORIES), min_items=1, max_items=len(CONCERN_CATEGORIES)),
                 "other_category": Str(200, required=False, nullable=True),
+                "actions_taken": Str(LONG_TEXT, required=False, nullable=True),
             },
             rules=[_other_category_described],
         ),
         "level_of_need": Str(20, choices=LEVELS_OF_NEED),
+        "level_of_need_reason": Str(LONG_TEXT, required=False, nullable=True),
         "consent": Obj(
             {
                 "parents_aware": Bool(),
@@ -220,6 +227,7 @@ REFERRAL_SCHEMA = Obj(
             rules=[_consent_reason_when_not_given],
         ),
         "child_voice": Str(LONG_TEXT, nullable=True),
+        "child_wishes": Str(LONG_TEXT, required=False, nullable=True),
         "other_agencies": Array(
             Obj(
                 {
@@ -230,6 +238,7 @@ REFERRAL_SCHEMA = Obj(
             ),
             max_items=30,
         ),
+        "other_agencies_details": Str(LONG_TEXT, required=False, nullable=True),
         "concerns": Array(
             Obj(
                 {

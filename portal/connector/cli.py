@@ -1,0 +1,91 @@
+"""`flask --app portal connector ...`: run workers and set each LA's endpoint.
+
+    flask --app portal connector run [--once] [--batch 50] [--concurrency 8] [--poll-interval 1]
+                                     [--pull-interval 30] [--no-pull] [--worker-id ID]
+    echo "$SECRET" | flask --app portal connector set-endpoint 938 --url https://... [--overlap-hours 24]
+    flask --app portal connector status
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal.extensions import db
+
+connector_cli = AppGroup("connector", help="Deliver referrals to each LA's case system and pull its updates.")
+
+
+@connector_cli.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due now, pull once, then stop.")
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 1000), help="Rows claimed at a time.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="HTTP requests in flight at once per worker.")
+@click.option("--poll-interval", default=1.0, show_default=True, type=click.FloatRange(0.01, 3600),
+              help="Seconds to wait when nothing is due.")
+@click.option("--pull-interval", default=30.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds between pulls of each LA's update feed.")
+@click.option("--no-pull", is_flag=True, help="Deliver only; do not pull updates.")
+@click.option("--worker-id", default=None, help="A name for this worker in leases and logs (default host:pid).")
+def run_command(once, batch, concurrency, poll_interval, pull_interval, no_pull, worker_id):
+    """Run a connector worker (any number, on any number of machines, on PostgreSQL)."""
+    from portal.connector.worker import WorkerOptions, default_worker_id, run_worker
+
+    if db.engine.dialect.name == "sqlite":
+        click.echo("SQLite: run one connector worker only (several would wait on each other's writes).", err=True)
+    options = WorkerOptions(worker_id=worker_id or default_worker_id(), batch=batch, concurrency=concurrency,
+                            poll_interval=poll_interval, pull_interval=pull_interval, pull=not no_pull)
+    totals = run_worker(options, once=once)
+    click.echo(f"Delivered {totals['delivered']}, to retry {totals['retry']}, dead-lettered {totals['dead']}.")
+
+
+@connector_cli.command("set-endpoint")
+@click.argument("la_code")
+@click.option("--url", "base_url", required=True, help="The case system's base URL for this LA.")
+@click.option("--overlap-hours", default=24.0, show_default=True, type=click.FloatRange(0, 720),
+              help="How long the previous secret stays accepted after a new one is set.")
+@click.option("--keep-secret", is_flag=True, help="Change the URL only; read no secret.")
+def set_endpoint_command(la_code, base_url, overlap_hours, keep_secret):
+    """Set an LA's base URL and shared secret (the secret is read from standard input)."""
+    from portal.connector.endpoints import EndpointInvalid, http_allowed, set_endpoint
+    from portal.orgs.models import LocalAuthority
+
+    la = db.session.execute(select(LocalAuthority).where(LocalAuthority.code == la_code)).scalar_one_or_none()
+    if la is None:
+        raise click.ClickException(f"No local authority with code {la_code}.")
+    secret = None
+    if not keep_secret:
+        if sys.stdin.isatty():
+            secret = click.prompt("Shared secret", hide_input=True)
+        else:
+            secret = sys.stdin.readline().strip()
+        if not secret:
+            raise click.ClickException("Give the shared secret on standard input (or --keep-secret).")
+    try:
+        set_endpoint(la, base_url, secret, overlap=timedelta(hours=overlap_hours),
+                     allow_http=http_allowed(current_app.config))
+    except EndpointInvalid as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Endpoint for {la.name} ({la.code}) set to {base_url.rstrip('/')}.")
+
+
+@connector_cli.command("status")
+def status_command():
+    """Queue depth, oldest undelivered, last 24 hours and last pull, per LA."""
+    from portal.connector.status import all_la_status
+
+    for row in all_la_status():
+        click.echo(
+            f"{row['la_code']} {row['la_name']}: endpoint {'set' if row['endpoint'] else 'not set'}, "
+            f"queue {row['queue_depth']}, oldest {row['oldest_age_text'] or '-'}, "
+            f"delivered 24h {row['delivered_24h']}, failures 24h {row['failures_24h']}, "
+            f"dead {row['dead']}, last pull {row['last_pull_success'] or 'never'}"
+            + (f", problem {row['problem']}" if row["problem"] else "")
+        )

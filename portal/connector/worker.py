@@ -1,0 +1,175 @@
+"""`flask --app portal connector run`: deliver the outbox and pull each LA's updates.
+
+Run any number, on any number of machines (PostgreSQL; one on SQLite). Each loop:
+1. claim a batch of due outbox rows (short transaction, committed: portal.connector.outbox);
+2. send them, a few at a time, with no transaction open (one keep-alive HTTP client);
+3. record the outcomes in one short transaction;
+4. pull the update feed of each LA whose pull is due (a lease per LA, so one worker reads it).
+A full batch loops at once; otherwise the worker sleeps `poll_interval`. SIGTERM or Ctrl-C
+finishes the batch in hand and stops; SIGKILL is safe too: leases run out and rows become due.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from portal.connector import outbox
+from portal.connector.client import DeliveryResult, Endpoint, Outcome, deliver_referral, new_http_client
+from portal.connector.endpoints import client_endpoint
+from portal.connector.models import ConnectorEndpoint
+from portal.connector.pull import pull_la
+from portal.extensions import db
+
+log = logging.getLogger("portal.connector")
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+@dataclass
+class WorkerOptions:
+    worker_id: str = field(default_factory=default_worker_id)
+    batch: int = 50
+    concurrency: int = 8
+    poll_interval: float = 1.0
+    pull_interval: float = 30.0
+    pull: bool = True
+
+
+class Worker:
+    def __init__(self, options: WorkerOptions | None = None):
+        self.options = options or WorkerOptions()
+        self.stopping = threading.Event()
+        self.http = new_http_client()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="connector")
+        self.totals = {"delivered": 0, "retry": 0, "dead": 0}
+        self._next_pull_check = 0.0
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.http.close()
+
+    def lease_seconds(self) -> float:
+        # Long enough for the whole batch even if every exchange takes the client's full deadline.
+        rounds = -(-self.options.batch // max(1, self.options.concurrency))
+        return rounds * Endpoint.total_timeout + 30.0
+
+    # --- delivery --------------------------------------------------------------------------------
+
+    def _endpoints(self, la_ids) -> dict:
+        rows = db.session.execute(
+            select(ConnectorEndpoint).where(ConnectorEndpoint.local_authority_id.in_(la_ids))
+        ).scalars().all()
+        endpoints = {row.local_authority_id: client_endpoint(row) for row in rows}
+        db.session.rollback()  # end the read: no transaction stays open across the network calls
+        db.session.expunge_all()
+        return endpoints
+
+    def _send(self, endpoint: Endpoint | None, item: outbox.ClaimedItem) -> DeliveryResult:
+        if endpoint is None:
+            return DeliveryResult(Outcome.RETRYABLE, "no_endpoint", endpoint_problem=True)
+        try:
+            return deliver_referral(endpoint, item.payload, item.referral_id, http=self.http)
+        except Exception:  # a bug must not lose the batch: the row is retried later
+            log.exception("connector delivery failed unexpectedly referral=%s", item.referral_id)
+            return DeliveryResult(Outcome.RETRYABLE, "internal_error")
+
+    def deliver_batch(self) -> int:
+        """Claim, send and record one batch. Returns how many rows were claimed."""
+        claim = outbox.claim_due(self.options.worker_id, self.options.batch, self.lease_seconds())
+        if not claim.items:
+            return 0
+        endpoints = self._endpoints({item.local_authority_id for item in claim.items})
+        futures = [(item, self.pool.submit(self._send, endpoints.get(item.local_authority_id), item))
+                   for item in claim.items]
+        results = [(item, future.result()) for item, future in futures]
+        counts = outbox.record_results(claim, results)
+        for key, value in counts.items():
+            self.totals[key] += value
+        return len(claim.items)
+
+    # --- pull ------------------------------------------------------------------------------------
+
+    def pull_due(self, force: bool = False) -> None:
+        # Whether a feed is due is decided in the database (one worker per LA at a time); asking
+        # every few seconds is enough, and keeps a busy delivery loop from asking per batch.
+        now = time.monotonic()
+        if not force and now < self._next_pull_check:
+            return
+        self._next_pull_check = now + min(self.options.pull_interval, 5.0)
+        la_ids = list(db.session.execute(select(ConnectorEndpoint.local_authority_id)).scalars())
+        db.session.rollback()
+        for la_id in la_ids:
+            if self.stopping.is_set():
+                return
+            try:
+                pull_la(la_id, self.options.worker_id, self.http, interval=self.options.pull_interval, force=force)
+            except Exception:
+                db.session.rollback()
+                log.exception("connector pull failed unexpectedly")
+
+    # --- loop ------------------------------------------------------------------------------------
+
+    def run(self, once: bool = False) -> None:
+        log.info("connector worker %s started (batch %d, concurrency %d)", self.options.worker_id,
+                 self.options.batch, self.options.concurrency)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    claimed = self.deliver_batch()
+                    if self.options.pull:
+                        self.pull_due(force=once)
+                except Exception:
+                    db.session.rollback()
+                    log.exception("connector worker loop failed; carrying on")
+                    claimed = 0
+                    self.stopping.wait(min(5.0, max(self.options.poll_interval, 0.5)))
+                if once:
+                    # --once: drain what is due now, then stop.
+                    if claimed == 0:
+                        break
+                    continue
+                if claimed < self.options.batch:
+                    self.stopping.wait(self.options.poll_interval)
+        finally:
+            db.session.remove()
+            log.info("connector worker %s stopped: delivered %d, to retry %d, dead-lettered %d",
+                     self.options.worker_id, self.totals["delivered"], self.totals["retry"], self.totals["dead"])
+
+    def install_signal_handlers(self) -> None:
+        def stop(signum, frame):
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+
+def run_worker(options: WorkerOptions, once: bool = False, install_signals: bool = True) -> dict:
+    worker = Worker(options)
+    if install_signals:
+        worker.install_signal_handlers()
+    try:
+        worker.run(once=once)
+    finally:
+        worker.close()
+    return worker.totals
+
+
+def sleep_until(predicate, timeout: float, step: float = 0.05) -> bool:
+    """For tests and the benchmark: wait until predicate() is true (or the timeout passes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
