@@ -20,6 +20,7 @@ from datetime import datetime
 from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
 from portal.auth.models import User
@@ -72,11 +73,12 @@ def submit(user, draft: ConcernDraft | None, token: str, answers: Answers | None
         return existing, False
     if draft is None or answers is None or drafts.token(draft) != token:
         raise StaleSubmission()
-    concern = _make(user, draft, token, answers)
     try:
+        concern = _make(user, draft, token, answers)
         db.session.commit()
-    except IntegrityError:
-        # Two submits of one flow at once: the other made it first.
+    except (IntegrityError, StaleDataError):
+        # Two submits of one flow at once: the other made the concern (same token) and removed
+        # the draft first.
         db.session.rollback()
         existing = concern_by_token(token)
         if existing is None or existing.logged_by_id != user.id:

@@ -219,3 +219,48 @@ def test_start_again_discards_the_draft(client):
     client.post("/concerns/new/start-again")
     page = client.get("/concerns/new/what-happened")
     assert "She said she had not eaten" not in page.text
+
+
+def test_two_submits_racing_make_one_concern(app, client):
+    import threading
+
+    from flask_login import login_user
+
+    from portal.auth.models import User
+    from portal.concerns import drafts, flow, service
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two connections submitting at the same moment need PostgreSQL's locks")
+    s = school_with_people()
+    sign_in(client, s.staff)
+    log_simple_concern(client, s.pupil)
+    draft = db.session.execute(select(ConcernDraft)).scalar_one()
+    token, user_id = drafts.token(draft), s.staff.id
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def submit():
+        try:
+            with app.test_request_context():
+                user = db.session.get(User, user_id)
+                login_user(user)
+                mine = drafts.draft_for(user, create=False)
+                answers = flow.answers(user, mine)
+                barrier.wait(timeout=10)
+                concern, created = service.submit(user, mine, token, answers)
+                results.append((concern.id, created))
+                db.session.remove()
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    assert len({concern_id for concern_id, _ in results}) == 1
+    assert sorted(created for _, created in results) == [False, True]
+    db.session.expire_all()
+    assert concerns_count() == 1
