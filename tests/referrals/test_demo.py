@@ -1,0 +1,17 @@
+from sqlalchemy import func, select
+
+from portal.demo import seed
+from portal.extensions import db
+from portal.referrals.demo import seed_demo_referrals
+from portal.referrals.models import Referral
+
+
+def test_demo_referrals_are_one_submitted_referral_per_school_and_seeding_twice_adds_none(app):
+    seed()  # the councils, schools, users and pupils (and anything else already wired in)
+    seed_demo_referrals()
+    seed_demo_referrals()
+    counts = db.session.execute(select(Referral.school_id, func.count()).group_by(Referral.school_id)).all()
+    assert len(counts) == 3 and all(n == 1 for _, n in counts)
+    referrals = db.session.execute(select(Referral)).scalars().all()
+    assert all(r.status != "draft" and r.reference for r in referrals)
+    assert sorted(r.reference[:3] for r in referrals) == ["938", "938", "939"]
