@@ -18,7 +18,7 @@ KIND_LABELS = {
     "concern": "Concern",
     "concern_correction": "Concern corrected",
     "concern_review": "DSL review",
-    "referral": "Referral to the local authority",
+    "referral": "Referral",
     "referral_status": "Referral status",
     "decision": "Decision",
     "shared_update": "Update from the local authority",

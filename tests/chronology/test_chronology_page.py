@@ -93,7 +93,7 @@ def test_every_kind_of_record_appears_with_who_did_it(client, world):
         "Dining hall",  # the concern shows its latest version
         "Refer to the local authority",
         "Pattern over the term",
-        "Referral to the local authority",
+        "Referral " + referral.reference + " submitted",
         referral.reference,
         "Referral " + referral.reference + " acknowledged",
         "Referral " + referral.reference + " decided",
