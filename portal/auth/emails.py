@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.auth.models import User
-from portal.notify import send_email
+from portal.notify import send_email, send_email_in_background
 from portal.templating import uk_datetime
 
 SIGN_OFF = "Safeguard Portal\n\nThis is an automatic email: replies are not read."
@@ -25,7 +25,8 @@ def invitation(user: User, link: str, expires_at) -> None:
 
 
 def password_reset(user: User, link: str, expires_at) -> None:
-    send_email(
+    # In the background: the "check your email" page must not take longer for a real account.
+    send_email_in_background(
         user.email,
         "Reset your Safeguard Portal password",
         f"Dear {user.display_name},\n\n"
