@@ -47,6 +47,9 @@ def seed() -> None:
     from portal.pupils.demo import seed_demo_pupils
 
     seed_demo_pupils()
+    from portal.concerns.demo import seed_demo_concerns
+
+    seed_demo_concerns()
     db.session.commit()
 
 
