@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from portal import audit
 from portal.crypto import lookup
@@ -605,8 +605,3 @@ def remove_closure(school: School, closure_id: uuid.UUID) -> None:
     clock.recompute_open_due_dates(school.id)
     audit.record("transfer.closure_remove", object_type="school", object_id=school.id)
 
-
-def sent_or_received_by(school_id: uuid.UUID) -> list[Transfer]:
-    return list(db.session.execute(
-        select(Transfer).where(or_(Transfer.from_school_id == school_id, Transfer.to_school_id == school_id))
-    ).scalars())

@@ -27,7 +27,7 @@ from portal.auth.models import User
 from portal.chronology.service import chronology_for
 from portal.concerns.models import ConcernAttachment
 from portal.extensions import db
-from portal.files import FileRefused, read_chunks, store_upload
+from portal.files import read_chunks, store_upload
 from portal.files.models import StoredFile
 from portal.orgs.models import LocalAuthority, School
 from portal.pupils.models import Pupil
@@ -283,5 +283,5 @@ def discard_copies(transfer: Transfer) -> None:
     transfer.snapshot_sha256 = None
 
 
-__all__ = ["FileRefused", "Preview", "SnapshotDamaged", "TRANSFERRED_OBJECT_TYPE", "canonical_hash", "discard_copies",
+__all__ = ["Preview", "SnapshotDamaged", "TRANSFERRED_OBJECT_TYPE", "canonical_hash", "discard_copies",
            "freeze", "gather", "read_snapshot"]

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.transfers.clock import today_uk
 from portal.transfers.models import Transfer, TransferRequest, TransferRequestTarget
 from tests.chronology.factories import make_pupil
-from tests.transfers.conftest import NHS, UPN
+from tests.transfers.conftest import UPN
 from tests.transfers.helpers import accept_and_match, date_fields, leave_and_send, transfer_of
 
 
