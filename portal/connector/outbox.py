@@ -152,12 +152,12 @@ def claim_due(worker_id: str, batch: int = 50, lease_seconds: float = 120.0) -> 
                 ClaimedItem(row.id, row.referral_id, row.local_authority_id, row.payload, row.attempts)
                 for row in rows
             ]
+            for row in rows:
+                db.session.expunge(row)  # plain values from here on; the rows are not kept around
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    finally:
-        db.session.expunge_all()
     return claim
 
 

@@ -71,8 +71,9 @@ class Worker:
             select(ConnectorEndpoint).where(ConnectorEndpoint.local_authority_id.in_(la_ids))
         ).scalars().all()
         endpoints = {row.local_authority_id: client_endpoint(row) for row in rows}
+        for row in rows:
+            db.session.expunge(row)
         db.session.rollback()  # end the read: no transaction stays open across the network calls
-        db.session.expunge_all()
         return endpoints
 
     def _send(self, endpoint: Endpoint | None, item: outbox.ClaimedItem) -> DeliveryResult:
@@ -142,7 +143,6 @@ class Worker:
                 if claimed < self.options.batch:
                     self.stopping.wait(self.options.poll_interval)
         finally:
-            db.session.remove()
             log.info("connector worker %s stopped: delivered %d, to retry %d, dead-lettered %d",
                      self.options.worker_id, self.totals["delivered"], self.totals["retry"], self.totals["dead"])
 
@@ -162,6 +162,7 @@ def run_worker(options: WorkerOptions, once: bool = False, install_signals: bool
         worker.run(once=once)
     finally:
         worker.close()
+        db.session.remove()
     return worker.totals
 
 
