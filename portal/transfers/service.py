@@ -30,7 +30,7 @@ from portal.orgs.models import School
 from portal.policy import can, require
 from portal.pupils.identifiers import InvalidIdentifier, validate_nhs_number, validate_upn
 from portal.pupils.models import Enrolment, Pupil
-from portal.pupils.service import PupilDetails, add_pupil, find_by_identifiers
+from portal.pupils.service import PupilDetails, PupilInvalid, add_pupil, find_by_identifiers
 from portal.transfers import clock
 from portal.transfers.models import (
     DESTINATION_KINDS,
@@ -365,7 +365,18 @@ def match(transfer: Transfer, *, by, pupil: Pupil | None) -> Pupil:
             start_date=clock.today_uk(),
         )
         school = db.session.get(School, transfer.to_school_id)
-        pupil = add_pupil(school, details, allow_duplicate=True)
+        try:
+            pupil = add_pupil(school, details, allow_duplicate=True)
+        except PupilInvalid as error:
+            # A detail the sending school held that this portal's checks refuse (an old or
+            # temporary identifier, say) is left out of the new record; the file keeps it.
+            droppable = {"upn", "nhs_number", "postcode", "sex", "sen_status", "year_group", "preferred_name", "gender",
+                         "ethnicity", "address"}
+            if not set(error.errors) <= droppable:
+                raise
+            for name in error.errors:
+                setattr(details, name, None)
+            pupil = add_pupil(school, details, allow_duplicate=True)
         detail = "new_record"
     else:
         if pupil.school_id != transfer.to_school_id:

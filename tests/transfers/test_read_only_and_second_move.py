@@ -124,3 +124,13 @@ def test_receiver_matches_an_existing_pupil_found_by_upn(world):
     assert river.post(f"/transfers/{transfer.id}/match", data={"pupil": str(existing.id)}).status_code == 302
     assert transfer_of(world.pupil).receiving_pupil_id == existing.id
     assert db.session.query(Pupil).filter(Pupil.school_id == world.riverside.id).count() == 2
+
+
+def test_a_new_record_leaves_out_an_identifier_this_portal_refuses(world):
+    world.pupil.upn = "A123456789012"  # not a valid UPN: typed in long ago at the sending school
+    db.session.commit()
+    oak, river = world.client(world.oak_dsl), world.client(world.river_dsl)
+    transfer = accept_and_match(river, leave_and_send(oak, world.pupil, to_urn="938002", leaving=_yesterday()))
+    created = db.session.get(Pupil, transfer.receiving_pupil_id)
+    assert created.upn is None and created.nhs_number == world.pupil.nhs_number
+    assert "A123456789012" in river.get(f"/transfers/{transfer.id}/history").get_data(as_text=True)

@@ -93,7 +93,11 @@ def test_demo_transfer_waits_at_riverside_and_seeding_twice_changes_nothing(app)
     transfers = db.session.query(Transfer).all()
     assert len(transfers) == 1
     transfer = transfers[0]
-    assert transfer.status == "pending" and len(transfer.attachments) == 1
+    assert transfer.status == "pending" and transfer.snapshot["entries"]
+    from portal.concerns.models import Concern, ConcernAttachment
+
+    attached = db.session.query(ConcernAttachment).join(Concern).filter(Concern.pupil_id == transfer.pupil_id).count()
+    assert len(transfer.attachments) == attached
     from portal.orgs.service import get_school_by_urn
 
     assert transfer.from_school_id == get_school_by_urn("938001").id
