@@ -190,7 +190,8 @@ def apply_update(la: LocalAuthority, item: dict) -> str:
         .values(id=uuid.uuid4(), update_id=update_id, local_authority_id=la.id, kind=kind, received_at=utcnow(),
                 outcome="received", shared_updates=0)
         .on_conflict_do_nothing(index_elements=["update_id"])
-    ).rowcount == 1
+        .returning(PulledUpdate.__table__.c.id)
+    ).scalar_one_or_none() is not None
     if not new:
         return "duplicate"
     problems = contract.validate_update(item)
