@@ -26,6 +26,7 @@ HOME_LINKS = [
     ("updates:view", "updates.inbox", "Updates from the local authority"),
     ("transfers:manage", "transfers.index", "Transfers of child protection files"),
     ("triage:work", "triage.queue", "Referrals queue"),
+    ("connector:manage", "connector.status_page", "Case system connection"),
     ("schools:manage", "admin.schools", "Schools"),
     ("users:list", "admin.users", "Users"),
 ]

@@ -62,7 +62,6 @@ def settings():
 
 @bp.post("/dead-letters/<uuid:item_id>/retry")
 @requires("connector:manage")
-@reshows_form_on_csrf_failure
 def retry(item_id: uuid.UUID):
     form = RetryForm()
     item = outbox.get_item_for(current_user, item_id)
