@@ -50,6 +50,15 @@ def seed() -> None:
     from portal.concerns.demo import seed_demo_concerns
 
     seed_demo_concerns()
+    from portal.referrals.demo import seed_demo_referrals
+
+    seed_demo_referrals()
+    from portal.triage.demo import seed_demo_triage
+
+    seed_demo_triage()
+    from portal.transfers.demo import seed_demo_transfers
+
+    seed_demo_transfers()
     db.session.commit()
 
 
