@@ -124,17 +124,23 @@ class Worker:
     def run(self, once: bool = False) -> None:
         log.info("connector worker %s started (batch %d, concurrency %d)", self.options.worker_id,
                  self.options.batch, self.options.concurrency)
+        errors = 0
         try:
             while not self.stopping.is_set():
                 try:
                     claimed = self.deliver_batch()
                     if self.options.pull:
                         self.pull_due(force=once)
+                    errors = 0
                 except Exception:
+                    # The database went away or was busy: nothing is lost (leases run out), try again.
                     db.session.rollback()
+                    errors += 1
                     log.exception("connector worker loop failed; carrying on")
-                    claimed = 0
-                    self.stopping.wait(min(5.0, max(self.options.poll_interval, 0.5)))
+                    if once and errors >= 5:
+                        raise
+                    self.stopping.wait(min(5.0, 0.2 * errors))
+                    continue
                 if once:
                     # --once: drain what is due now, then stop.
                     if claimed == 0:
