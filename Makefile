@@ -27,10 +27,10 @@ db: install
 seed: db
 	$(FLASK) demo seed
 
-## make demo: set up everything and serve the portal with demo data on http://127.0.0.1:5000
+## make demo: set up everything and serve the portal with demo data on http://127.0.0.1:5000,
+## with the case-system simulator (port 5100) and a connector worker beside it
 demo: install assets seed
-	@echo "Safeguard Portal: http://$(HOST):$(PORT) (demo accounts are listed in README.md)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) ./scripts/demo.sh
 
 ## make test: the whole suite (PORTAL_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: install assets

@@ -34,7 +34,11 @@ connector_cli = AppGroup("connector", help="Deliver referrals to each LA's case 
 @click.option("--worker-id", default=None, help="A name for this worker in leases and logs (default host:pid).")
 def run_command(once, batch, concurrency, poll_interval, pull_interval, no_pull, worker_id):
     """Run a connector worker (any number, on any number of machines, on PostgreSQL)."""
+    import logging
+
     from portal.connector.worker import WorkerOptions, default_worker_id, run_worker
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is the connector's own
 
     if db.engine.dialect.name == "sqlite":
         click.echo("SQLite: run one connector worker only (several would wait on each other's writes).", err=True)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make demo`'s last step: the case-system simulator, one connector worker and the portal, together.
+# Northshire (938) and Southmoor (939) are pointed at the simulator with its development secrets.
+# Stopping the portal (Ctrl-C) stops the simulator and the worker too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FLASK="${FLASK:-.venv/bin/flask --app portal}"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-5000}"
+CASESIM_PORT="${CASESIM_PORT:-5100}"
+
+pids=()
+stop() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+$FLASK casesim run --host 127.0.0.1 --port "$CASESIM_PORT" &
+pids+=($!)
+
+for la in 938 939; do
+  .venv/bin/python -c "from portal.casesim.config import DEV_SECRETS; print(DEV_SECRETS['$la'][0])" \
+    | $FLASK connector set-endpoint "$la" --url "http://127.0.0.1:$CASESIM_PORT/la/$la" --overlap-hours 0
+done
+
+$FLASK connector run --poll-interval 0.5 --pull-interval 5 &
+pids+=($!)
+
+echo "Safeguard Portal: http://$HOST:$PORT (demo accounts are listed in README.md)"
+echo "Case-system simulator: http://127.0.0.1:$CASESIM_PORT (flask --app portal casesim --help)"
+# In the background and waited for, so that a TERM to this script runs the trap at once.
+$FLASK run --host "$HOST" --port "$PORT" &
+portal=$!
+pids+=($portal)
+wait "$portal"
