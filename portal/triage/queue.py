@@ -25,6 +25,9 @@ from portal.triage.clock import Clock, clock_for
 from portal.triage.models import TriageItem
 
 PER_PAGE = 25
+# Counting every one of 180,000 decided referrals to print "7,200 pages" helps nobody and costs a
+# full index scan per page view: beyond this many, the page says "more than 10,000".
+COUNT_CAP = 10_000
 STATUS_FILTERS = {
     "open": "Awaiting a decision",
     "new": "New",
@@ -104,9 +107,21 @@ class QueuePage:
     counts: QueueCounts
     schools: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
+    capped: bool = False
+
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def total_text(self) -> str:
+        if self.capped:
+            return f"More than {COUNT_CAP:,} referrals"
+        return f"{self.total:,} referral{'' if self.total == 1 else 's'}"
+
+    @property
+    def pages_text(self) -> str:
+        return f"more than {self.pages - 1:,}" if self.capped else f"{self.pages:,}"
 
 
 def _conditions(user: User, filters: QueueFilters, now: datetime) -> list:
@@ -151,17 +166,27 @@ def counts(user: User, now: datetime) -> QueueCounts:
 def queue_page(user: User, filters: QueueFilters, *, per_page: int = PER_PAGE, now: datetime | None = None) -> QueuePage:
     now = now or utcnow()
     where = _conditions(user, filters, now)
-    total = db.session.execute(select(func.count()).select_from(TriageItem).where(*where)).scalar_one()
+    summary = counts(user, now)
+    if filters == QueueFilters(page=filters.page):
+        total, capped = summary.open, False  # the default view: the count is already known
+    else:
+        limited = select(TriageItem.id).where(*where).limit(COUNT_CAP + 1).subquery()
+        total = db.session.execute(select(func.count()).select_from(limited)).scalar_one()
+        capped = total > COUNT_CAP
     pages = max(1, -(-total // per_page))
     page = min(filters.page, pages)
+    order = (TriageItem.urgent.desc(), TriageItem.received_at, TriageItem.id)
+    # First the page's ids alone (an index range scan, however deep the page), then the joins for
+    # those 25 rows only: joining before the OFFSET would join every skipped row too.
+    page_ids = (select(TriageItem.id).where(*where).order_by(*order)
+                .limit(per_page).offset((page - 1) * per_page).scalar_subquery())
     rows = db.session.execute(
         select(TriageItem, Referral.reference, Referral.pupil_id, School.name, User.display_name)
         .join(Referral, Referral.id == TriageItem.referral_id)
         .join(School, School.id == TriageItem.school_id)
         .outerjoin(User, User.id == TriageItem.assigned_to_id)
-        .where(*where)
-        .order_by(TriageItem.urgent.desc(), TriageItem.received_at, TriageItem.id)
-        .limit(per_page).offset((page - 1) * per_page)
+        .where(TriageItem.id.in_(page_ids))
+        .order_by(*order)
     ).all()
     # The only decryption on the page: the names of these children.
     pupil_ids = {r[2] for r in rows}
@@ -174,8 +199,8 @@ def queue_page(user: User, filters: QueueFilters, *, per_page: int = PER_PAGE, n
                  assignee_name=assignee, clock=clock_for(item.due_at, now) if item.open else None)
         for item, reference, pupil_id, school_name, assignee in rows
     ]
-    return QueuePage(rows=out, total=total, page=page, per_page=per_page, counts=counts(user, now),
-                     schools=la_schools(user.local_authority_id))
+    return QueuePage(rows=out, total=total, page=page, per_page=per_page, counts=summary,
+                     schools=la_schools(user.local_authority_id), capped=capped)
 
 
 def la_schools(la_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:

@@ -106,3 +106,14 @@ def test_only_the_names_on_the_page_are_decrypted(north, monkeypatch):
     page = queue_page(db.session.get(User, worker_id), QueueFilters())
     assert len(page.rows) == 25
     assert len(reads) <= 25 * 3, "forename, preferred name and surname of the rows shown, nothing more"
+
+
+def test_a_huge_filter_result_is_counted_up_to_a_cap(north, monkeypatch):
+    import portal.triage.queue as queue
+
+    monkeypatch.setattr(queue, "COUNT_CAP", 5)
+    for _ in range(8):
+        submitted_referral(north)
+    page = queue.queue_page(north.worker, QueueFilters(status="all"), per_page=2)
+    assert page.capped and page.total_text == "More than 5 referrals"
+    assert len(page.rows) == 2

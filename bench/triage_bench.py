@@ -1,0 +1,303 @@
+"""Benchmark of the LA's triage queue page with 200,000 referrals on PostgreSQL (issue 6).
+
+What it does:
+1. creates a database of its own on the PostgreSQL server and migrates it;
+2. loads two councils, 45 schools, 20,000 pupils (encrypted, as in production) and 200,000
+   submitted referrals with their queue items (180,000 in Northshire: about 3,000 still waiting,
+   some overdue, some urgent, some assigned; the rest decided or sent on);
+3. signs in 32 triage workers (real server-side sessions; each request picks one at random, as
+   32 people at their desks would);
+4. serves the portal with gunicorn and drives the queue page with wrk (16 connections), one run per
+   view: the default queue, overdue only, one school, assigned to me, all statuses at page 200;
+5. prints p50/p95/p99 and requests per second for each, then drops the database.
+
+    .venv/bin/python bench/triage_bench.py \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test [--referrals 200000] [--keep]
+
+Needs `wrk` on the PATH (Debian: apt-get install wrk) and gunicorn (in the project's dependencies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+FORENAMES = ["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Arthur", "Ivy", "Freddie", "Zara", "Kai"]
+SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Patel", "Khan", "Evans", "Hughes", "Okafor"]
+
+WRK_SCRIPT = """
+local cookies = {}
+for line in io.lines("%(cookies)s") do cookies[#cookies + 1] = line end
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  return wrk.format("GET", nil, {["Cookie"] = cookies[math.random(#cookies)]})
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT p50=%%.1f p95=%%.1f p99=%%.1f max=%%.1f requests=%%d errors=%%d non2xx=%%d\\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+"""
+
+
+def environ_for(url: str, instance: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update({
+        "PORTAL_ENV": "development",
+        "PORTAL_DATABASE_URL": url,
+        "PORTAL_INSTANCE_PATH": str(instance),
+        "PORTAL_SECRET_KEY": "bench-" + "k" * 40,
+        # A fixed, throwaway key for the throwaway database: the loader and gunicorn must agree.
+        "PORTAL_MASTER_KEY": "5e" * 32,
+    })
+    return env
+
+
+def load(app, referrals: int) -> dict:
+    """Councils, schools, people, pupils, referrals and queue items. Returns ids the runs need."""
+    from portal.auth.models import User
+    from portal.auth.roles import Role
+    from portal.db import utcnow
+    from portal.extensions import db
+    from portal.orgs.models import LocalAuthority, School
+    from portal.pupils.models import Pupil
+    from portal.referrals.models import Referral
+    from portal.triage.clock import decision_due
+    from portal.triage.models import TriageItem
+
+    rng = random.Random(6)
+    started = time.perf_counter()
+    north = LocalAuthority(code="938", name="Northshire")
+    south = LocalAuthority(code="939", name="Southmoor")
+    db.session.add_all([north, south])
+    db.session.flush()
+    schools = []
+    for i in range(45):
+        la = north if i < 40 else south
+        number = f"{2000 + i:04d}"
+        schools.append(School(urn=f"{900000 + i}", local_authority_id=la.id, establishment_number=number,
+                              laestab=f"{la.code}{number}", name=f"Bench School {i + 1}", phase="Primary"))
+    db.session.add_all(schools)
+    db.session.flush()
+    dsls = [User(email=f"dsl{i}@bench.test", display_name=f"DSL {i}", role=Role.DSL.value, school_id=s.id,
+                 password_hash="x") for i, s in enumerate(schools)]
+    workers = [User(email=f"worker{i}@bench.test", display_name=f"Worker {i}", role=Role.TRIAGE_WORKER.value,
+                    local_authority_id=north.id, password_hash="x") for i in range(32)]
+    db.session.add_all(dsls + workers)
+    db.session.commit()
+    north_id, south_id = north.id, south.id
+    school_ids = [(s.id, s.local_authority_id) for s in schools]
+    dsl_of = {d.school_id: d.id for d in dsls}
+    worker_ids = [w.id for w in workers]
+    db.session.expunge_all()
+
+    pupils_by_school: dict = {sid: [] for sid, _ in school_ids}
+    for batch in range(20):
+        rows = []
+        for _ in range(1000):
+            school_id, _ = rng.choice(school_ids)
+            pupil = Pupil(school_id=school_id, on_roll=True)
+            pupil.legal_forename = rng.choice(FORENAMES)
+            pupil.legal_surname = rng.choice(SURNAMES)
+            pupil.date_of_birth = date(2010, 1, 1) + timedelta(days=rng.randrange(4000))
+            rows.append(pupil)
+            pupils_by_school[school_id].append(pupil.id)
+        db.session.add_all(rows)
+        db.session.commit()
+        db.session.expunge_all()
+    print(f"  pupils: 20,000 in {time.perf_counter() - started:.0f}s", flush=True)
+
+    now = utcnow()
+    school_la = dict(school_ids)
+    north_schools = [sid for sid, la in school_ids if la == north_id]
+    south_schools = [sid for sid, la in school_ids if la == south_id]
+    made = 0
+    batch_size = 5000
+    while made < referrals:
+        referral_rows, item_rows = [], []
+        for _ in range(min(batch_size, referrals - made)):
+            made += 1
+            school_id = rng.choice(north_schools if rng.random() < 0.9 else south_schools)
+            la_id = school_la[school_id]
+            waiting = rng.random() < 0.0167  # about 3,000 of 180,000 still waiting for a decision
+            age = timedelta(hours=rng.uniform(0, 60)) if waiting else timedelta(days=rng.uniform(2, 900))
+            received = now - age
+            urgent = rng.random() < 0.08
+            referral = Referral(school_id=school_id, pupil_id=rng.choice(pupils_by_school[school_id]),
+                                local_authority_id=la_id, created_by_id=dsl_of[school_id], created_at=received,
+                                updated_at=received, status="acknowledged" if waiting else "decided", urgent=urgent,
+                                submitted_at=received, submitted_by_id=dsl_of[school_id],
+                                reference=f"BENCH-{made:07d}")
+            referral.form = {"bench": True}
+            referral_rows.append(referral)
+            due = decision_due(received)
+            decided_at = None if waiting else received + timedelta(hours=rng.uniform(1, 40))
+            state = rng.choice(["new", "in_triage"]) if waiting else ("routed" if rng.random() < 0.02 else "decided")
+            item_rows.append(dict(
+                id=uuid.uuid4(), referral_id=referral.id, round=1, current=state != "routed", local_authority_id=la_id,
+                school_id=school_id, urgent=urgent, received_at=received, due_at=due, state=state, open=waiting,
+                assigned_to_id=rng.choice(worker_ids) if (waiting and la_id == north_id and rng.random() < 0.5) else None,
+                assigned_at=None, rag=None if waiting else rng.choice(["red", "amber", "green"]),
+                first_opened_at=None, decided_at=decided_at,
+                outcome=None if waiting else rng.choice(["no_further_action", "advice_and_signposting", "early_help",
+                                                         "child_and_family_assessment", "section_47_enquiry"]),
+            ))
+        db.session.add_all(referral_rows)
+        db.session.flush()
+        db.session.execute(insert(TriageItem.__table__), item_rows)
+        db.session.commit()
+        db.session.expunge_all()
+        if made % 50_000 == 0 or made == referrals:
+            print(f"  referrals: {made:,} in {time.perf_counter() - started:.0f}s", flush=True)
+    return {"north_id": north_id, "school_id": north_schools[0], "worker_ids": worker_ids}
+
+
+def sign_in_cookies(app, worker_ids) -> list[str]:
+    from portal.auth.models import User
+    from portal.extensions import db
+    from tests.signing_in import sign_in
+
+    cookies = []
+    for user_id in worker_ids:
+        client = app.test_client()
+        sign_in(client, db.session.get(User, user_id))
+        cookies.append(app.config["SESSION_COOKIE_NAME"] + "=" + client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
+    return cookies
+
+
+def wait_for(port: int, timeout: float = 30) -> None:
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return
+        except Exception:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not start")
+
+
+def run_wrk(url: str, script: Path, connections: int, seconds: int, threads: int) -> dict:
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    result = re.search(r"RESULT (.*)", out).group(1)
+    values = dict(pair.split("=") for pair in result.split())
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+    return {**{k: float(v) for k, v in values.items()}, "rps": float(rps)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--referrals", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--port", type=int, default=5321)
+    parser.add_argument("--keep", action="store_true", help="keep the database (and print its URL)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+
+    from portal.config import normalise_database_url
+
+    base = normalise_database_url(args.database_url)
+    name = f"triage_bench_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    instance = Path(tempfile.mkdtemp(prefix="triage-bench-"))
+    env = environ_for(url, instance)
+    server = None
+    try:
+        from flask_migrate import upgrade
+
+        from portal import create_app
+
+        app = create_app(env)
+        with app.app_context():
+            upgrade()
+            print(f"Loading {args.referrals:,} referrals...", flush=True)
+            ids = load(app, args.referrals)
+            from portal.extensions import db
+
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE"))
+            cookies = sign_in_cookies(app, ids["worker_ids"])
+            db.session.remove()
+            db.engine.dispose()
+        cookie_file = instance / "cookies.txt"
+        cookie_file.write_text("\n".join(cookies) + "\n")
+        script = instance / "queue.lua"
+        script.write_text(WRK_SCRIPT % {"cookies": cookie_file})
+
+        server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
+             "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT, env=env, start_new_session=True)
+        wait_for(args.port)
+        base_url = f"http://127.0.0.1:{args.port}/triage"
+        views = [
+            ("default queue (awaiting a decision)", ""),
+            ("overdue only", "?breached=yes"),
+            ("one school", f"?school={ids['school_id']}"),
+            ("urgent only", "?urgency=urgent"),
+            ("all statuses, page 200", "?status=all&page=200"),
+            ("decided, page 1", "?status=decided"),
+        ]
+        # Warm up every worker process: the first request of each compiles the templates, loads the
+        # bank-holiday tables and opens its database connection (a few seconds, once per process).
+        for _, query in views:
+            run_wrk(base_url + query, script, args.connections, 5, 2)
+        print()
+        print(f"Machine: {platform.node()} – {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+              f"Python {platform.python_version()}; PostgreSQL on the same machine; gunicorn {args.workers} sync "
+              f"workers; wrk {args.connections} connections, {args.seconds}s per view")
+        print(f"{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+        for label, query in views:
+            r = run_wrk(base_url + query, script, args.connections, args.seconds, 2)
+            print(f"{label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f} "
+                  f"{int(r['errors'] + r['non2xx']):7d}", flush=True)
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        if args.keep:
+            print(f"database kept: {url}")
+        else:
+            with admin.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                                   {"n": name})
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
