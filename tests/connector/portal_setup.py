@@ -43,9 +43,9 @@ def submitted_referral(setup=None, **kwargs) -> Referral:
     return referrals.submit_referral(referral, setup.dsl)
 
 
-def bulk_outbox(la, count: int) -> list[uuid.UUID]:
+def bulk_outbox(la, count: int, setup=None) -> list[uuid.UUID]:
     """Many submitted referrals with outbox rows, quickly (no form pages): for load and races."""
-    setup = school_with_people(la)
+    setup = setup or school_with_people(la)
     ids = []
     for _ in range(count):
         referral = Referral(school_id=setup.school.id, pupil_id=setup.pupil.id, local_authority_id=la.id,
