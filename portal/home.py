@@ -21,6 +21,7 @@ def index():
 HOME_LINKS = [
     ("pupils:manage", "pupils.roll", "Pupils"),
     ("concern:log", "concerns.start", "Log a concern"),
+    ("concern:view", "concerns.index", "Concerns"),
     ("concerns:review", "concerns.review_queue", "Concerns to review"),
     ("referrals:manage", "referrals.index", "Referrals"),
     ("updates:view", "updates.inbox", "Updates from the local authority"),

@@ -267,8 +267,28 @@ def _school_id_of(obj) -> Any:
     return getattr(obj, "school_id", None)
 
 
-@rule("pupils:manage", "pupil:view", "concerns:review", "referrals:manage", "updates:view",
-      "chronology:view", "chronology:export")
+def _transferred_out(obj) -> bool:
+    """Whether this school's record of the child was sent to another school and accepted there.
+
+    The sending school keeps that record read-only (with its receipt): nobody there adds to it
+    or changes it any more; the child's story carries on at the receiving school.
+    """
+    pupil_id = getattr(obj, "pupil_id", None) if not _is_pupil(obj) else obj.id
+    if pupil_id is None:
+        return False
+    from portal.transfers.service import record_transferred_out
+
+    return record_transferred_out(pupil_id, _school_id_of(obj))
+
+
+def _is_pupil(obj) -> bool:
+    from portal.pupils.models import Pupil
+
+    return isinstance(obj, Pupil)
+
+
+@rule("pupil:view", "concerns:review", "referrals:manage", "updates:view", "chronology:view",
+      "chronology:export")
 def _lead_work(user, obj) -> bool:
     """DSLs and deputies: everything about their own school's pupils (obj None: the area)."""
     if obj is None:
@@ -276,15 +296,25 @@ def _lead_work(user, obj) -> bool:
     return _safeguarding_lead(user, _school_id_of(obj))
 
 
+@rule("pupils:manage")
+def _manage_pupils(user, obj) -> bool:
+    """DSLs and deputies keep their school's pupil records, except a record transferred out."""
+    if not _lead_work(user, obj):
+        return False
+    return not (_is_pupil(obj) and _transferred_out(obj))
+
+
 @rule("pupils:pick", "concern:log")
 def _any_school_user(user, obj) -> bool:
     """Any school user logs a concern, choosing the pupil from their own school's roll."""
     if obj is None:
         return role_of(user) in SCHOOL_ROLES and user.school_id is not None
-    return _school_user(user, _school_id_of(obj))
+    if not _school_user(user, _school_id_of(obj)):
+        return False
+    return not (_is_pupil(obj) and _transferred_out(obj))
 
 
-@rule("concern:view", "concern:correct")
+@rule("concern:view")
 def _concern_reader(user, obj) -> bool:
     """Staff see only the concerns they logged; DSLs and deputies all of their school's."""
     if obj is None:
@@ -293,6 +323,14 @@ def _concern_reader(user, obj) -> bool:
     if _safeguarding_lead(user, school_id):
         return True
     return _school_user(user, school_id) and getattr(obj, "logged_by_id", None) == user.id
+
+
+@rule("concern:correct")
+def _concern_corrector(user, obj) -> bool:
+    """Whoever may read a concern may correct it, until the record is transferred out."""
+    if not _concern_reader(user, obj):
+        return False
+    return obj is None or not _transferred_out(obj)
 
 
 # --- council triage: the LA's referrals queue, decisions, reports, sharing policy -----------

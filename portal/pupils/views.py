@@ -100,18 +100,23 @@ def show(pupil_id: uuid.UUID):
 
 
 def _pupil_links(pupil) -> list[dict]:
-    """What a DSL does next from a pupil's page (each area's page, where it exists)."""
-    wanted = [
-        ("chronology.show", {"pupil_id": pupil.id}, "Chronology"),
-        ("concerns.start", {"pupil": pupil.id}, "Log a concern"),
-        ("referrals.new", {"pupil": pupil.id}, "Raise a referral"),
-    ]
+    """What a DSL can do next from a pupil's page: each link shows only if the policy allows it
+    (a record transferred out to another school is read-only) and the area's page exists."""
     from flask import current_app
 
+    from portal.policy import can
+
+    wanted = [
+        ("chronology:view", "chronology.page", {"pupil_id": pupil.id}, "Chronology"),
+        ("concern:log", "concerns.start", {}, "Log a concern"),
+        ("referrals:manage", "referrals.start", {"pupil": pupil.id}, "Refer to the local authority"),
+        ("transfers:send", "transfers.record_leaver", {"pupil_id": pupil.id}, "Record that this pupil has left"),
+        ("transfers:request", "transfers.new_request", {"pupil": pupil.id}, "Request their child protection file"),
+    ]
     return [
         {"href": url_for(endpoint, **values), "text": text}
-        for endpoint, values, text in wanted
-        if endpoint in current_app.view_functions
+        for action, endpoint, values, text in wanted
+        if endpoint in current_app.view_functions and can(current_user, action, pupil)
     ]
 
 

@@ -45,7 +45,7 @@ def _demo_concern(school, pupil, dsl) -> None:
         "location": "Classroom", "categories": ["neglect"], "other_category": None,
         "account": "Zara said she was hungry and had not had breakfast again this week.",
         "action_taken": "Breakfast club place arranged; spoke to mum at pick-up.",
-        "people_informed": ["DSL"], "body_map": [],
+        "people_informed": "Oakfield DSL", "body_map": [],
     }
     db.session.add(version)
     db.session.add(ConcernPupil(concern_id=concern.id, pupil_id=pupil.id, role="subject"))

@@ -616,3 +616,14 @@ def remove_closure(school: School, closure_id: uuid.UUID) -> None:
     clock.recompute_open_due_dates(school.id)
     audit.record("transfer.closure_remove", object_type="school", object_id=school.id)
 
+
+
+def record_transferred_out(pupil_id, school_id) -> bool:
+    """Whether `school_id`'s record of this pupil went to another school, which accepted it."""
+    if pupil_id is None or school_id is None:
+        return False
+    return db.session.execute(
+        select(Transfer.id).where(
+            Transfer.pupil_id == pupil_id, Transfer.from_school_id == school_id, Transfer.status == "accepted"
+        ).limit(1)
+    ).first() is not None

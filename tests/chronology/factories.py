@@ -44,7 +44,7 @@ def _content(**overrides) -> dict:
         "other_category": None,
         "account": "Said they had not eaten since yesterday lunchtime.",
         "action_taken": "Gave breakfast; told the DSL.",
-        "people_informed": ["DSL"],
+        "people_informed": "The DSL",
         "body_map": [],
     }
     content.update(overrides)

@@ -40,6 +40,8 @@ def test_dsl_adds_a_pupil_with_validated_identifiers(client):
     assert "Amelia Hartley-Nkemelu" in page
     assert "943 476 5919" in page
     assert "Hide screen" in page
+    for link in (f"/pupils/{pupil.id}/chronology", f"/referrals/new?pupil={pupil.id}", f"/transfers/leavers/{pupil.id}"):
+        assert f'href="{link}"' in page
 
 
 def test_every_bad_field_gets_a_clear_message_and_what_was_typed_is_kept(client):

@@ -1,0 +1,38 @@
+"""After the receiving school accepts the file, the sending school's record is read-only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from portal.concerns.models import ConcernVersion
+from portal.extensions import db
+from portal.transfers.clock import today_uk
+from tests.transfers.helpers import accept_and_match, leave_and_send
+
+
+def test_the_sending_schools_record_is_read_only_once_the_transfer_is_accepted(world):
+    oak = world.client(world.oak_dsl)
+    pupil, concern = world.pupil, world.concern
+    transfer = leave_and_send(oak, pupil, to_urn="938002", leaving=today_uk() - timedelta(days=1))
+    # Sent but not yet accepted: the sender can still correct a mistake in its record.
+    assert oak.get(f"/pupils/{pupil.id}/edit").status_code == 200
+    accept_and_match(world.client(world.river_dsl), transfer)
+
+    # Reading goes on: the record and its chronology stay with the sender, with the receipt.
+    assert oak.get(f"/pupils/{pupil.id}").status_code == 200
+    assert oak.get(f"/pupils/{pupil.id}/chronology").status_code == 200
+    assert oak.get(f"/concerns/{concern.id}").status_code == 200
+    # Writing is refused: the pupil's details, corrections, and new concerns about them.
+    assert oak.get(f"/pupils/{pupil.id}/edit").status_code == 404
+    assert oak.post(f"/pupils/{pupil.id}/edit", data={"legal_forename": "Changed"}).status_code == 404
+    assert oak.get(f"/pupils/{pupil.id}/previous-schools/new").status_code == 404
+    assert oak.get(f"/concerns/{concern.id}/correct").status_code == 404
+    assert oak.post(f"/concerns/{concern.id}/correct", data={"reason": "x"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.query(ConcernVersion).filter_by(concern_id=concern.id).count() == 1
+
+    from portal.policy import can
+
+    assert not can(world.oak_staff, "concern:log", pupil)
+    assert not can(world.oak_dsl, "pupils:manage", pupil)
+    assert can(world.oak_dsl, "pupil:view", pupil)
