@@ -213,7 +213,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--referrals", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", default="16,4", help="comma-separated: one set of runs per value")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--port", type=int, default=5321)
     parser.add_argument("--keep", action="store_true", help="keep the database (and print its URL)")
@@ -270,17 +270,21 @@ def main() -> None:
         ]
         # Warm up every worker process: the first request of each compiles the templates, loads the
         # bank-holiday tables and opens its database connection (a few seconds, once per process).
+        connection_counts = [int(n) for n in str(args.connections).split(",")]
         for _, query in views:
-            run_wrk(base_url + query, script, args.connections, 5, 2)
+            run_wrk(base_url + query, script, max(connection_counts), 5, 2)
         print()
         print(f"Machine: {platform.node()} – {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
               f"Python {platform.python_version()}; PostgreSQL on the same machine; gunicorn {args.workers} sync "
-              f"workers; wrk {args.connections} connections, {args.seconds}s per view")
-        print(f"{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
-        for label, query in views:
-            r = run_wrk(base_url + query, script, args.connections, args.seconds, 2)
-            print(f"{label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f} "
-                  f"{int(r['errors'] + r['non2xx']):7d}", flush=True)
+              f"workers; wrk, {args.seconds}s per view; load average before the runs "
+              f"{os.getloadavg()[0]:.1f}")
+        for connections in connection_counts:
+            print(f"\n{connections} connections")
+            print(f"{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+            for label, query in views:
+                r = run_wrk(base_url + query, script, connections, args.seconds, 2)
+                print(f"{label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f} "
+                      f"{int(r['errors'] + r['non2xx']):7d}", flush=True)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
