@@ -24,3 +24,15 @@ def test_the_schools_referral_page_shows_delivery_and_the_case_reference(app, cl
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert 'data-delivery-state="delivered"' in page
     assert "CASE-938-000042" in page
+
+
+def test_the_triage_page_shows_delivery_too(app, client):
+    from portal.auth.roles import Role
+    from tests.factories import make_user
+
+    setup = school_with_people()
+    referral = submitted_referral(setup)
+    worker = make_user(Role.TRIAGE_WORKER, setup.school.local_authority)
+    sign_in(client, worker)
+    page = client.get(f"/triage/referrals/{referral.id}").get_data(as_text=True)
+    assert 'data-delivery-state="pending"' in page
