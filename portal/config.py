@@ -61,6 +61,9 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
             problems.append(f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
         if not database_url:
             problems.append("PORTAL_DATABASE_URL is missing (production does not use the SQLite default)")
+        base_url = environ.get("PORTAL_BASE_URL", "")
+        if not base_url.startswith("https://"):
+            problems.append("PORTAL_BASE_URL must be the portal's https:// address (links in emails use it)")
         if problems:
             raise ConfigurationError(
                 "Refusing to start in production: " + "; ".join(problems) + ". "

@@ -19,6 +19,11 @@ def test_development_has_safe_defaults(tmp_path):
         ({"PORTAL_SECRET_KEY": DEVELOPMENT_SECRET_KEY}, "PORTAL_SECRET_KEY is missing or is the development default"),
         ({"PORTAL_SECRET_KEY": "short"}, "at least 32 characters"),
         ({"PORTAL_SECRET_KEY": STRONG}, "PORTAL_DATABASE_URL is missing"),
+        ({"PORTAL_SECRET_KEY": STRONG, "PORTAL_DATABASE_URL": "postgresql://db/portal"}, "PORTAL_BASE_URL must be"),
+        (
+            {"PORTAL_SECRET_KEY": STRONG, "PORTAL_DATABASE_URL": "postgresql://db/portal", "PORTAL_BASE_URL": "http://portal.example"},
+            "PORTAL_BASE_URL must be",
+        ),
     ],
 )
 def test_production_refuses_to_start_without_real_secrets(environ, message, tmp_path):

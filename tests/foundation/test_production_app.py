@@ -1,5 +1,8 @@
 """The production configuration, exercised on a real app with real secrets."""
 
+import base64
+import os
+
 import pytest
 
 from portal import create_app
@@ -14,7 +17,8 @@ def production_app(_database, tmp_path, monkeypatch):
             "PORTAL_ENV": "production",
             "PORTAL_SECRET_KEY": "p" * 48,
             "PORTAL_DATABASE_URL": _database,
-            "PORTAL_MASTER_KEY": "A" * 43 + "=",
+            "PORTAL_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+            "PORTAL_BASE_URL": "https://safeguard.example.gov.uk",
         }
     )
     return create_app(environ)
