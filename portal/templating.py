@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, url_for
+from flask import Flask, current_app, render_template, url_for
+from markupsafe import Markup
 from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
 
@@ -44,10 +45,20 @@ def portal_errors(form, params=None):
     return summary
 
 
+def unchanging_fragment(template_name: str) -> Markup:
+    """A fragment that is the same on every page (the GOV.UK header and footer), rendered once
+    per process: the GOV.UK macros are slow, and these two cost a busy page several ms."""
+    cache = current_app.extensions.setdefault("portal_fragments", {})
+    if template_name not in cache:
+        cache[template_name] = Markup(render_template(template_name))
+    return cache[template_name]
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["uk_datetime"] = uk_datetime
     app.jinja_env.filters["uk_date"] = uk_date
     app.add_template_global(portal_errors)
+    app.add_template_global(unchanging_fragment)
 
     @app.context_processor
     def _globals():

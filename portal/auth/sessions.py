@@ -25,6 +25,10 @@ from portal.extensions import db
 
 SESSION_KEY = "sid"
 REAUTH_MINUTES = 15
+# Activity is written to the session row at most this often: a write (and commit) on every page
+# would double the database work of a busy queue page, and the idle timeout does not need
+# second precision. A session can therefore end up to this much before 30 idle minutes.
+LAST_SEEN_GRANULARITY = timedelta(seconds=15)
 WARNING_SECONDS = 120
 
 
@@ -139,8 +143,9 @@ def load(user_id: str) -> User | None:
         if reason in ("idle_timeout", "absolute_timeout"):
             g.session_timed_out = True
         return None
-    if not _is_background_request():
-        record.last_seen_at = clock.now()
+    now = clock.now()
+    if not _is_background_request() and now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
+        record.last_seen_at = now
         db.session.commit()
     g.user_session = record
     return record.user
