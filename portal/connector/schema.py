@@ -10,6 +10,8 @@ problems are logged, sent back in 422 answers and kept with dead-lettered delive
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -36,7 +38,7 @@ def _join(path: str, name: str | int) -> str:
     return f"{path}.{name}" if path else name
 
 
-class Field:
+class Field(ABC):
     def __init__(self, *, required: bool = True, nullable: bool = False):
         self.required = required
         self.nullable = nullable
@@ -48,8 +50,9 @@ class Field:
             return
         self.check_value(value, path, problems)
 
-    def check_value(self, value, path: str, problems: list[Problem]) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def check_value(self, value, path: str, problems: list[Problem]) -> None:
+        """Each kind of field checks a present value its own way."""
 
 
 class Str(Field):
