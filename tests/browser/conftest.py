@@ -180,6 +180,11 @@ class Visitor:
     def fill(self, label: str, value: str) -> None:
         self.page.get_by_label(label, exact=True).fill(value)
 
+    def choose(self, question: str, answer: str) -> None:
+        """Tick the radio or checkbox labelled `answer` in the fieldset whose legend is `question`."""
+        group = self.page.get_by_role("group", name=question)  # the legend may carry a caption too
+        group.get_by_label(answer, exact=True).check()
+
     def click(self, name: str, role: str = "button") -> None:
         self.page.get_by_role(role, name=name, exact=True).first.click()
         self.check()
@@ -211,8 +216,16 @@ class Visitor:
             )
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.browser_call_failed = report.failed  # read by `person` to show where the browser was
+    return report
+
+
 @pytest.fixture
-def person(browser, portal, axe, stepping_clock):
+def person(browser, portal, axe, stepping_clock, request):
     """Make a Visitor (its own browser context: its own cookies); every one is checked at the end."""
     made: list[Visitor] = []
 
@@ -227,6 +240,13 @@ def person(browser, portal, axe, stepping_clock):
         return visitor
 
     yield make
+    if getattr(request.node, "browser_call_failed", False):
+        for visitor in made:
+            try:
+                text = visitor.page.locator("main").inner_text(timeout=2000)
+            except Exception:  # noqa: BLE001 - the page may be gone; the failure itself is what matters
+                text = "(no main element)"
+            print(f"--- browser was at {visitor.page.url}\n{text[:3000]}")
     try:
         for visitor in made:
             visitor.assert_accessible()

@@ -94,3 +94,98 @@ def test_staff_log_a_concern_to_the_confirmation_panel(person):
     staff = person()
     staff.sign_in("staff@oakfield.demo")
     log_a_concern(staff, screenshots=True)
+
+
+def save_and_back_to_task_list(dsl, task_list: str) -> None:
+    dsl.click("Save and continue")
+    expect(dsl.page.locator(".govuk-error-summary")).to_have_count(0)
+    if dsl.page.url != task_list:
+        dsl.page.goto(task_list)
+        dsl.check()
+
+
+def refer_the_concern(dsl, *, screenshots: bool) -> None:
+    """The DSL reviews the concern staff logged (happened yesterday at 10:15am), decides to refer, and
+    submits the referral section by section through the task list."""
+    dsl.goto("/concerns/review")
+    row = dsl.page.locator("tr", has_text="10:15am").filter(has_text="Hartley-Nkemelu")
+    row.get_by_role("link").first.click()
+    dsl.check()
+    dsl.click("Save review")  # no outcome chosen
+    expect(dsl.page.locator(".govuk-error-summary")).to_be_visible()
+    dsl.choose("Outcome", "Refer to the local authority")
+    dsl.fill("Reasons", "Third report of hunger this term; the family have not engaged with early help")
+    dsl.click("Save review")
+    dsl.click("Start a referral to the local authority")  # a link drawn as a button
+    if screenshots:
+        dsl.screenshot("08-referral-start")
+    dsl.click("Start referral")
+    # The first question is always immediate risk: a child in danger today needs a phone call.
+    expect(dsl.page.locator("h1")).to_have_text(re.compile(r"Millie Hartley-Nkemelu\s*Is the child at immediate risk"))
+    task_list = dsl.page.url.replace("/immediate-risk", "/task-list")
+    dsl.click("Save and continue")  # empty: the error state
+    expect(dsl.page.locator(".govuk-error-summary")).to_be_visible()
+    dsl.choose("Is the child at immediate risk of significant harm?", "No")
+    save_and_back_to_task_list(dsl, task_list)
+    if screenshots:
+        dsl.screenshot("09-referral-task-list")
+
+    dsl.click("The child", role="link")
+    if not dsl.page.get_by_label("Home address", exact=True).input_value():
+        dsl.fill("Home address", "12 Orchard Row, Northshire")
+    save_and_back_to_task_list(dsl, task_list)
+
+    dsl.click("Household members", role="link")
+    dsl.click("Add a person", role="button")
+    dsl.fill("Full name", "Dana Hartley")
+    dsl.fill("Relationship to the child", "Mother")
+    dsl.fill("Age (if you do not know their date of birth)", "36")
+    dsl.choose("Do they live with the child?", "Yes")
+    dsl.choose("Do they have parental responsibility for the child?", "Yes")
+    dsl.click("Save and continue")
+    dsl.choose("Have you added everyone in the child’s household?", "Yes")
+    save_and_back_to_task_list(dsl, task_list)
+
+    dsl.click("Referrer (you)", role="link")
+    for label, value in (("Your name", "Priya Oakfield"), ("Your role", "Designated safeguarding lead"),
+                         ("Telephone number", "01632 960 001"), ("Email address", "dsl@oakfield.demo")):
+        if not dsl.page.get_by_label(label, exact=True).input_value():
+            dsl.fill(label, value)
+    save_and_back_to_task_list(dsl, task_list)
+
+    dsl.click("Reasons for referral and linked concerns", role="link")
+    dsl.fill("Why are you referring this child?", "Amelia keeps telling staff there is no food at home.")
+    dsl.choose("What are you worried about?", "Neglect")
+    save_and_back_to_task_list(dsl, task_list)
+
+    dsl.click("Consent", role="link")
+    dsl.choose("Are the child’s parents or carers aware of this referral?", "Yes")
+    dsl.choose("Have they given consent to the referral?", "Yes")
+    save_and_back_to_task_list(dsl, task_list)
+
+    dsl.click("The child’s voice and wishes", role="link")
+    dsl.fill("What has the child said?", "“There’s never anything in the cupboards.”")
+    save_and_back_to_task_list(dsl, task_list)
+
+    dsl.click("Other agencies involved", role="link")
+    dsl.choose("Which other agencies are involved with the child or family?", "None that we know of")
+    save_and_back_to_task_list(dsl, task_list)
+
+    dsl.click("Level of need", role="link")
+    dsl.choose("What level of need does the school think the child has?", "Level 2: early help")
+    dsl.fill("Why do you think this?", "Needs could be met by an early help plan if the family engage")
+    save_and_back_to_task_list(dsl, task_list)
+
+    dsl.click("Check your answers and submit", role="link")
+    if screenshots:
+        dsl.screenshot("10-referral-check-answers")
+    dsl.click("Submit referral")
+    expect(dsl.page.locator(".govuk-panel--confirmation")).to_be_visible()
+    if screenshots:
+        dsl.screenshot("11-referral-submitted")
+
+
+def test_dsl_reviews_the_concern_and_submits_a_referral(person):
+    dsl = person()
+    dsl.sign_in("dsl@oakfield.demo")
+    refer_the_concern(dsl, screenshots=True)
