@@ -40,6 +40,9 @@ def test_dsl_signs_in_with_a_code_after_an_empty_form_is_refused(person):
     dsl.screenshot("03-home-dsl")
 
 
+# What one journey leaves for the next (the tests run in file order against one database).
+STATE: dict[str, str] = {}
+FEEDBACK = "Thank you. Early help will contact the family this week; please keep logging what Amelia tells you."
 ACCOUNT = "Amelia said there was no food at home again and she was hungry all weekend"
 
 
@@ -180,7 +183,9 @@ def refer_the_concern(dsl, *, screenshots: bool) -> None:
     if screenshots:
         dsl.screenshot("10-referral-check-answers")
     dsl.click("Submit referral")
-    expect(dsl.page.locator(".govuk-panel--confirmation")).to_be_visible()
+    panel = dsl.page.locator(".govuk-panel--confirmation")
+    expect(panel).to_be_visible()
+    STATE["reference"] = panel.locator("strong").inner_text().strip()
     if screenshots:
         dsl.screenshot("11-referral-submitted")
 
@@ -189,3 +194,43 @@ def test_dsl_reviews_the_concern_and_submits_a_referral(person):
     dsl = person()
     dsl.sign_in("dsl@oakfield.demo")
     refer_the_concern(dsl, screenshots=True)
+
+
+def test_triage_decides_the_referral_with_feedback(person):
+    if "reference" not in STATE:
+        pytest.skip("needs the referral the DSL journey submits")
+    triage = person()
+    triage.sign_in("triage@northshire.demo")
+    triage.goto("/triage")
+    triage.screenshot("12-triage-queue")
+    row = triage.page.locator("tr", has_text=STATE["reference"])
+    row.get_by_role("link").first.click()
+    triage.check()
+    triage.click("Record the decision")
+    triage.click("Preview what the school will see")  # empty: every error at once
+    expect(triage.page.locator(".govuk-error-summary")).to_contain_text("Select the decision")
+    triage.choose("What has the council decided?", "Early help")
+    triage.choose("RAG rating", "Amber")
+    triage.fill("Reasons for the decision", "Chronic hunger, parents engaging; early help offer made")
+    triage.fill("Feedback for the school", FEEDBACK)
+    triage.click("Preview what the school will see")
+    expect(triage.page.get_by_text(FEEDBACK)).to_be_visible()
+    triage.screenshot("13-triage-decision-preview")
+    triage.click("Confirm and send the decision")
+    expect(triage.page.locator(".govuk-panel--confirmation, .govuk-notification-banner--success").first).to_be_visible()
+    STATE["decided"] = "yes"
+
+
+def test_dsl_reads_the_feedback_in_updates(person):
+    if "decided" not in STATE:
+        pytest.skip("needs the decision the triage journey records")
+    dsl = person()
+    dsl.sign_in("dsl@oakfield.demo")
+    dsl.click(re.compile(r"^Updates"), role="link")
+    dsl.screenshot("14-updates-inbox")
+    dsl.page.get_by_role("link", name=re.compile("about a referral")).first.click()
+    dsl.check()
+    expect(dsl.page.get_by_text(FEEDBACK)).to_be_visible()
+    expect(dsl.page.get_by_role("link", name=STATE["reference"], exact=True)).to_be_visible()
+    expect(dsl.page.locator(".govuk-summary-list__key", has_text="Referral")).to_have_count(1)
+    dsl.screenshot("15-updates-decision")
