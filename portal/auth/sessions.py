@@ -18,6 +18,7 @@ from functools import wraps
 from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from portal.auth import clock
 from portal.auth.models import User, UserSession
@@ -110,7 +111,14 @@ def end_all(user: User, reason: str, *, keep: UserSession | None = None) -> int:
 def _find(token: str | None) -> UserSession | None:
     if not token or not isinstance(token, str) or len(token) > 100:
         return None
-    return db.session.execute(select(UserSession).where(UserSession.token_hash == _hash(token))).scalar_one_or_none()
+    # The user and their organisation come in the same statement: every page needs both (the
+    # user loader checks the organisation is active; the header shows its name), and loading them
+    # lazily cost two more round trips per page.
+    user = joinedload(UserSession.user)
+    return db.session.execute(
+        select(UserSession).where(UserSession.token_hash == _hash(token))
+        .options(user.joinedload(User.school), user.joinedload(User.local_authority))
+    ).scalar_one_or_none()
 
 
 # --- checking on every request --------------------------------------------------------------

@@ -79,6 +79,14 @@ Index("ix_triage_item_school", TriageItem.school_id, TriageItem.urgent.desc(), T
 # Breached: open items whose deadline has passed, and "assigned to me".
 Index("ix_triage_item_open_due", TriageItem.local_authority_id, TriageItem.open, TriageItem.due_at)
 Index("ix_triage_item_assignee", TriageItem.assigned_to_id, TriageItem.open)
+# The queue page's counts (open, new, overdue, urgent, mine, unassigned) on every page view: a
+# partial index of the open items holding every column the counts read, so they are an
+# index-only scan of a few thousand small entries instead of thousands of scattered table pages
+# (6 ms -> 0.6 ms with 3,000 open items). The counts' WHERE must say `open`, not `open IS true`,
+# for PostgreSQL to see that this index applies.
+Index("ix_triage_item_open_counts", TriageItem.local_authority_id, TriageItem.state, TriageItem.urgent,
+      TriageItem.due_at, TriageItem.assigned_to_id,
+      postgresql_where=TriageItem.open, sqlite_where=TriageItem.open)
 
 
 class TriageDecision(UUIDPrimaryKey, Base):
