@@ -234,3 +234,34 @@ def test_dsl_reads_the_feedback_in_updates(person):
     expect(dsl.page.get_by_role("link", name=STATE["reference"], exact=True)).to_be_visible()
     expect(dsl.page.locator(".govuk-summary-list__key", has_text="Referral")).to_have_count(1)
     dsl.screenshot("15-updates-decision")
+
+
+def test_receiving_school_confirms_the_waiting_transfer(person):
+    dsl = person()
+    dsl.sign_in("dsl@riverside.demo")
+    dsl.goto("/transfers")
+    dsl.screenshot("16-transfers")
+    dsl.page.get_by_role("link", name=re.compile(r"^Confirm receipt")).first.click()
+    dsl.check()
+    dsl.screenshot("17-transfer-to-confirm")
+    dsl.click("Confirm receipt")
+    expect(dsl.page.locator(".govuk-error-summary")).to_have_count(0)
+    expect(dsl.page.get_by_role("button", name="Confirm receipt", exact=True)).to_have_count(0)
+    expect(dsl.page.locator(".govuk-notification-banner")).to_contain_text("Receipt confirmed")
+    dsl.screenshot("18-transfer-match")
+    dsl.click("Continue")  # nothing chosen: the error state
+    expect(dsl.page.locator(".govuk-error-summary")).to_be_visible()
+    dsl.choose("Match the file to", "None of these: add a new pupil record")
+    dsl.click("Continue")
+    expect(dsl.page.locator(".govuk-error-summary")).to_have_count(0)
+
+
+def test_concern_and_referral_flows_work_without_javascript(person):
+    """GOV.UK progressive enhancement: the same journeys with scripts off (axe needs scripts, so
+    these pages were checked in the journeys above)."""
+    staff = person(javascript=False)
+    staff.sign_in("staff@oakfield.demo")
+    log_a_concern(staff, screenshots=False)
+    dsl = person(javascript=False)
+    dsl.sign_in("dsl@oakfield.demo")
+    refer_the_concern(dsl, screenshots=False)
