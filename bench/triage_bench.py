@@ -9,10 +9,15 @@ What it does:
    32 people at their desks would);
 4. serves the portal with gunicorn and drives the queue page with wrk (16 connections), one run per
    view: the default queue, overdue only, one school, assigned to me, all statuses at page 200;
-5. prints p50/p95/p99 and requests per second for each, then drops the database.
+5. prints p50/p95/p99, requests per second and CPU ms per request (gunicorn + PostgreSQL: the
+   figure that stays comparable when other work shares the machine) for each, then drops the
+   database.
 
     .venv/bin/python bench/triage_bench.py \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test [--referrals 200000] [--keep]
+
+`--reuse triage_bench_NNN` runs against a database kept by `--keep` (no loading, never dropped):
+handy for comparing two versions of the code on the same data.
 
 Needs `wrk` on the PATH (Debian: apt-get install wrk) and gunicorn (in the project's dependencies).
 """
@@ -173,6 +178,21 @@ def load(app, referrals: int) -> dict:
     return {"north_id": north_id, "school_id": north_schools[0], "worker_ids": worker_ids}
 
 
+def loaded_ids() -> dict:
+    """The ids `load` returned, read back from a kept database."""
+    from sqlalchemy import select
+
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.orgs.models import LocalAuthority, School
+
+    north_id = db.session.execute(select(LocalAuthority.id).where(LocalAuthority.code == "938")).scalar_one()
+    school_id = db.session.execute(select(School.id).where(School.name == "Bench School 1")).scalar_one()
+    worker_ids = db.session.execute(
+        select(User.id).where(User.email.like("worker%@bench.test")).order_by(User.email)).scalars().all()
+    return {"north_id": north_id, "school_id": school_id, "worker_ids": worker_ids}
+
+
 def sign_in_cookies(app, worker_ids) -> list[str]:
     from portal.auth.models import User
     from portal.extensions import db
@@ -208,15 +228,46 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int, threads: int
     return {**{k: float(v) for k, v in values.items()}, "rps": float(rps)}
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time used so far by these processes (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def serving_pids(server_pid: int, admin, database: str) -> list[int]:
+    """gunicorn's master and workers, and the PostgreSQL backends serving this database."""
+    pids = [server_pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
+                pids.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    with admin.connect() as connection:
+        pids += connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
+                                   {"n": database}).scalars().all()
+    return pids
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--referrals", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (more than 1: gthread workers)")
     parser.add_argument("--connections", default="16,4", help="comma-separated: one set of runs per value")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--port", type=int, default=5321)
     parser.add_argument("--keep", action="store_true", help="keep the database (and print its URL)")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="run against a database kept by an earlier --keep run (no loading; never dropped)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
@@ -224,10 +275,13 @@ def main() -> None:
     from portal.config import normalise_database_url
 
     base = normalise_database_url(args.database_url)
-    name = f"triage_bench_{os.getpid()}"
+    name = args.reuse or f"triage_bench_{os.getpid()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    if args.reuse:
+        args.keep = True
+    else:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     instance = Path(tempfile.mkdtemp(prefix="triage-bench-"))
     env = environ_for(url, instance)
@@ -240,10 +294,13 @@ def main() -> None:
         app = create_app(env)
         with app.app_context():
             upgrade()
-            print(f"Loading {args.referrals:,} referrals...", flush=True)
-            ids = load(app, args.referrals)
             from portal.extensions import db
 
+            if args.reuse:
+                ids = loaded_ids()
+            else:
+                print(f"Loading {args.referrals:,} referrals...", flush=True)
+                ids = load(app, args.referrals)
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM ANALYZE"))
             cookies = sign_in_cookies(app, ids["worker_ids"])
@@ -255,7 +312,7 @@ def main() -> None:
         script.write_text(WRK_SCRIPT % {"cookies": cookie_file})
 
         server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
+            [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}",
              "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env, start_new_session=True)
         wait_for(args.port)
@@ -275,16 +332,22 @@ def main() -> None:
             run_wrk(base_url + query, script, max(connection_counts), 5, 2)
         print()
         print(f"Machine: {platform.node()} – {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
-              f"Python {platform.python_version()}; PostgreSQL on the same machine; gunicorn {args.workers} sync "
-              f"workers; wrk, {args.seconds}s per view; load average before the runs "
+              f"Python {platform.python_version()}; PostgreSQL on the same machine; gunicorn {args.workers} "
+              f"{'sync workers' if args.threads == 1 else f'gthread workers x {args.threads} threads'}; wrk, {args.seconds}s per view; load average before the runs "
               f"{os.getloadavg()[0]:.1f}")
         for connections in connection_counts:
             print(f"\n{connections} connections")
-            print(f"{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+            # CPU ms per request (gunicorn + PostgreSQL, not wrk): unlike latency, it does not
+            # depend on what else the machine is running, so runs on a busy machine still compare.
+            print(f"{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} "
+                  f"{'CPU ms/req':>10}")
+            pids = serving_pids(server.pid, admin, name)
             for label, query in views:
+                cpu_before = cpu_seconds(pids)
                 r = run_wrk(base_url + query, script, connections, args.seconds, 2)
+                cpu = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, r["requests"])
                 print(f"{label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f} "
-                      f"{int(r['errors'] + r['non2xx']):7d}", flush=True)
+                      f"{int(r['errors'] + r['non2xx']):7d} {cpu:10.1f}", flush=True)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
