@@ -93,9 +93,12 @@ def stepping_clock(monkeypatch):
     return _clock
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def portal(tmp_path_factory):
-    """The portal on a free loopback port with the demo data; yields its base URL."""
+    """The portal on a free loopback port with the demo data; yields its base URL.
+
+    Package-scoped, like `browser`: Playwright's sync API allows one running instance per thread,
+    and tests elsewhere (tests/auth) start their own."""
     if SKIP_REASON:
         pytest.skip(SKIP_REASON)
     from flask_migrate import upgrade
@@ -126,7 +129,7 @@ def portal(tmp_path_factory):
                 db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if SKIP_REASON:
         pytest.skip(SKIP_REASON)
@@ -140,7 +143,7 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def axe():
     from axe_playwright_python.sync_playwright import Axe
 

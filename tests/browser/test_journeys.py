@@ -28,7 +28,6 @@ def test_dsl_signs_in_with_a_code_after_an_empty_form_is_refused(person):
     dsl.page.wait_for_url("**/sign-in/code")
     dsl.click("Continue")  # no code
     expect(dsl.page.locator(".govuk-error-summary")).to_be_visible()
-    dsl.screenshot("02-sign-in-code")
     import pyotp
 
     dsl.clock.next_totp_step()
@@ -120,8 +119,6 @@ def refer_the_concern(dsl, *, screenshots: bool) -> None:
     dsl.fill("Reasons", "Third report of hunger this term; the family have not engaged with early help")
     dsl.click("Save review")
     dsl.click("Start a referral to the local authority")  # a link drawn as a button
-    if screenshots:
-        dsl.screenshot("08-referral-start")
     dsl.click("Start referral")
     # The first question is always immediate risk: a child in danger today needs a phone call.
     expect(dsl.page.locator("h1")).to_have_text(re.compile(r"Millie Hartley-Nkemelu\s*Is the child at immediate risk"))
@@ -180,8 +177,6 @@ def refer_the_concern(dsl, *, screenshots: bool) -> None:
     save_and_back_to_task_list(dsl, task_list)
 
     dsl.click("Check your answers and submit", role="link")
-    if screenshots:
-        dsl.screenshot("10-referral-check-answers")
     dsl.click("Submit referral")
     panel = dsl.page.locator(".govuk-panel--confirmation")
     expect(panel).to_be_visible()
@@ -227,7 +222,6 @@ def test_dsl_reads_the_feedback_in_updates(person):
     dsl = person()
     dsl.sign_in("dsl@oakfield.demo")
     dsl.click(re.compile(r"^Updates"), role="link")
-    dsl.screenshot("14-updates-inbox")
     dsl.page.get_by_role("link", name=re.compile("about a referral")).first.click()
     dsl.check()
     expect(dsl.page.get_by_text(FEEDBACK)).to_be_visible()
@@ -240,7 +234,6 @@ def test_receiving_school_confirms_the_waiting_transfer(person):
     dsl = person()
     dsl.sign_in("dsl@riverside.demo")
     dsl.goto("/transfers")
-    dsl.screenshot("16-transfers")
     dsl.page.get_by_role("link", name=re.compile(r"^Confirm receipt")).first.click()
     dsl.check()
     dsl.screenshot("17-transfer-to-confirm")
@@ -248,7 +241,6 @@ def test_receiving_school_confirms_the_waiting_transfer(person):
     expect(dsl.page.locator(".govuk-error-summary")).to_have_count(0)
     expect(dsl.page.get_by_role("button", name="Confirm receipt", exact=True)).to_have_count(0)
     expect(dsl.page.locator(".govuk-notification-banner")).to_contain_text("Receipt confirmed")
-    dsl.screenshot("18-transfer-match")
     dsl.click("Continue")  # nothing chosen: the error state
     expect(dsl.page.locator(".govuk-error-summary")).to_be_visible()
     dsl.choose("Match the file to", "None of these: add a new pupil record")
