@@ -96,7 +96,23 @@ def show(pupil_id: uuid.UUID):
         links=_pupil_links(pupil),
         school_names=service.enrolment_school_names(pupil),
         shows_child_details=True,
+        **_read_only(pupil),
     )
+
+
+def _read_only(pupil) -> dict:
+    """Whether the record can be changed here; if not (it was transferred out and the receiving
+    school accepted it), the transfer and the school it went to, for the page to say so."""
+    from portal.orgs.models import School
+    from portal.policy import can
+
+    if can(current_user, "pupils:manage", pupil):
+        return {"editable": True, "transferred_out": None, "transferred_to": None}
+    from portal.transfers.service import accepted_transfer_out
+
+    transfer = accepted_transfer_out(pupil.id, pupil.school_id)
+    to_school = db.session.get(School, transfer.to_school_id) if transfer and transfer.to_school_id else None
+    return {"editable": False, "transferred_out": transfer, "transferred_to": to_school}
 
 
 def _pupil_links(pupil) -> list[dict]:
@@ -113,6 +129,8 @@ def _pupil_links(pupil) -> list[dict]:
         ("transfers:send", "transfers.record_leaver", {"pupil_id": pupil.id}, "Record that this pupil has left"),
         ("transfers:request", "transfers.new_request", {"pupil": pupil.id}, "Request their child protection file"),
     ]
+    if not pupil.on_roll:  # already recorded as having left: the transfer is on its own page
+        wanted = [link for link in wanted if link[1] != "transfers.record_leaver"]
     return [
         {"href": url_for(endpoint, **values), "text": text}
         for action, endpoint, values, text in wanted

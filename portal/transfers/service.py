@@ -627,3 +627,14 @@ def record_transferred_out(pupil_id, school_id) -> bool:
             Transfer.pupil_id == pupil_id, Transfer.from_school_id == school_id, Transfer.status == "accepted"
         ).limit(1)
     ).first() is not None
+
+
+def accepted_transfer_out(pupil_id, school_id) -> Transfer | None:
+    """The transfer that took `school_id`'s record of this pupil to a school which accepted it."""
+    if pupil_id is None or school_id is None:
+        return None
+    return db.session.execute(
+        select(Transfer).where(
+            Transfer.pupil_id == pupil_id, Transfer.from_school_id == school_id, Transfer.status == "accepted"
+        ).order_by(Transfer.accepted_at.desc()).limit(1)
+    ).scalar_one_or_none()

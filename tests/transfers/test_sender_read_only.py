@@ -36,3 +36,20 @@ def test_the_sending_schools_record_is_read_only_once_the_transfer_is_accepted(w
     assert not can(world.oak_staff, "concern:log", pupil)
     assert not can(world.oak_dsl, "pupils:manage", pupil)
     assert can(world.oak_dsl, "pupil:view", pupil)
+
+
+def test_the_sending_schools_pupil_page_says_it_is_read_only_and_offers_no_changes(world):
+    oak = world.client(world.oak_dsl)
+    pupil = world.pupil
+    transfer = leave_and_send(oak, pupil, to_urn="938002", leaving=today_uk() - timedelta(days=1))
+    page = oak.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    assert "This record is read-only" not in page and f"/pupils/{pupil.id}/edit" in page  # sent, not yet accepted
+    accept_and_match(world.client(world.river_dsl), transfer)
+
+    page = oak.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    assert "This record is read-only" in page and "sent to Riverside Academy, which confirmed receipt" in page
+    assert f"/transfers/{transfer.id}" in page and f"/pupils/{pupil.id}/chronology" in page
+    # No link to a page that would refuse: the details, previous schools, a new concern, leaving again.
+    for refused in (f"/pupils/{pupil.id}/edit", f"/pupils/{pupil.id}/previous-schools/new", "/concerns/new",
+                    f"/transfers/leavers/{pupil.id}"):
+        assert refused not in page, refused
