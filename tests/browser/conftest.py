@@ -4,7 +4,10 @@ visits.
 
 The portal here has its own database (not the suite's, which is emptied after every test), so the
 journeys build on one another in order, as the demo's people would: staff log a concern, the DSL
-reviews it and refers, triage decides, the DSL reads the feedback.
+reviews it and refers, triage decides, the DSL reads the feedback. The case-system simulator
+(portal.casesim) runs beside it on another loopback port, with Northshire and Southmoor's connector
+endpoints pointed at it; a journey runs the connector worker once, in-process, to deliver. Emails
+(invitations, receipts) are .eml files in the portal's instance folder, where journeys read them.
 
 Skipped, with the reason printed, when Playwright or /usr/bin/chromium is missing, or when
 PORTAL_SKIP_BROWSER_TESTS=1 (CI runs them in its SQLite pass only: they test pages, not SQL).
@@ -13,16 +16,24 @@ PORTAL_SKIP_BROWSER_TESTS=1 (CI runs them in its SQLite pass only: they test pag
 from __future__ import annotations
 
 import os
-import shutil
+import socket
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
+import httpx
 import pytest
+from flask import Flask
+from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal.auth import clock as auth_clock
 from portal.db import utcnow
+from portal.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,9 +104,77 @@ def stepping_clock(monkeypatch):
     return _clock
 
 
+# The case-system simulator's secrets and admin token for this run (Northshire and Southmoor).
+CASESIM_SECRETS = {
+    "938": ("browser-tests-northshire-secret-0123456789abcdef",),
+    "939": ("browser-tests-southmoor-secret-0123456789abcdefg",),
+}
+CASESIM_ADMIN_TOKEN = "browser-tests-admin-token"
+
+
+@dataclass
+class LivePortal:
+    """The portal and the case-system simulator it delivers referrals to, both on loopback."""
+
+    url: str
+    app: Flask
+    casesim_url: str
+
+    @property
+    def mail_folder(self) -> Path:
+        """Where the portal writes emails in development and test (.eml files)."""
+        return Path(self.app.instance_path) / "mail"
+
+    def emails_to(self, address: str) -> list[EmailMessage]:
+        """Every email written for `address`, oldest first."""
+        found = []
+        for path in sorted(self.mail_folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+            message = BytesParser(policy=email_policy.default).parsebytes(path.read_bytes())
+            if message["To"] == address:
+                found.append(message)
+        return found
+
+    def run_connector_once(self) -> dict:
+        """One pass of the connector worker, in-process (as tests/connector do): deliver what is due
+        to the simulator and pull its feeds. Returns the worker's totals."""
+        from tests.connector.portal_setup import run_worker_once
+
+        with self.app.app_context():
+            try:
+                return run_worker_once(worker_id="browser-tests")
+            finally:
+                db.session.remove()
+
+    def casesim_referrals(self, la_code: str) -> list[dict]:
+        """What the simulator has received for an LA, asked over HTTP (its admin API)."""
+        response = httpx.get(f"{self.casesim_url}/_admin/referrals", params={"la": la_code},
+                             headers={"Authorization": f"Bearer {CASESIM_ADMIN_TOKEN}"}, timeout=5)
+        response.raise_for_status()
+        return response.json()["referrals"]
+
+
+def _serve(app, sock: socket.socket | None = None):
+    """werkzeug's threaded server in a daemon thread; on `sock` if given (already listening)."""
+    if sock is not None:
+        server = make_server("127.0.0.1", sock.getsockname()[1], app, threaded=True,
+                             request_handler=_QuietHandler, fd=sock.fileno())
+    else:
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def _stop(server, thread) -> None:
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
 @pytest.fixture(scope="package")
 def portal(tmp_path_factory):
-    """The portal on a free loopback port with the demo data; yields its base URL.
+    """The portal on a free loopback port with the demo data, and the case-system simulator on
+    another, with Northshire and Southmoor pointed at it; yields a LivePortal.
 
     Package-scoped, like `browser`: Playwright's sync API allows one running instance per thread,
     and tests elsewhere (tests/auth) start their own."""
@@ -104,29 +183,48 @@ def portal(tmp_path_factory):
     from flask_migrate import upgrade
 
     from portal import create_app
+    from portal.casesim import create_casesim_app
+    from portal.connector.endpoints import set_endpoint
     from portal.demo import seed
-    from portal.extensions import db, limiter
+    from portal.extensions import limiter
+    from portal.orgs.models import LocalAuthority
     from tests.conftest import environ_for_tests
     from tests.databases import throwaway_database
 
-    with throwaway_database(tmp_path_factory.mktemp("browser-db"), "browser") as url:
-        app = create_app(environ_for_tests(url, tmp_path_factory.mktemp("browser-instance")))
-        with app.app_context():
-            upgrade()
-            limiter.reset()
-            seed()
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            server.server_close()
+    casesim = create_casesim_app(tmp_path_factory.mktemp("browser-casesim") / "casesim.sqlite3", CASESIM_SECRETS,
+                                 admin_token=CASESIM_ADMIN_TOKEN)
+    casesim_server, casesim_thread = _serve(casesim)
+    casesim_url = f"http://127.0.0.1:{casesim_server.server_port}"
+    # The portal's socket is opened first, so that its address is known before the app is made:
+    # links in emails (invitations) are built from PORTAL_BASE_URL, never from the request.
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with throwaway_database(tmp_path_factory.mktemp("browser-db"), "browser") as database:
+            environ = environ_for_tests(database, tmp_path_factory.mktemp("browser-instance"))
+            environ["PORTAL_BASE_URL"] = url
+            app = create_app(environ)
             with app.app_context():
+                upgrade()
+                limiter.reset()
+                seed()
+                for la in db.session.execute(select(LocalAuthority)).scalars():
+                    if la.code in CASESIM_SECRETS:
+                        set_endpoint(la, f"{casesim_url}/la/{la.code}", CASESIM_SECRETS[la.code][0], allow_http=True)
+                db.session.commit()
                 db.session.remove()
-                db.engine.dispose()
+            server, thread = _serve(app, listener)
+            try:
+                yield LivePortal(url=url, app=app, casesim_url=casesim_url)
+            finally:
+                _stop(server, thread)
+                with app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
+    finally:
+        listener.close()
+        _stop(casesim_server, casesim_thread)
+        casesim.extensions["casesim_store"].close()
 
 
 @pytest.fixture(scope="package")
@@ -198,17 +296,20 @@ class Visitor:
             folder.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(folder / f"{name}.png"))
 
-    def sign_in(self, email: str) -> None:
+    def totp_code(self, secret: str = DEMO_TOTP_SECRET) -> str:
+        """A code not used before: the clock moves to the next 30-second step first."""
         import pyotp
 
+        self.clock.next_totp_step()
+        return pyotp.TOTP(secret).at(self.clock.now())
+
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD, secret: str = DEMO_TOTP_SECRET) -> None:
         self.goto("/sign-in")
         self.fill("Email address", email)
-        self.fill("Password", DEMO_PASSWORD)
+        self.fill("Password", password)
         self.click("Sign in")
         self.page.wait_for_url("**/sign-in/code")
-        self.clock.next_totp_step()
-        code = pyotp.TOTP(DEMO_TOTP_SECRET).at(self.clock.now())
-        self.fill("Security code", code)
+        self.fill("Security code", self.totp_code(secret))
         self.click("Continue")
         self.page.wait_for_url("**/home")
 
@@ -238,7 +339,7 @@ def person(browser, portal, axe, stepping_clock, request):
             java_script_enabled=javascript,
             viewport={"width": 1200, "height": 900},
         )
-        visitor = Visitor(context, portal, axe, stepping_clock, check=javascript)
+        visitor = Visitor(context, portal.url, axe, stepping_clock, check=javascript)
         made.append(visitor)
         return visitor
 

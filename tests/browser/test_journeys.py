@@ -143,6 +143,9 @@ def refer_the_concern(dsl, *, screenshots: bool) -> None:
     dsl.choose("Do they live with the child?", "Yes")
     dsl.choose("Do they have parental responsibility for the child?", "Yes")
     dsl.click("Save and continue")
+    # The card's links name the person once, as a screen reader reads them (not "Dana Hartley (Dana Hartley)").
+    expect(dsl.page.get_by_role("link", name="Change (Dana Hartley)", exact=True)).to_have_count(1)
+    expect(dsl.page.get_by_role("link", name="Remove (Dana Hartley)", exact=True)).to_have_count(1)
     dsl.choose("Have you added everyone in the child’s household?", "Yes")
     save_and_back_to_task_list(dsl, task_list)
 
@@ -177,18 +180,57 @@ def refer_the_concern(dsl, *, screenshots: bool) -> None:
     save_and_back_to_task_list(dsl, task_list)
 
     dsl.click("Check your answers and submit", role="link")
+    if screenshots:
+        dsl.screenshot("10-referral-check-answers")
     dsl.click("Submit referral")
     panel = dsl.page.locator(".govuk-panel--confirmation")
     expect(panel).to_be_visible()
-    STATE["reference"] = panel.locator("strong").inner_text().strip()
     if screenshots:
         dsl.screenshot("11-referral-submitted")
+    reference = panel.locator("strong").inner_text().strip()
+    referral_id = re.search(r"/referrals/([0-9a-f-]{36})/confirmation", dsl.page.url).group(1)
+    return reference, referral_id
 
 
-def test_dsl_reviews_the_concern_and_submits_a_referral(person):
+def test_dsl_reviews_the_concern_and_submits_a_referral(person, portal):
     dsl = person()
     dsl.sign_in("dsl@oakfield.demo")
-    refer_the_concern(dsl, screenshots=True)
+    reference, referral_id = refer_the_concern(dsl, screenshots=True)
+    STATE["reference"] = reference
+
+    # The connector delivers it to the council's case system (the simulator, over HTTP), once.
+    totals = portal.run_connector_once()
+    assert totals["delivered"] >= 1 and totals["dead"] == 0, totals
+    arrived = [case for case in portal.casesim_referrals("938") if case["referral_id"] == referral_id]
+    assert len(arrived) == 1, arrived
+    case_reference = arrived[0]["case_reference"]
+    assert portal.run_connector_once()["delivered"] == 0  # nothing is sent twice
+    assert [c["referral_id"] for c in portal.casesim_referrals("938")].count(referral_id) == 1
+
+    # The school sees the delivery and the council's case reference on the referral.
+    dsl.click("View the referral and its status", role="link")
+    delivery = dsl.page.locator("[data-delivery-state]")
+    expect(delivery).to_have_attribute("data-delivery-state", "delivered")
+    expect(delivery).to_contain_text(case_reference)
+    dsl.screenshot("18-referral-delivered")
+
+
+def test_triage_manager_sees_the_case_system_connection(person, portal):
+    if "reference" not in STATE:
+        pytest.skip("needs the referral the DSL journey submits and the connector delivers")
+    manager = person()
+    manager.sign_in("manager@northshire.demo")
+    manager.goto("/connector")
+    expect(manager.page.locator("h1")).to_have_text("Case system connection")
+    summary = manager.page.locator(".govuk-summary-list").first
+    expect(summary).to_contain_text(portal.casesim_url + "/la/938")
+    delivered = summary.locator(".govuk-summary-list__row", has_text="Delivered in the last 24 hours")
+    assert int(delivered.locator(".govuk-summary-list__value").inner_text()) >= 1
+    expect(summary.locator(".govuk-summary-list__row", has_text="Not delivered: need attention")
+           .locator(".govuk-summary-list__value")).to_have_text("0")
+    manager.screenshot("19-connector-status")
+    manager.click("Change connection settings", role="link")
+    expect(manager.page.locator("h1")).to_be_visible()
 
 
 def test_triage_decides_the_referral_with_feedback(person):
@@ -257,3 +299,155 @@ def test_concern_and_referral_flows_work_without_javascript(person):
     dsl = person(javascript=False)
     dsl.sign_in("dsl@oakfield.demo")
     refer_the_concern(dsl, screenshots=False)
+
+
+# --- invitation to first sign-in ------------------------------------------------------------------
+
+NEW_PERSON = "Rowan Adeyemi-Clarke"
+NEW_EMAIL = "rowan.adeyemi-clarke@northshire.demo"
+NEW_PASSWORD = "lantern-orchard-Kestrel-2026"
+
+
+def test_invited_person_creates_a_password_sets_up_the_app_and_signs_in_again(person, portal):
+    admin = person()
+    admin.sign_in("admin@northshire.demo")
+    admin.click("Users", role="link")
+    admin.click("Invite someone")
+    admin.click("Send invitation")  # empty: every error at once
+    summary = admin.page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter the person’s full name")
+    expect(summary).to_contain_text("Enter their email address")
+    expect(summary).to_contain_text("Select a role")
+    admin.screenshot("20-invite-errors")
+    admin.fill("Full name", NEW_PERSON)
+    admin.fill("Email address", NEW_EMAIL)
+    admin.page.get_by_label("Organisation", exact=True).select_option(label="Northshire")
+    admin.choose("Role", "Triage worker")
+    admin.click("Send invitation")
+    expect(admin.page.locator(".govuk-notification-banner")).to_contain_text(f"An invitation has been sent to {NEW_EMAIL}")
+    expect(admin.page.locator("main")).to_contain_text("Invited")
+
+    # The invitation email (an .eml file in the instance's mail folder) links to this portal.
+    [invitation] = portal.emails_to(NEW_EMAIL)
+    assert invitation["Subject"] == "You have been invited to Safeguard Portal"
+    link = re.search(r"(https?://\S+/invitation/\S+)", invitation.get_content()).group(1)
+    assert link.startswith(portal.url + "/invitation/")
+
+    newcomer = person()
+    newcomer.page.goto(link)
+    newcomer.check()
+    expect(newcomer.page.locator("h1")).to_have_text("Create your password")
+    expect(newcomer.page.locator("main")).to_contain_text(NEW_EMAIL)
+    newcomer.click("Continue")  # empty: the error state
+    expect(newcomer.page.locator(".govuk-error-summary")).to_contain_text("Enter a password")
+    newcomer.fill("Create a password", NEW_PASSWORD)
+    newcomer.fill("Confirm your password", NEW_PASSWORD)
+    newcomer.screenshot("21-invitation-create-password")
+    newcomer.click("Continue")
+    newcomer.page.wait_for_url("**/sign-in/set-up-app")
+    expect(newcomer.page.locator("h1")).to_have_text("Set up your authenticator app")
+    newcomer.click("Continue")  # no code: the error state
+    expect(newcomer.page.locator(".govuk-error-summary")).to_contain_text("Enter the 6-digit code")
+
+    # As a person without a camera would: open "I cannot scan the QR code" and type the key.
+    newcomer.page.get_by_text("I cannot scan the QR code", exact=True).click()
+    secret = newcomer.page.locator(".portal-secret").inner_text().replace(" ", "")
+    assert re.fullmatch(r"[A-Z2-7]{32}", secret), "the key is shown in base32, grouped"
+    newcomer.check("set-up-app with the key shown")
+    newcomer.screenshot("22-set-up-app")
+    newcomer.fill("Enter the 6-digit code from your app", newcomer.totp_code(secret))
+    newcomer.click("Continue")
+    # One main heading (the panel); saving the codes is the page's next heading.
+    expect(newcomer.page.locator("h1")).to_have_text("Your authenticator app is set up")
+    expect(newcomer.page.get_by_role("heading", level=2, name="Save your recovery codes")).to_be_visible()
+    codes = newcomer.page.locator(".portal-recovery-codes li")
+    assert codes.count() >= 8
+    newcomer.screenshot("23-recovery-codes")
+    newcomer.click("I have saved my recovery codes")
+    newcomer.page.wait_for_url("**/home")
+    newcomer.check()
+    expect(newcomer.page.locator("h1")).to_be_visible()
+    expect(newcomer.page.get_by_role("link", name=re.compile("^Triage queue|^Referrals"))).not_to_have_count(0)
+
+    newcomer.click("Sign out")
+    newcomer.page.wait_for_url("**/signed-out")
+    newcomer.sign_in(NEW_EMAIL, NEW_PASSWORD, secret)
+    expect(newcomer.page.locator("h1")).to_be_visible()
+
+    # The administrator now sees the account as active.
+    admin.goto("/admin/users")
+    row = admin.page.locator("tr", has_text=NEW_EMAIL)
+    expect(row).to_contain_text("Active")
+
+
+# --- the sending side of a transfer ----------------------------------------------------------------
+
+LEAVER = "Oliver Brennan-Shaw"  # no other journey uses him
+COVERING_NOTE = "Oliver's mum has asked that letters go to his nan's address; our early help worker is Sam Patel."
+
+
+def test_sending_school_transfers_a_leavers_file_and_sees_the_receipt(person):
+    from datetime import date, timedelta
+
+    sender = person()
+    sender.sign_in("dsl@oakfield.demo")
+    sender.goto("/transfers")
+    sender.click("Record a pupil who has left", role="link")
+    sender.click(LEAVER, role="link")
+    pupil_link = sender.page.url  # /transfers/leavers/<pupil id>
+    pupil_id = pupil_link.rstrip("/").rsplit("/", 1)[1]
+    sender.click("Continue")  # empty: the error state
+    expect(sender.page.locator(".govuk-error-summary")).to_contain_text("Enter the date the pupil left")
+    sender.screenshot("30-transfer-leaver-errors")
+    left = date.today() - timedelta(days=1)
+    sender.fill("Day", str(left.day))
+    sender.fill("Month", str(left.month))
+    sender.fill("Year", str(left.year))
+    sender.choose("Where has the pupil gone?", "Another school")
+    sender.fill("New school’s URN or name", "Hillcrest")
+    sender.click("Continue")
+
+    # Check what will go (the check-your-answers page of a transfer), add a note, send.
+    expect(sender.page.locator("h1")).to_have_text("Review and send the child protection file")
+    to_row = sender.page.locator(".govuk-summary-list__row", has_text="To")
+    expect(to_row.first).to_contain_text("Hillcrest High School (URN 939001, Southmoor)")
+    sender.fill("Covering note for the receiving DSL (optional)", COVERING_NOTE)
+    sender.screenshot("31-transfer-check-and-send")
+    sender.click("Send the file")
+    panel = sender.page.locator(".govuk-panel--confirmation")
+    expect(panel).to_contain_text("Child protection file sent")
+    expect(panel).to_contain_text("Hillcrest High School")
+    sender.screenshot("32-transfer-sent")
+    sender.click("View the transfer", role="link")
+    transfer_url = sender.page.url
+    expect(sender.page.locator("#transfer-summary")).to_contain_text("Sent")
+
+    # Hillcrest's DSL (another LA) confirms receipt and adds the pupil to the roll.
+    receiver = person()
+    receiver.sign_in("dsl@hillcrest.demo")
+    receiver.goto("/transfers")
+    receiver.page.get_by_role("link", name=re.compile(r"^Confirm receipt.*Oakfield")).first.click()
+    receiver.check()
+    expect(receiver.page.locator("main")).not_to_contain_text(LEAVER)  # nothing of the child before receipt
+    receiver.click("Confirm receipt")
+    expect(receiver.page.locator(".govuk-notification-banner")).to_contain_text("Receipt confirmed")
+    receiver.choose("Match the file to", "None of these: add a new pupil record")
+    receiver.click("Continue")
+    expect(receiver.page.locator(".govuk-error-summary")).to_have_count(0)
+    receiver.goto(transfer_url.removeprefix(receiver.base))
+    expect(receiver.page.locator("#covering-note")).to_have_text(COVERING_NOTE)
+
+    # Oakfield sees the receipt (who and when), and its own record of Oliver is now read-only.
+    sender.goto(transfer_url.removeprefix(sender.base))
+    summary = sender.page.locator("#transfer-summary")
+    expect(summary.locator(".govuk-summary-list__row", has_text="Status")).to_contain_text("Accepted")
+    expect(summary.locator(".govuk-summary-list__row", has_text="Receipt confirmed")).to_contain_text("(Hillcrest High School)")
+    sender.screenshot("33-transfer-receipt-confirmed")
+    sender.goto(f"/pupils/{pupil_id}")
+    expect(sender.page.locator("#read-only-record")).to_contain_text("This record is read-only")
+    expect(sender.page.locator("#read-only-record")).to_contain_text("sent to Hillcrest High School")
+    for refused in ("Change", "Add a previous school", "Log a concern", "Record that this pupil has left"):
+        expect(sender.page.get_by_role("link", name=re.compile("^" + refused))).to_have_count(0)
+    sender.screenshot("34-pupil-read-only")
+    sender.click("Chronology", role="link")
+    expect(sender.page.locator("main")).to_contain_text("Child protection file sent to Hillcrest High School")
