@@ -3,23 +3,46 @@ what was typed kept, and getting it back after signing in again.
 
 The server's clock (portal.auth.clock) and the page's clock (Playwright's fake timers) are moved
 forward together, so the test takes seconds, not half an hour.
+
+axe-core checks the page with the warning dialog open, and the timed-out page (WCAG 2.2 A/AA, as
+in tests/browser). The browser context keeps the portal's Content-Security-Policy on (axe is
+injected through Playwright's evaluate, which the policy does not govern), so the test still
+fails on any script refused by it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from portal.auth.roles import Role
+from tests.accessibility import axe_violations
 from tests.auth.conftest import PASSWORD, code_now, make_account
 
 pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+# As in tests/browser: PORTAL_SCREENSHOTS=docs/screenshots writes the dialog's screenshot there.
+SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")
+
+
+def _screenshot_folder() -> Path:
+    folder = Path(SCREENSHOTS) if os.path.isabs(SCREENSHOTS) else ROOT / SCREENSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 sync_api = pytest.importorskip("playwright.sync_api")
+axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def axe():
+    return axe_playwright.Axe()
 
 
 @pytest.fixture
@@ -63,7 +86,8 @@ def _advance(page, clock, seconds):
     page.clock.fast_forward(seconds * 1000)
 
 
-def test_timeout_warning_stay_signed_in_time_out_and_typing_kept(page, live_server, clock):
+def test_timeout_warning_stay_signed_in_time_out_and_typing_kept(page, live_server, clock, axe):
+    violations = []
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -77,6 +101,9 @@ def test_timeout_warning_stay_signed_in_time_out_and_typing_kept(page, live_serv
     _advance(page, clock, 28 * 60 + 10)  # past the warning time: 2 minutes before the end
     dialog.wait_for(state="visible")
     assert "You’re about to be signed out" in dialog.inner_text()
+    violations += axe_violations(axe, page, "timeout warning dialog open")
+    if SCREENSHOTS:
+        page.screenshot(path=str(_screenshot_folder() / "40-session-timeout-warning.png"))
     page.click("[data-timeout-keep]")
     dialog.wait_for(state="hidden")
 
@@ -91,6 +118,7 @@ def test_timeout_warning_stay_signed_in_time_out_and_typing_kept(page, live_serv
     page.wait_for_url("**/timed-out**")
     assert "For your security, we signed you out" in page.content()
     assert "We kept what you had typed" in page.content()
+    violations += axe_violations(axe, page, "timed out")
 
     # Sign in again: back on the page, with the typing put back.
     page.click("a:has-text('Sign in')")
@@ -105,6 +133,7 @@ def test_timeout_warning_stay_signed_in_time_out_and_typing_kept(page, live_serv
     assert page.input_value("#email") == "typed.before.timeout@example.org"
     assert "We put back what you had typed" in page.content()
     assert errors == []  # no script errors, no Content-Security-Policy refusals
+    assert violations == [], "axe-core found WCAG 2.2 A/AA violations:\n  " + "\n  ".join(violations)
 
 
 def test_signing_out_deletes_kept_typing(page, live_server, clock):

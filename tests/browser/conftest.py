@@ -34,14 +34,13 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from portal.auth import clock as auth_clock
 from portal.db import utcnow
 from portal.extensions import db
+from tests.accessibility import axe_violations
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 # Screenshots are written only when asked (they would otherwise change files in docs/ on every run):
 #   PORTAL_SCREENSHOTS=docs/screenshots make test PYTEST_ARGS="tests/browser"
 SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")
-# WCAG 2.2 A and AA (axe tags the 2.2 additions "wcag22aa"; 2.0 and 2.1 rules still apply).
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 DEMO_PASSWORD = "demo-Portal-2026"
 DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"
 
@@ -273,10 +272,7 @@ class Visitor:
         self.checked.append(where)
         if not self.check_pages:
             return
-        result = self.axe.run(self.page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-        for violation in result.response["violations"]:
-            targets = "; ".join(", ".join(map(str, node["target"])) for node in violation["nodes"][:5])
-            self.violations.append(f"{where}: {violation['id']} ({violation['impact']}) {violation['help']} -> {targets}")
+        self.violations.extend(axe_violations(self.axe, self.page, where))
 
     def fill(self, label: str, value: str) -> None:
         self.page.get_by_label(label, exact=True).fill(value)
