@@ -129,8 +129,10 @@ def _pupil_links(pupil) -> list[dict]:
         ("transfers:send", "transfers.record_leaver", {"pupil_id": pupil.id}, "Record that this pupil has left"),
         ("transfers:request", "transfers.new_request", {"pupil": pupil.id}, "Request their child protection file"),
     ]
-    if not pupil.on_roll:  # already recorded as having left: the transfer is on its own page
-        wanted = [link for link in wanted if link[1] != "transfers.record_leaver"]
+    if not pupil.on_roll:
+        # Already recorded as having left: the transfer is on its own page, and a file is
+        # requested for a pupil who has joined, not one who has gone.
+        wanted = [link for link in wanted if link[1] not in ("transfers.record_leaver", "transfers.new_request")]
     return [
         {"href": url_for(endpoint, **values), "text": text}
         for action, endpoint, values, text in wanted

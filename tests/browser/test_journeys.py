@@ -346,6 +346,7 @@ def test_invited_person_creates_a_password_sets_up_the_app_and_signs_in_again(pe
     newcomer.click("Continue")
     newcomer.page.wait_for_url("**/sign-in/set-up-app")
     expect(newcomer.page.locator("h1")).to_have_text("Set up your authenticator app")
+    newcomer.screenshot("22-set-up-app")
     newcomer.click("Continue")  # no code: the error state
     expect(newcomer.page.locator(".govuk-error-summary")).to_contain_text("Enter the 6-digit code")
 
@@ -354,7 +355,6 @@ def test_invited_person_creates_a_password_sets_up_the_app_and_signs_in_again(pe
     secret = newcomer.page.locator(".portal-secret").inner_text().replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret), "the key is shown in base32, grouped"
     newcomer.check("set-up-app with the key shown")
-    newcomer.screenshot("22-set-up-app")
     newcomer.fill("Enter the 6-digit code from your app", newcomer.totp_code(secret))
     newcomer.click("Continue")
     # One main heading (the panel); saving the codes is the page's next heading.
@@ -411,8 +411,8 @@ def test_sending_school_transfers_a_leavers_file_and_sees_the_receipt(person):
     expect(sender.page.locator("h1")).to_have_text("Review and send the child protection file")
     to_row = sender.page.locator(".govuk-summary-list__row", has_text="To")
     expect(to_row.first).to_contain_text("Hillcrest High School (URN 939001, Southmoor)")
-    sender.fill("Covering note for the receiving DSL (optional)", COVERING_NOTE)
     sender.screenshot("31-transfer-check-and-send")
+    sender.fill("Covering note for the receiving DSL (optional)", COVERING_NOTE)
     sender.click("Send the file")
     panel = sender.page.locator(".govuk-panel--confirmation")
     expect(panel).to_contain_text("Child protection file sent")
@@ -446,7 +446,8 @@ def test_sending_school_transfers_a_leavers_file_and_sees_the_receipt(person):
     sender.goto(f"/pupils/{pupil_id}")
     expect(sender.page.locator("#read-only-record")).to_contain_text("This record is read-only")
     expect(sender.page.locator("#read-only-record")).to_contain_text("sent to Hillcrest High School")
-    for refused in ("Change", "Add a previous school", "Log a concern", "Record that this pupil has left"):
+    for refused in ("Change", "Add a previous school", "Log a concern", "Record that this pupil has left",
+                    "Request their child protection file"):
         expect(sender.page.get_by_role("link", name=re.compile("^" + refused))).to_have_count(0)
     sender.screenshot("34-pupil-read-only")
     sender.click("Chronology", role="link")

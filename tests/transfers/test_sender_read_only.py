@@ -51,5 +51,5 @@ def test_the_sending_schools_pupil_page_says_it_is_read_only_and_offers_no_chang
     assert f"/transfers/{transfer.id}" in page and f"/pupils/{pupil.id}/chronology" in page
     # No link to a page that would refuse: the details, previous schools, a new concern, leaving again.
     for refused in (f"/pupils/{pupil.id}/edit", f"/pupils/{pupil.id}/previous-schools/new", "/concerns/new",
-                    f"/transfers/leavers/{pupil.id}"):
+                    f"/transfers/leavers/{pupil.id}", f"/transfers/requests/new?pupil={pupil.id}"):
         assert refused not in page, refused
