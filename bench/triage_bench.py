@@ -7,11 +7,13 @@ What it does:
    some overdue, some urgent, some assigned; the rest decided or sent on);
 3. signs in 32 triage workers (real server-side sessions; each request picks one at random, as
    32 people at their desks would);
-4. serves the portal with gunicorn and drives the queue page with wrk (16 connections), one run per
-   view: the default queue, overdue only, one school, assigned to me, all statuses at page 200;
-5. prints p50/p95/p99, requests per second and CPU ms per request (gunicorn + PostgreSQL: the
-   figure that stays comparable when other work shares the machine) for each, then drops the
-   database.
+4. serves the portal with gunicorn and drives the queue page with wrk (16 connections, then 4),
+   one run per view: the default queue, overdue only, one school, urgent only, all statuses at
+   page 200, decided; twice, side by side: with the queue cache off (the baseline: every view computed)
+   and on (the default); meanwhile a thread changes the queue twice a second (--changes-per-second),
+   as workers deciding and assigning would, so that cached pages keep being recomputed;
+5. prints p50/p95/p99, requests per second and CPU ms per request (gunicorn + PostgreSQL) for
+   each, then drops the database.
 
     .venv/bin/python bench/triage_bench.py \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test [--referrals 200000] [--keep]
@@ -35,6 +37,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import date, timedelta
@@ -256,6 +259,46 @@ def serving_pids(server_pid: int, admin, database: str) -> list[int]:
     return pids
 
 
+class QueueChanges:
+    """Changes the Northshire queue in the background while wrk runs, as triage workers would:
+    a RAG rating on a random open referral, committed through the portal's session, so that the
+    hooks move the council's queue version and every cached queue page is recomputed."""
+
+    def __init__(self, app, la_id, per_second: float):
+        self.app, self.la_id, self.per_second = app, la_id, per_second
+        self.made = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        if self.per_second > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        from sqlalchemy import select, update
+
+        from portal.extensions import db
+        from portal.triage.models import TriageItem
+
+        rng = random.Random(9)
+        with self.app.app_context():
+            open_ids = db.session.execute(select(TriageItem.id).where(
+                TriageItem.local_authority_id == self.la_id, TriageItem.open)).scalars().all()
+            while not self._stop.wait(1 / self.per_second):
+                db.session.execute(update(TriageItem).where(TriageItem.id == rng.choice(open_ids))
+                                   .values(rag=rng.choice(["red", "amber", "green"]))
+                                   .execution_options(queue_of=self.la_id))
+                db.session.commit()
+                self.made += 1
+            db.session.remove()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
@@ -265,6 +308,10 @@ def main() -> None:
     parser.add_argument("--connections", default="16,4", help="comma-separated: one set of runs per value")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--port", type=int, default=5321)
+    parser.add_argument("--cache", choices=["both", "on", "off"], default="both",
+                        help="run with the queue cache off (the baseline), on, or both side by side (default)")
+    parser.add_argument("--changes-per-second", type=float, default=2.0,
+                        help="changes to the queue while wrk runs (each one empties the cached pages)")
     parser.add_argument("--keep", action="store_true", help="keep the database (and print its URL)")
     parser.add_argument("--reuse", metavar="DATABASE",
                         help="run against a database kept by an earlier --keep run (no loading; never dropped)")
@@ -311,11 +358,6 @@ def main() -> None:
         script = instance / "queue.lua"
         script.write_text(WRK_SCRIPT % {"cookies": cookie_file})
 
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}",
-             "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, start_new_session=True)
-        wait_for(args.port)
         base_url = f"http://127.0.0.1:{args.port}/triage"
         views = [
             ("default queue (awaiting a decision)", ""),
@@ -325,29 +367,46 @@ def main() -> None:
             ("all statuses, page 200", "?status=all&page=200"),
             ("decided, page 1", "?status=decided"),
         ]
-        # Warm up every worker process: the first request of each compiles the templates, loads the
-        # bank-holiday tables and opens its database connection (a few seconds, once per process).
         connection_counts = [int(n) for n in str(args.connections).split(",")]
-        for _, query in views:
-            run_wrk(base_url + query, script, max(connection_counts), 5, 2)
+        configurations = {"off": [("0", "queue cache off (baseline: every view computed)")],
+                          "on": [("10", "queue cache on (the default, 10 s)")]}
+        runs = configurations["off"] + configurations["on"] if args.cache == "both" else configurations[args.cache]
         print()
         print(f"Machine: {platform.node()} – {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
               f"Python {platform.python_version()}; PostgreSQL on the same machine; gunicorn {args.workers} "
               f"{'sync workers' if args.threads == 1 else f'gthread workers x {args.threads} threads'}; wrk, {args.seconds}s per view; load average before the runs "
               f"{os.getloadavg()[0]:.1f}")
-        for connections in connection_counts:
-            print(f"\n{connections} connections")
-            # CPU ms per request (gunicorn + PostgreSQL, not wrk): unlike latency, it does not
-            # depend on what else the machine is running, so runs on a busy machine still compare.
-            print(f"{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} "
-                  f"{'CPU ms/req':>10}")
-            pids = serving_pids(server.pid, admin, name)
-            for label, query in views:
-                cpu_before = cpu_seconds(pids)
-                r = run_wrk(base_url + query, script, connections, args.seconds, 2)
-                cpu = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, r["requests"])
-                print(f"{label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f} "
-                      f"{int(r['errors'] + r['non2xx']):7d} {cpu:10.1f}", flush=True)
+        print(f"While wrk runs, the queue changes {args.changes_per_second:g} times a second (a RAG rating "
+              "set on a random open referral, through the portal's own session hooks).")
+        for seconds, title in runs:
+            server = subprocess.Popen(
+                [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "--threads", str(args.threads),
+                 "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"],
+                cwd=ROOT, env={**env, "PORTAL_QUEUE_CACHE_SECONDS": seconds}, start_new_session=True)
+            wait_for(args.port)
+            # Warm up every worker process: the first request of each compiles the templates, loads the
+            # bank-holiday tables and opens its database connection (a few seconds, once per process).
+            for _, query in views:
+                run_wrk(base_url + query, script, max(connection_counts), 3, 2)
+            print(f"\n== {title}")
+            with QueueChanges(app, ids["north_id"], args.changes_per_second) as changes:
+                for connections in connection_counts:
+                    print(f"\n{connections} connections")
+                    # CPU ms per request (gunicorn + PostgreSQL, not wrk): a steadier figure than
+                    # latency when other work shares the machine.
+                    print(f"{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} "
+                          f"{'CPU ms/req':>10}")
+                    pids = serving_pids(server.pid, admin, name)
+                    for label, query in views:
+                        cpu_before = cpu_seconds(pids)
+                        r = run_wrk(base_url + query, script, connections, args.seconds, 2)
+                        cpu = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, r["requests"])
+                        print(f"{label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f} "
+                              f"{int(r['errors'] + r['non2xx']):7d} {cpu:10.1f}", flush=True)
+            print(f"(queue changes made during these runs: {changes.made})")
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(30)
+            server = None
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)

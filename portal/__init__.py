@@ -80,6 +80,8 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so that metadata (and Alembic autogenerate) sees all tables.
     import portal.models  # noqa: F401
+    # Session hooks that mark a council's queue as changed (the queue page's cache relies on them).
+    import portal.triage.queue_changes  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

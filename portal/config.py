@@ -31,6 +31,10 @@ class Settings:
     redis_url: str | None
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    # How long one worker process may reuse a council's queue page for (0: never). The cache is
+    # emptied by every committed change to the queue; this bounds only how stale the "time left"
+    # text may be. See portal/triage/queue.py.
+    queue_cache_seconds: int = 10
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,6 +87,7 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         redis_url=environ.get("PORTAL_REDIS_URL") or None,
         session_idle_minutes=int(environ.get("PORTAL_SESSION_IDLE_MINUTES", "30")),
         session_absolute_hours=int(environ.get("PORTAL_SESSION_ABSOLUTE_HOURS", "12")),
+        queue_cache_seconds=int(environ.get("PORTAL_QUEUE_CACHE_SECONDS", "10")),
         extra={k: v for k, v in environ.items() if k.startswith("PORTAL_")},
     )
 
@@ -116,5 +121,6 @@ def flask_config(settings: Settings) -> dict:
         "RATELIMIT_HEADERS_ENABLED": False,
         "PORTAL_SESSION_IDLE_MINUTES": settings.session_idle_minutes,
         "PORTAL_SESSION_ABSOLUTE_HOURS": settings.session_absolute_hours,
+        "PORTAL_QUEUE_CACHE_SECONDS": settings.queue_cache_seconds,
         "PORTAL_SETTINGS": settings,
     }

@@ -58,7 +58,8 @@ def _empty_every_table() -> None:
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         for table in tables:
-            db.session.execute(delete(table))
+            # queue_of=(): every council goes too, so no queue is left to mark as changed.
+            db.session.execute(delete(table).execution_options(queue_of=()))
     db.session.add(AuditChainHead(id=1, last_seq=0, last_hash="0" * 64))
     db.session.commit()
 

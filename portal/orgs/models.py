@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, Timestamps, UUIDPrimaryKey
@@ -16,6 +16,9 @@ class LocalAuthority(UUIDPrimaryKey, Timestamps, Base):
     code: Mapped[str] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # Goes up by one with every committed change to this council's referrals queue (see
+    # portal/triage/queue_changes.py): the queue page's cache is keyed on it.
+    queue_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     schools: Mapped[list[School]] = relationship(back_populates="local_authority", order_by="School.name")
 

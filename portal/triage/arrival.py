@@ -125,7 +125,7 @@ def route_to_another_la(referral: Referral, item: TriageItem, to_la: LocalAuthor
         raise ArrivalRefused("the referral is no longer in this local authority's queue")
     db.session.execute(
         update(TriageItem).where(TriageItem.id == item.id).values(current=False)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, queue_of=item.local_authority_id)
     )
     if note.strip():
         routing_note = TriageNote(referral_id=referral.id, local_authority_id=to_la.id, author_id=by_user.id,

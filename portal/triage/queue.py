@@ -9,14 +9,24 @@ Speed with hundreds of thousands of referrals comes from three choices:
   same statement as the page's rows;
 - the default view is four statements in all: the session (with its user and organisation), the
   counts, the rows, and the LA's schools for the filter (a filtered view adds its own total).
+- a page is computed once and reused by every triage worker of the council for a few seconds
+  (QueueCache below): keyed on the council's `queue_version`, which every committed change to
+  the queue moves on (portal/triage/queue_changes.py), so a decision, an assignment or a new
+  arrival shows on the very next page view; and never past the moment the next open item
+  becomes overdue, so breach marking is never late.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import Row, and_, case, func, or_, select
 from sqlalchemy.orm import load_only
 
@@ -113,6 +123,19 @@ class QueuePage:
     schools: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
     capped: bool = False
+    # Rendered parts of the page shared with the other workers who see this same page (see
+    # _SharedPage.fragments): filled by the view on first use.
+    fragments: dict[str, str] = field(default_factory=dict)
+
+    def fragment(self, name: str, render: Callable[[], str]) -> Markup:
+        """The part of the page called `name`, rendered by `render` only if no one has yet.
+
+        Only for parts that are the same whoever looks (the table, the filter form): rendering
+        them was half the cost of a queue page. Racing requests may both render; either result is
+        the same, so no lock."""
+        if name not in self.fragments:
+            self.fragments[name] = Markup(render())
+        return self.fragments[name]
 
     @property
     def pages(self) -> int:
@@ -153,29 +176,129 @@ def _conditions(user: User, filters: QueueFilters, now: datetime) -> list:
     return where
 
 
-def counts(user: User, now: datetime) -> QueueCounts:
+@dataclass(frozen=True)
+class CouncilCounts:
+    """The council's open items counted once for all its workers: per assignee, so that each
+    worker's own "assigned to me" comes from the same figures."""
+
+    by_assignee: dict  # assignee id (None: unassigned) -> (open, new, overdue, urgent)
+    next_due: datetime | None  # when the next open item becomes overdue
+
+    def for_user(self, user_id: uuid.UUID) -> QueueCounts:
+        totals = [sum(values[i] for values in self.by_assignee.values()) for i in range(4)]
+        return QueueCounts(open=totals[0], new=totals[1], breached=totals[2], urgent=totals[3],
+                           mine=self.by_assignee.get(user_id, (0,))[0],
+                           unassigned=self.by_assignee.get(None, (0,))[0])
+
+
+def council_counts(la_id: uuid.UUID, now: datetime) -> CouncilCounts:
     """Numbers for the LA's open items, in one pass over the open-items index."""
-    row = db.session.execute(
+    rows = db.session.execute(
         select(
+            TriageItem.assigned_to_id,
             func.count(),
-            func.coalesce(func.sum(case((TriageItem.state == "new", 1), else_=0)), 0),
-            func.coalesce(func.sum(case((TriageItem.due_at <= now, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((TriageItem.urgent.is_(True), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((TriageItem.assigned_to_id == user.id, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((TriageItem.assigned_to_id.is_(None), 1), else_=0)), 0),
+            func.sum(case((TriageItem.state == "new", 1), else_=0)),
+            func.sum(case((TriageItem.due_at <= now, 1), else_=0)),
+            func.sum(case((TriageItem.urgent.is_(True), 1), else_=0)),
+            func.min(case((TriageItem.due_at > now, TriageItem.due_at))),
         # Bare `open` (not `open IS true`): the form that lets PostgreSQL use the partial index
         # ix_triage_item_open_counts, an index-only scan (see portal/triage/models.py).
-        ).where(TriageItem.local_authority_id == user.local_authority_id, TriageItem.open)
-    ).one()
-    return QueueCounts(*[int(v or 0) for v in row])
+        ).where(TriageItem.local_authority_id == la_id, TriageItem.open)
+        .group_by(TriageItem.assigned_to_id)
+    ).all()
+    dues = [row[5] for row in rows if row[5] is not None]
+    return CouncilCounts(by_assignee={row[0]: tuple(int(v or 0) for v in row[1:5]) for row in rows},
+                         next_due=min(dues) if dues else None)
+
+
+def counts(user: User, now: datetime) -> QueueCounts:
+    return council_counts(user.local_authority_id, now).for_user(user.id)
+
+
+@dataclass(frozen=True)
+class _SharedPage:
+    """What every worker of one council sees alike for one set of filters."""
+
+    rows: list[QueueRow]
+    total: int
+    page: int
+    capped: bool
+    counts: CouncilCounts
+    schools: list[tuple[uuid.UUID, str]]
+    computed_at: datetime
+    fragments: dict[str, str] = field(default_factory=dict)
+
+    def valid_until(self, seconds: int) -> datetime:
+        until = self.computed_at + timedelta(seconds=seconds)
+        # An item crossing its deadline must show as overdue at once, not up to `seconds` later.
+        return min(until, self.counts.next_due) if self.counts.next_due else until
+
+
+class QueueCache:
+    """Queue pages computed in this process, reused while the council's queue is unchanged.
+
+    Why: a busy front door has a dozen workers looking at the same queue, each refreshing it; the
+    page's database work and decryption are the same for all of them. What is kept: the rows of
+    the pages viewed recently (children's names among them), in this process's memory only (never
+    Redis, never disk), for a few seconds, keyed by council: a worker is only ever given a page
+    of their own council, and only after the policy has let them see the queue.
+    """
+
+    def __init__(self, size: int = 256):
+        self._size = size
+        self._pages: OrderedDict[tuple, _SharedPage] = OrderedDict()
+        self._lock = threading.Lock()  # gthread workers serve several requests at once
+
+    def get(self, key: tuple, now: datetime, seconds: int) -> _SharedPage | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                return None
+            if not page.computed_at <= now < page.valid_until(seconds):
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple, page: _SharedPage) -> None:
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+def _cache() -> QueueCache:
+    return current_app.extensions.setdefault("triage_queue_cache", QueueCache())
 
 
 def queue_page(user: User, filters: QueueFilters, *, per_page: int = PER_PAGE, now: datetime | None = None) -> QueuePage:
     now = now or utcnow()
+    seconds = current_app.config.get("PORTAL_QUEUE_CACHE_SECONDS", 10)
+    shared = None
+    if seconds > 0:
+        # The version comes with the signed-in user's organisation, loaded for every page anyway.
+        key = (user.local_authority_id, user.local_authority.queue_version, filters.status, filters.school_id,
+               filters.urgency, user.id if filters.mine else None, filters.breached, filters.page, per_page)
+        shared = _cache().get(key, now, seconds)
+    if shared is None:
+        shared = _compute_page(user, filters, per_page, now)
+        if seconds > 0:
+            _cache().put(key, shared)
+    return QueuePage(rows=shared.rows, total=shared.total, page=shared.page, per_page=per_page,
+                     counts=shared.counts.for_user(user.id), schools=shared.schools, capped=shared.capped,
+                     fragments=shared.fragments)
+
+
+def _compute_page(user: User, filters: QueueFilters, per_page: int, now: datetime) -> _SharedPage:
     where = _conditions(user, filters, now)
-    summary = counts(user, now)
+    summary = council_counts(user.local_authority_id, now)
     if filters == QueueFilters(page=filters.page):
-        total, capped = summary.open, False  # the default view: the count is already known
+        total, capped = summary.for_user(user.id).open, False  # the default view: the count is already known
     else:
         limited = select(TriageItem.id).where(*where).limit(COUNT_CAP + 1).subquery()
         total = db.session.execute(select(func.count()).select_from(limited)).scalar_one()
@@ -211,8 +334,8 @@ def queue_page(user: User, filters: QueueFilters, *, per_page: int = PER_PAGE, n
                  clock=clock_for(row.due_at, now) if row.open else None)
         for row in rows
     ]
-    return QueuePage(rows=out, total=total, page=page, per_page=per_page, counts=summary,
-                     schools=la_schools(user.local_authority_id), capped=capped)
+    return _SharedPage(rows=out, total=total, page=page, capped=capped, counts=summary,
+                       schools=la_schools(user.local_authority_id), computed_at=now)
 
 
 def la_schools(la_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:

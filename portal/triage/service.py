@@ -98,7 +98,8 @@ def _start_triage(item: TriageItem, referral: Referral, user: User) -> None:
     now = utcnow()
     moved = db.session.execute(
         update(TriageItem).where(TriageItem.id == item.id, TriageItem.state == "new")
-        .values(state="in_triage", first_opened_at=now).execution_options(synchronize_session=False)
+        .values(state="in_triage", first_opened_at=now)
+        .execution_options(synchronize_session=False, queue_of=item.local_authority_id)
     ).rowcount == 1
     if moved:
         from portal.referrals.service import record_status
@@ -135,7 +136,7 @@ def assign(user: User, item: TriageItem, assignee_id: uuid.UUID | None) -> None:
     if item.state == "new":
         values["state"] = "in_triage"
     db.session.execute(update(TriageItem).where(TriageItem.id == item.id, TriageItem.open.is_(True)).values(**values)
-                       .execution_options(synchronize_session=False))
+                       .execution_options(synchronize_session=False, queue_of=item.local_authority_id))
     audit.record("triage.assign", object_type="referral", object_id=item.referral_id,
                  detail="assigned" if assignee_id else "unassigned", actor=user)
     db.session.commit()
@@ -147,7 +148,7 @@ def set_rag(user: User, item: TriageItem, rag: str) -> None:
         raise TriageError("Select a RAG rating")
     _require_open(item)
     db.session.execute(update(TriageItem).where(TriageItem.id == item.id).values(rag=rag)
-                       .execution_options(synchronize_session=False))
+                       .execution_options(synchronize_session=False, queue_of=item.local_authority_id))
     audit.record("triage.rag", object_type="referral", object_id=item.referral_id, detail=rag, actor=user)
     db.session.commit()
     db.session.refresh(item)
@@ -262,7 +263,7 @@ def decide(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision
         .where(TriageItem.id == item_id, TriageItem.open.is_(True), TriageItem.current.is_(True))
         .values(open=False, state="routed" if routed else "decided", decided_at=now, outcome=draft.outcome,
                 rag=draft.rag or TriageItem.rag)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, queue_of=item.local_authority_id)
     ).rowcount == 1
     if not won:
         db.session.rollback()

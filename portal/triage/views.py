@@ -31,10 +31,16 @@ bp = Blueprint("triage", __name__, url_prefix="/triage")
 def queue():
     filters = queue_service.QueueFilters.from_args(request.args)
     page = queue_service.queue_page(current_user, filters)
-    return render_template("triage/queue.html", page=page, filters=filters,
-                           triage_manager=can(current_user, "triage:manage"), state_labels=service.STATE_LABELS,
-                           status_filters=queue_service.STATUS_FILTERS,
-                           urgency_filters=queue_service.URGENCY_FILTERS)
+    # The filter form and the table are the same for every worker of the council who sees this
+    # page: rendered once per cached page, not once per view.
+    shared = {"page": page, "filters": filters}
+    filter_form = page.fragment("filters", lambda: render_template(
+        "triage/_queue_filters.html", status_filters=queue_service.STATUS_FILTERS,
+        urgency_filters=queue_service.URGENCY_FILTERS, **shared))
+    results = page.fragment("results", lambda: render_template(
+        "triage/_queue_results.html", state_labels=service.STATE_LABELS, **shared))
+    return render_template("triage/queue.html", filter_form=filter_form, results=results,
+                           triage_manager=can(current_user, "triage:manage"), **shared)
 
 
 # --- one referral --------------------------------------------------------------------------------

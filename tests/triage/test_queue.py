@@ -53,7 +53,8 @@ def test_filters_status_school_urgency_and_mine(client, north):
     b = submitted_referral(north, urgent=True)
     c = submitted_referral(north, other_school_pupil)
     db.session.execute(update(TriageItem).where(TriageItem.referral_id == a.id)
-                       .values(assigned_to_id=north.worker.id, state="in_triage"))
+                       .values(assigned_to_id=north.worker.id, state="in_triage")
+                       .execution_options(queue_of=north.la.id))
     db.session.commit()
     sign_in(client, north.worker)
     assert _references(client.get("/triage?urgency=urgent").get_data(as_text=True)) == [b.reference]
