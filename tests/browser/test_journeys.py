@@ -212,6 +212,7 @@ def test_dsl_reviews_the_concern_and_submits_a_referral(person, portal):
     delivery = dsl.page.locator("[data-delivery-state]")
     expect(delivery).to_have_attribute("data-delivery-state", "delivered")
     expect(delivery).to_contain_text(case_reference)
+    delivery.scroll_into_view_if_needed()
     dsl.screenshot("18-referral-delivered")
 
 
