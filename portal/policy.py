@@ -296,6 +296,15 @@ def _lead_work(user, obj) -> bool:
     return _safeguarding_lead(user, _school_id_of(obj))
 
 
+@rule("referrals:start")
+def _start_referral(user, obj) -> bool:
+    """A DSL refers a pupil of their own school, except one whose record was transferred out: the
+    receiving school now holds the child's story and refers from there."""
+    if obj is None:
+        return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None
+    return _safeguarding_lead(user, _school_id_of(obj)) and not (_is_pupil(obj) and _transferred_out(obj))
+
+
 @rule("pupils:manage")
 def _manage_pupils(user, obj) -> bool:
     """DSLs and deputies keep their school's pupil records, except a record transferred out."""

@@ -20,6 +20,7 @@ from portal.errors import reshows_form_on_csrf_failure
 from portal.extensions import db
 from portal.files import FileRefused, attachment_response, store_upload
 from portal.policy import can, requires
+from portal.pupils.models import Pupil
 
 bp = Blueprint("concerns", __name__, url_prefix="/concerns")
 
@@ -426,6 +427,7 @@ def show(concern_id: uuid.UUID):
         options=options,
         can_review=can(current_user, "concerns:review", concern),
         can_correct=can(current_user, "concern:correct", concern),
+        can_refer=can(current_user, "referrals:start", db.session.get(Pupil, concern.pupil_id)),
     )
 
 

@@ -125,7 +125,7 @@ def _pupil_links(pupil) -> list[dict]:
     wanted = [
         ("chronology:view", "chronology.page", {"pupil_id": pupil.id}, "Chronology"),
         ("concern:log", "concerns.start", {}, "Log a concern"),
-        ("referrals:manage", "referrals.start", {"pupil": pupil.id}, "Refer to the local authority"),
+        ("referrals:start", "referrals.start", {"pupil": pupil.id}, "Refer to the local authority"),
         ("transfers:send", "transfers.record_leaver", {"pupil_id": pupil.id}, "Record that this pupil has left"),
         ("transfers:request", "transfers.new_request", {"pupil": pupil.id}, "Request their child protection file"),
     ]

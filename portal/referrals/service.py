@@ -65,8 +65,11 @@ def _allowed_or_404(user, obj):
 
 
 def pupil_for_referral(user, pupil_id: uuid.UUID) -> Pupil:
-    """A pupil of the user's own school, or 404. Showing the pupil is audited as a pupil view."""
-    pupil = _allowed_or_404(user, db.session.get(Pupil, pupil_id))
+    """A pupil of the user's own school whose record is still theirs to add to (not transferred
+    out), or 404. Showing the pupil is audited as a pupil view."""
+    pupil = db.session.get(Pupil, pupil_id)
+    if pupil is None or not can(user, "referrals:start", pupil):
+        abort(404)
     audit.record("pupil.view", object_type="pupil", object_id=pupil.id, detail="referral_start", actor=user)
     return pupil
 

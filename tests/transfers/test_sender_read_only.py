@@ -27,6 +27,8 @@ def test_the_sending_schools_record_is_read_only_once_the_transfer_is_accepted(w
     assert oak.post(f"/pupils/{pupil.id}/edit", data={"legal_forename": "Changed"}).status_code == 404
     assert oak.get(f"/pupils/{pupil.id}/previous-schools/new").status_code == 404
     assert oak.get(f"/concerns/{concern.id}/correct").status_code == 404
+    # Nor a new referral from the sending school: the receiving school refers from now on.
+    assert oak.get(f"/referrals/new?pupil={pupil.id}").status_code == 404
     assert oak.post(f"/concerns/{concern.id}/correct", data={"reason": "x"}).status_code == 404
     db.session.expire_all()
     assert db.session.query(ConcernVersion).filter_by(concern_id=concern.id).count() == 1
@@ -51,5 +53,6 @@ def test_the_sending_schools_pupil_page_says_it_is_read_only_and_offers_no_chang
     assert f"/transfers/{transfer.id}" in page and f"/pupils/{pupil.id}/chronology" in page
     # No link to a page that would refuse: the details, previous schools, a new concern, leaving again.
     for refused in (f"/pupils/{pupil.id}/edit", f"/pupils/{pupil.id}/previous-schools/new", "/concerns/new",
+                    f"/referrals/new?pupil={pupil.id}",
                     f"/transfers/leavers/{pupil.id}", f"/transfers/requests/new?pupil={pupil.id}"):
         assert refused not in page, refused
