@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import audit
@@ -32,13 +32,14 @@ def queue():
     filters = queue_service.QueueFilters.from_args(request.args)
     page = queue_service.queue_page(current_user, filters)
     # The filter form and the table are the same for every worker of the council who sees this
-    # page: rendered once per cached page, not once per view.
+    # page: rendered once per cached page, not once per view. Rendered without Flask's context
+    # processors, so these parts cannot show anything of the person looking (no current_user).
     shared = {"page": page, "filters": filters}
-    filter_form = page.fragment("filters", lambda: render_template(
-        "triage/_queue_filters.html", status_filters=queue_service.STATUS_FILTERS,
-        urgency_filters=queue_service.URGENCY_FILTERS, **shared))
-    results = page.fragment("results", lambda: render_template(
-        "triage/_queue_results.html", state_labels=service.STATE_LABELS, **shared))
+    jinja = current_app.jinja_env
+    filter_form = page.fragment("filters", lambda: jinja.get_template("triage/_queue_filters.html").render(
+        status_filters=queue_service.STATUS_FILTERS, urgency_filters=queue_service.URGENCY_FILTERS, **shared))
+    results = page.fragment("results", lambda: jinja.get_template("triage/_queue_results.html").render(
+        state_labels=service.STATE_LABELS, **shared))
     return render_template("triage/queue.html", filter_form=filter_form, results=results,
                            triage_manager=can(current_user, "triage:manage"), **shared)
 
