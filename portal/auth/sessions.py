@@ -18,11 +18,12 @@ from functools import wraps
 from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.auth import clock
 from portal.auth.models import User, UserSession
 from portal.extensions import db
+from portal.orgs.models import LocalAuthority, School
 
 SESSION_KEY = "sid"
 REAUTH_MINUTES = 15
@@ -113,12 +114,23 @@ def _find(token: str | None) -> UserSession | None:
         return None
     # The user and their organisation come in the same statement: every page needs both (the
     # user loader checks the organisation is active; the header shows its name), and loading them
-    # lazily cost two more round trips per page.
-    user = joinedload(UserSession.user)
-    return db.session.execute(
-        select(UserSession).where(UserSession.token_hash == _hash(token))
-        .options(user.joinedload(User.school), user.joinedload(User.local_authority))
-    ).scalar_one_or_none()
+    # lazily cost two more round trips per page. Selected as four entities and linked by hand
+    # (set_committed_value: loaded state, nothing to flush) rather than through joinedload, whose
+    # eager-loading machinery cost this statement, run by every page, about a fifth more.
+    row = db.session.execute(
+        select(UserSession, User, School, LocalAuthority)
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(School, School.id == User.school_id)
+        .outerjoin(LocalAuthority, LocalAuthority.id == User.local_authority_id)
+        .where(UserSession.token_hash == _hash(token))
+    ).one_or_none()
+    if row is None:
+        return None
+    record, user, school, local_authority = row
+    set_committed_value(record, "user", user)
+    set_committed_value(user, "school", school)
+    set_committed_value(user, "local_authority", local_authority)
+    return record
 
 
 # --- checking on every request --------------------------------------------------------------
