@@ -211,10 +211,6 @@ def council_counts(la_id: uuid.UUID, now: datetime) -> CouncilCounts:
                          next_due=min(dues) if dues else None)
 
 
-def counts(user: User, now: datetime) -> QueueCounts:
-    return council_counts(user.local_authority_id, now).for_user(user.id)
-
-
 @dataclass(frozen=True)
 class _SharedPage:
     """What every worker of one council sees alike for one set of filters."""
