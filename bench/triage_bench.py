@@ -9,9 +9,12 @@ What it does:
    32 people at their desks would);
 4. serves the portal with gunicorn and drives the queue page with wrk (16 connections, then 4),
    one run per view: the default queue, overdue only, one school, urgent only, all statuses at
-   page 200, decided; twice, side by side: with the queue cache off (the baseline: every view computed)
-   and on (the default); meanwhile a thread changes the queue twice a second (--changes-per-second),
-   as workers deciding and assigning would, so that cached pages keep being recomputed;
+   page 200, decided; for each view, one run per server, one after the other: the queue cache off
+   (the baseline: every view computed) and on (the default), and with `--compare DIR` the code of
+   another checkout (say, the last release: `git worktree add /tmp/base main`) served beside this
+   one, so that two versions are measured in the same run, view by view; meanwhile a thread
+   changes the queue twice a second (--changes-per-second), as workers deciding and assigning
+   would, so that cached pages keep being recomputed;
 5. prints p50/p95/p99, requests per second and CPU ms per request (gunicorn + PostgreSQL) for
    each, then drops the database.
 
@@ -205,8 +208,23 @@ def sign_in_cookies(app, worker_ids) -> list[str]:
     for user_id in worker_ids:
         client = app.test_client()
         sign_in(client, db.session.get(User, user_id))
+        # The cookie as a browser holds it after its first page: with the CSRF token that page put
+        # in the session. Without it every request of the run would write a new cookie.
+        client.get("/triage")
         cookies.append(app.config["SESSION_COOKIE_NAME"] + "=" + client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
     return cookies
+
+
+def _revision(root: Path) -> str:
+    """The commit a checkout is at (and whether it has changes), to say what was measured."""
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %s"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return commit[:60] + (" + uncommitted changes" if dirty else "")
 
 
 def wait_for(port: int, timeout: float = 30) -> None:
@@ -244,8 +262,8 @@ def cpu_seconds(pids) -> float:
     return total / ticks
 
 
-def serving_pids(server_pid: int, admin, database: str) -> list[int]:
-    """gunicorn's master and workers, and the PostgreSQL backends serving this database."""
+def serving_pids(server_pid: int, admin, application_name: str) -> list[int]:
+    """gunicorn's master and workers, and the PostgreSQL backends serving them."""
     pids = [server_pid]
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -254,8 +272,8 @@ def serving_pids(server_pid: int, admin, database: str) -> list[int]:
         except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
             continue
     with admin.connect() as connection:
-        pids += connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
-                                   {"n": database}).scalars().all()
+        pids += connection.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = :n"),
+                                   {"n": application_name}).scalars().all()
     return pids
 
 
@@ -312,6 +330,10 @@ def main() -> None:
                         help="run with the queue cache off (the baseline), on, or both side by side (default)")
     parser.add_argument("--changes-per-second", type=float, default=2.0,
                         help="changes to the queue while wrk runs (each one empties the cached pages)")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="also serve the code of this checkout (queue cache on), view by view beside this one")
+    parser.add_argument("--compare-workers", type=int,
+                        help="gunicorn worker processes for the --compare server (default: --workers)")
     parser.add_argument("--keep", action="store_true", help="keep the database (and print its URL)")
     parser.add_argument("--reuse", metavar="DATABASE",
                         help="run against a database kept by an earlier --keep run (no loading; never dropped)")
@@ -358,7 +380,6 @@ def main() -> None:
         script = instance / "queue.lua"
         script.write_text(WRK_SCRIPT % {"cookies": cookie_file})
 
-        base_url = f"http://127.0.0.1:{args.port}/triage"
         views = [
             ("default queue (awaiting a decision)", ""),
             ("overdue only", "?breached=yes"),
@@ -368,9 +389,13 @@ def main() -> None:
             ("decided, page 1", "?status=decided"),
         ]
         connection_counts = [int(n) for n in str(args.connections).split(",")]
-        configurations = {"off": [("0", "queue cache off (baseline: every view computed)")],
-                          "on": [("10", "queue cache on (the default, 10 s)")]}
-        runs = configurations["off"] + configurations["on"] if args.cache == "both" else configurations[args.cache]
+        # Each server: (label, checkout it serves, queue cache seconds). All are started before the
+        # runs and take turns, view by view, so that a drift in the machine's speed during the run
+        # touches them alike.
+        configurations = {"off": [("cache off", ROOT, "0", args.workers)], "on": [("cache on", ROOT, "10", args.workers)]}
+        servers = configurations["off"] + configurations["on"] if args.cache == "both" else configurations[args.cache]
+        if args.compare:
+            servers.append(("compared, cache on", Path(args.compare).resolve(), "10", args.compare_workers or args.workers))
         print()
         print(f"Machine: {platform.node()} – {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
               f"Python {platform.python_version()}; PostgreSQL on the same machine; gunicorn {args.workers} "
@@ -378,42 +403,51 @@ def main() -> None:
               f"{os.getloadavg()[0]:.1f}")
         print(f"While wrk runs, the queue changes {args.changes_per_second:g} times a second (a RAG rating "
               "set on a random open referral, through the portal's own session hooks).")
-        for seconds, title in runs:
-            server = subprocess.Popen(
-                [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "--threads", str(args.threads),
-                 "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"],
-                cwd=ROOT, env={**env, "PORTAL_QUEUE_CACHE_SECONDS": seconds}, start_new_session=True)
-            wait_for(args.port)
+        for label, root, seconds, workers in servers:
+            print(f"  {label}: {root}" + (f" ({_revision(root)})" if _revision(root) else "") + f", {workers} workers")
+        started = []
+        for number, (label, root, seconds, workers) in enumerate(servers):
+            port = args.port + number
+            name = f"triage-bench-{number}"
+            server_env = {**env, "PORTAL_QUEUE_CACHE_SECONDS": seconds,
+                          # The PostgreSQL backends of each server are told apart by this name.
+                          "PORTAL_DATABASE_URL": f"{url}?application_name={name}"}
+            process = subprocess.Popen(
+                [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "--threads", str(args.threads),
+                 "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+                cwd=root, env=server_env, start_new_session=True)
+            started.append((label, port, name, process))
+            server = started  # for the clean-up below
+            wait_for(port)
             # Warm up every worker process: the first request of each compiles the templates, loads the
             # bank-holiday tables and opens its database connection (a few seconds, once per process).
             for _, query in views:
-                run_wrk(base_url + query, script, max(connection_counts), 3, 2)
-            print(f"\n== {title}")
-            with QueueChanges(app, ids["north_id"], args.changes_per_second) as changes:
-                for connections in connection_counts:
-                    print(f"\n{connections} connections")
-                    # CPU ms per request (gunicorn + PostgreSQL, not wrk): a steadier figure than
-                    # latency when other work shares the machine.
-                    print(f"{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} "
-                          f"{'CPU ms/req':>10}")
-                    pids = serving_pids(server.pid, admin, name)
-                    for label, query in views:
+                run_wrk(f"http://127.0.0.1:{port}/triage{query}", script, max(connection_counts), 3, 2)
+        with QueueChanges(app, ids["north_id"], args.changes_per_second) as changes:
+            for connections in connection_counts:
+                print(f"\n{connections} connections")
+                # CPU ms per request (gunicorn + PostgreSQL, not wrk): a steadier figure than
+                # latency when other work shares the machine.
+                print(f"{'view':38} {'server':20} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>6} "
+                      f"{'errors':>6} {'CPU ms/req':>10}")
+                for view, query in views:
+                    for label, port, name, process in started:
+                        pids = serving_pids(process.pid, admin, name)
                         cpu_before = cpu_seconds(pids)
-                        r = run_wrk(base_url + query, script, connections, args.seconds, 2)
+                        r = run_wrk(f"http://127.0.0.1:{port}/triage{query}", script, connections, args.seconds, 2)
                         cpu = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, r["requests"])
-                        print(f"{label:40} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f} "
-                              f"{int(r['errors'] + r['non2xx']):7d} {cpu:10.1f}", flush=True)
-            print(f"(queue changes made during these runs: {changes.made})")
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(30)
-            server = None
+                        print(f"{view:38} {label:20} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {r['rps']:6.0f} "
+                              f"{int(r['errors'] + r['non2xx']):6d} {cpu:10.1f}", flush=True)
+                        view = ""
+        print(f"(queue changes made during these runs: {changes.made})")
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
+        for _, _, _, process in (server or []):
+            os.killpg(process.pid, signal.SIGTERM)
+        for _, _, _, process in (server or []):
             try:
-                server.wait(30)
+                process.wait(30)
             except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)
         if args.keep:
             print(f"database kept: {url}")
         else:

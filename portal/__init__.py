@@ -10,14 +10,21 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from portal.config import flask_config, load_settings
+from portal.templating import TemplateEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOVUK_ASSETS = PROJECT_ROOT / "static" / "govuk-frontend" / "assets"
 
 
+class Portal(Flask):
+    """The Flask app, with the portal's Jinja environment (see portal.templating)."""
+
+    jinja_environment = TemplateEnvironment
+
+
 def create_app(environ: dict[str, str] | None = None, **overrides) -> Flask:
     settings = load_settings(environ)
-    app = Flask(
+    app = Portal(
         __name__,
         instance_path=str(settings.instance_path),
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -35,6 +42,12 @@ def create_app(environ: dict[str, str] | None = None, **overrides) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    from portal.extensions import check_rate_limits_only_where_declared
+
+    check_rate_limits_only_where_declared(app)
+    from portal.templating import freeze_template_globals
+
+    freeze_template_globals(app)
     return app
 
 

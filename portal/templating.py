@@ -1,11 +1,26 @@
-"""Template globals shared by every page: service name, header navigation, date formats."""
+"""Template globals shared by every page: service name, header navigation, date formats.
+
+Also the template environment's two economies, measured on the busiest page (the triage queue):
+every page pays for them, so they are kept here, in one place.
+- Template globals are copied into a plain dict when a template is loaded, not chained to the
+  environment's: Jinja's ChainMap made every import and every render look through both maps in
+  Python (about a tenth of a page's rendering). So the globals are fixed once the app is built
+  (`freeze_template_globals`): one added later would be missing from templates already loaded,
+  and is refused instead.
+- `url_for` in templates remembers the links it has built: a link depends only on its endpoint,
+  its values and the app's root path, and pages build the same few (the stylesheets, the
+  navigation, the queue's count links) again on every request.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date, datetime
+from threading import Lock
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, render_template, url_for
+from flask import Flask, current_app, render_template, request, url_for
+from flask.templating import Environment
 from markupsafe import Markup
 from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
@@ -54,11 +69,95 @@ def unchanging_fragment(template_name: str) -> Markup:
     return cache[template_name]
 
 
+# Where the signed-in person's items go in the service navigation rendered once per process.
+_NAVIGATION_END = "<!-- portal: navigation end -->"
+
+
+def service_navigation(navigation_end: str = "") -> Markup:
+    """The GOV.UK service navigation: the service name, and on a signed-in page the person's items
+    (organisation, updates, account, sign out) at the end of its list.
+
+    Everything but those items is the same on every page: the macro is rendered once per process
+    with a marker where they go (and once without, for signed-out pages, where the macro leaves
+    the list out), and each page puts its own items in the marker's place. The GOV.UK macro stays
+    the source of the markup; only the items vary."""
+    cache = current_app.extensions.setdefault("portal_fragments", {})
+    key = ("service_navigation", bool(navigation_end))
+    if key not in cache:
+        html = current_app.jinja_env.get_template("_service_navigation.html").render(
+            service_name=SERVICE_NAME, service_url=url_for("home.index"),
+            navigation_end=Markup(_NAVIGATION_END) if navigation_end else "")
+        parts = html.split(_NAVIGATION_END) if navigation_end else [html, ""]
+        if len(parts) != 2:
+            raise RuntimeError("the service navigation macro did not show its navigationEnd slot once")
+        cache[key] = parts
+    before, after = cache[key]
+    return Markup(before) + Markup(navigation_end) + Markup(after) if navigation_end else Markup(before)
+
+
+class TemplateEnvironment(Environment):
+    """Flask's Jinja environment, with each template's globals a plain dict (see the module's note)."""
+
+    def make_globals(self, d):
+        return {**self.globals, **d} if d else dict(self.globals)
+
+
+class TemplateGlobals(dict):
+    """The template globals once the app is built: read-only (see the module's note)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("template globals are fixed once the app is built: add them in create_app")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse
+
+
+def freeze_template_globals(app: Flask) -> None:
+    """Called at the end of create_app, before any page is rendered."""
+    app.jinja_env.globals = TemplateGlobals(app.jinja_env.globals)
+    app.jinja_env.cache.clear()  # nothing rendered yet should have a copy, but be sure
+
+
+class _LinkMemory:
+    """url_for for templates, remembering the links it has built (see the module's note).
+
+    Only plain calls are remembered: a relative endpoint ('.index') depends on the blueprint of
+    the request, and _external/_anchor/_method/_scheme links are rare; those go to url_for as they
+    are. The key holds the app's root path, so a portal mounted under a prefix builds its own.
+    Bounded, so that links with ids in them (a referral's page) cannot grow it without end."""
+
+    def __init__(self, size: int = 2048):
+        self._size = size
+        self._links: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = Lock()  # gthread workers render several pages at once
+
+    def __call__(self, endpoint: str, **values) -> str:
+        if endpoint.startswith(".") or any(name.startswith("_") for name in values):
+            return url_for(endpoint, **values)
+        try:
+            key = (request.script_root, endpoint, *sorted(values.items()))
+            hash(key)
+        except TypeError:  # a value that cannot be a key (a list of values): build it each time
+            return url_for(endpoint, **values)
+        with self._lock:
+            link = self._links.get(key)
+            if link is not None:
+                self._links.move_to_end(key)
+                return link
+        link = url_for(endpoint, **values)
+        with self._lock:
+            self._links[key] = link
+            if len(self._links) > self._size:
+                self._links.popitem(last=False)
+        return link
+
+
 def init_templating(app: Flask) -> None:
+    app.jinja_env.globals["url_for"] = _LinkMemory()
     app.jinja_env.filters["uk_datetime"] = uk_datetime
     app.jinja_env.filters["uk_date"] = uk_date
     app.add_template_global(portal_errors)
     app.add_template_global(unchanging_fragment)
+    app.add_template_global(service_navigation)
 
     @app.context_processor
     def _globals():
