@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
 
 
 def init_security(app: Flask) -> None:
@@ -16,10 +17,14 @@ def init_security(app: Flask) -> None:
         g.request_id = str(uuid.uuid4())
         g.csp_nonce = secrets.token_urlsafe(16)
 
+    # Flask-WTF offers `csrf_token` both as a global and from a context processor (registered
+    # before this one, which therefore wins): both are replaced.
+    app.jinja_env.globals["csrf_token"] = page_csrf_token
+
     @app.context_processor
     def _nonce():
         # govuk-frontend-jinja's template puts this nonce on its one inline script.
-        return {"cspNonce": getattr(g, "csp_nonce", "")}
+        return {"cspNonce": getattr(g, "csp_nonce", ""), "csrf_token": page_csrf_token}
 
     @app.after_request
     def _headers(response):
@@ -54,3 +59,27 @@ def init_security(app: Flask) -> None:
 
 def is_static_asset(path: str) -> bool:
     return path.startswith("/static/") or path.startswith("/assets/")
+
+
+def page_csrf_token() -> str:
+    """The CSRF token for a page's forms (templates' `csrf_token()`): Flask-WTF's, signed once per
+    session and process rather than on every page.
+
+    Flask-WTF signs the session's token afresh for each page (a key derivation, an HMAC and a
+    timestamp: a few percent of a busy page). Tokens have no time limit here (WTF_CSRF_TIME_LIMIT
+    is None: the session's own timeouts bound them), so a token signed earlier for the same session
+    token is exactly as valid. With a time limit set, every page signs afresh, as Flask-WTF does."""
+    if "csrf_token" in g:  # already on this page
+        return g.csrf_token
+    if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()
+    raw = session.get("csrf_token")
+    signed_tokens = current_app.extensions.setdefault("portal_signed_csrf", {})
+    signed = signed_tokens.get(raw) if raw else None
+    if signed is None:
+        signed = generate_csrf()  # makes the session's token if there is none yet
+        if len(signed_tokens) >= 10_000:  # one per live session; start again rather than grow
+            signed_tokens.clear()
+        signed_tokens[session["csrf_token"]] = signed
+    g.csrf_token = signed  # what Flask-WTF's own fields on this page will use too
+    return signed

@@ -14,9 +14,7 @@ every page pays for them, so they are kept here, in one place.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import date, datetime
-from threading import Lock
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, render_template, request, url_for
@@ -81,6 +79,7 @@ def service_navigation(navigation_end: str = "") -> Markup:
     with a marker where they go (and once without, for signed-out pages, where the macro leaves
     the list out), and each page puts its own items in the marker's place. The GOV.UK macro stays
     the source of the markup; only the items vary."""
+    navigation_end = Markup(navigation_end).strip()  # a signed-out page's is only white space
     cache = current_app.extensions.setdefault("portal_fragments", {})
     key = ("service_navigation", bool(navigation_end))
     if key not in cache:
@@ -92,7 +91,7 @@ def service_navigation(navigation_end: str = "") -> Markup:
             raise RuntimeError("the service navigation macro did not show its navigationEnd slot once")
         cache[key] = parts
     before, after = cache[key]
-    return Markup(before) + Markup(navigation_end) + Markup(after) if navigation_end else Markup(before)
+    return Markup(before) + navigation_end + Markup(after) if navigation_end else Markup(before)
 
 
 class TemplateEnvironment(Environment):
@@ -123,31 +122,25 @@ class _LinkMemory:
     Only plain calls are remembered: a relative endpoint ('.index') depends on the blueprint of
     the request, and _external/_anchor/_method/_scheme links are rare; those go to url_for as they
     are. The key holds the app's root path, so a portal mounted under a prefix builds its own.
-    Bounded, so that links with ids in them (a referral's page) cannot grow it without end."""
+    Bounded: links with ids in them (a referral's page) must not grow it without end, so when it
+    is full it starts again (the links every page uses are back after one page)."""
 
-    def __init__(self, size: int = 2048):
+    def __init__(self, size: int = 4096):
         self._size = size
-        self._links: OrderedDict[tuple, str] = OrderedDict()
-        self._lock = Lock()  # gthread workers render several pages at once
+        self._links: dict[tuple, str] = {}
 
     def __call__(self, endpoint: str, **values) -> str:
-        if endpoint.startswith(".") or any(name.startswith("_") for name in values):
-            return url_for(endpoint, **values)
         try:
-            key = (request.script_root, endpoint, *sorted(values.items()))
-            hash(key)
-        except TypeError:  # a value that cannot be a key (a list of values): build it each time
-            return url_for(endpoint, **values)
-        with self._lock:
+            key = (request.script_root, endpoint, *values.items())
             link = self._links.get(key)
-            if link is not None:
-                self._links.move_to_end(key)
-                return link
-        link = url_for(endpoint, **values)
-        with self._lock:
-            self._links[key] = link
-            if len(self._links) > self._size:
-                self._links.popitem(last=False)
+        except TypeError:  # a value that cannot be a key (a list of values): built each time
+            return url_for(endpoint, **values)
+        if link is None:
+            link = url_for(endpoint, **values)
+            if not endpoint.startswith(".") and not any(name.startswith("_") for name in values):
+                if len(self._links) >= self._size:
+                    self._links = {}
+                self._links[key] = link
         return link
 
 

@@ -18,7 +18,7 @@ from functools import wraps
 from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.auth import clock
@@ -115,17 +115,25 @@ def end_all(user: User, reason: str, *, keep: UserSession | None = None) -> int:
 # page needs both (the user loader checks the organisation is active; the header shows its name),
 # and loading them lazily cost two more round trips per page. Selected as four entities and linked
 # by hand (set_committed_value: loaded state, nothing to flush) rather than through joinedload,
-# whose eager-loading machinery cost this statement about a fifth more. The password hash and the
-# TOTP secrets are left out: no page but sign-in, re-authentication and the account pages reads
-# them (they load them on first use), so they are not fetched into memory on every request.
+# whose eager-loading machinery cost this statement about a fifth more.
+# Only the columns pages use are fetched (each column costs every page a little in the driver and
+# the ORM); another is loaded the first time something reads it. The password hash and the TOTP
+# secrets, read only by sign-in, re-authentication and the account pages, are thus not fetched
+# into memory on every request.
 _SESSION_QUERY = (
     select(UserSession, User, School, LocalAuthority)
     .join(User, User.id == UserSession.user_id)
     .outerjoin(School, School.id == User.school_id)
     .outerjoin(LocalAuthority, LocalAuthority.id == User.local_authority_id)
     .where(UserSession.token_hash == bindparam("token_hash"))
-    .options(defer(User.password_hash), defer(User.totp_secret.ciphertext_column(User)),
-             defer(User.totp_pending_secret.ciphertext_column(User)))
+    .options(
+        load_only(UserSession.user_id, UserSession.created_at, UserSession.last_seen_at,
+                  UserSession.authenticated_at, UserSession.ended_at, UserSession.end_reason),
+        defer(User.password_hash), defer(User.totp_secret.ciphertext_column(User)),
+        defer(User.totp_pending_secret.ciphertext_column(User)),
+        load_only(School.name, School.urn, School.local_authority_id, School.active),
+        load_only(LocalAuthority.code, LocalAuthority.name, LocalAuthority.active, LocalAuthority.queue_version),
+    )
 )
 
 
