@@ -69,17 +69,20 @@ def page_csrf_token() -> str:
     timestamp: a few percent of a busy page). Tokens have no time limit here (WTF_CSRF_TIME_LIMIT
     is None: the session's own timeouts bound them), so a token signed earlier for the same session
     token is exactly as valid. With a time limit set, every page signs afresh, as Flask-WTF does."""
-    if "csrf_token" in g:  # already on this page
-        return g.csrf_token
+    raw = session.get("csrf_token")
+    on_this_page = g.get("portal_csrf")
+    if raw and on_this_page and on_this_page[0] == raw:
+        return on_this_page[1]
     if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return generate_csrf()
-    raw = session.get("csrf_token")
     signed_tokens = current_app.extensions.setdefault("portal_signed_csrf", {})
     signed = signed_tokens.get(raw) if raw else None
     if signed is None:
+        g.pop("csrf_token", None)  # so that Flask-WTF signs this session's token, whatever came before
         signed = generate_csrf()  # makes the session's token if there is none yet
         if len(signed_tokens) >= 10_000:  # one per live session; start again rather than grow
             signed_tokens.clear()
         signed_tokens[session["csrf_token"]] = signed
     g.csrf_token = signed  # what Flask-WTF's own fields on this page will use too
+    g.portal_csrf = (session["csrf_token"], signed)
     return signed
