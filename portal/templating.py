@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, has_request_context, render_template, request, url_for
 from flask.templating import Environment
 from markupsafe import Markup
 from flask_login import current_user
@@ -130,6 +130,8 @@ class _LinkMemory:
         self._links: dict[tuple, str] = {}
 
     def __call__(self, endpoint: str, **values) -> str:
+        if not has_request_context():  # an email or export rendered by a command: as Flask does
+            return url_for(endpoint, **values)
         try:
             key = (request.script_root, endpoint, *values.items())
             link = self._links.get(key)

@@ -81,6 +81,15 @@ def test_links_follow_the_path_the_portal_is_mounted_at(app):
             assert render_template_string(template) == "/portal/ /portal/static/portal.css"
 
 
+def test_links_in_a_template_rendered_outside_a_request_are_built_as_flask_builds_them(app):
+    app.config["SERVER_NAME"] = "portal.example.gov.uk"
+    try:
+        with app.app_context():  # a command's context: no request
+            assert render_template_string("{{ url_for('home.index') }}") == "http://portal.example.gov.uk/"
+    finally:
+        app.config["SERVER_NAME"] = None
+
+
 def test_a_template_global_added_after_the_app_is_built_is_refused(app):
     with pytest.raises(TypeError, match="fixed once the app is built"):
         app.jinja_env.globals["late"] = "too late"
