@@ -80,10 +80,10 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from portal import create_app
-        from portal.casesim.config import DEV_SECRETS
+        from casesim.config import DEV_SECRETS
         from portal.connector.endpoints import set_endpoint
         from portal.connector.models import OutboxItem
-        from portal.extensions import db
+        from portal.db import db
         from tests.connector.portal_setup import bulk_outbox
         from tests.factories import make_la
 

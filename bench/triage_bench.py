@@ -90,7 +90,7 @@ def load(app, referrals: int) -> dict:
     from portal.auth.models import User
     from portal.auth.roles import Role
     from portal.db import utcnow
-    from portal.extensions import db
+    from portal.db import db
     from portal.orgs.models import LocalAuthority, School
     from portal.pupils.models import Pupil
     from portal.referrals.models import Referral
@@ -189,7 +189,7 @@ def loaded_ids() -> dict:
     from sqlalchemy import select
 
     from portal.auth.models import User
-    from portal.extensions import db
+    from portal.db import db
     from portal.orgs.models import LocalAuthority, School
 
     north_id = db.session.execute(select(LocalAuthority.id).where(LocalAuthority.code == "938")).scalar_one()
@@ -201,7 +201,7 @@ def loaded_ids() -> dict:
 
 def sign_in_cookies(app, worker_ids) -> list[str]:
     from portal.auth.models import User
-    from portal.extensions import db
+    from portal.db import db
     from tests.signing_in import sign_in
 
     cookies = []
@@ -301,7 +301,7 @@ class QueueChanges:
     def _run(self) -> None:
         from sqlalchemy import select, update
 
-        from portal.extensions import db
+        from portal.db import db
         from portal.triage.models import TriageItem
 
         rng = random.Random(9)
@@ -365,7 +365,7 @@ def main() -> None:
         app = create_app(env)
         with app.app_context():
             upgrade()
-            from portal.extensions import db
+            from portal.db import db
 
             if args.reuse:
                 ids = loaded_ids()

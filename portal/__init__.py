@@ -73,7 +73,8 @@ def _init_templates(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from portal.auth.session import init_login
     from portal.errors import init_errors
-    from portal.extensions import csrf, db, limiter, migrate
+    from portal.db import db
+    from portal.extensions import csrf, limiter, migrate
     from portal.security import init_security
 
     db.init_app(app)
@@ -95,6 +96,10 @@ def _init_extensions(app: Flask) -> None:
     import portal.models  # noqa: F401
     # Session hooks that mark a council's queue as changed (the queue page's cache relies on them).
     import portal.triage.queue_changes  # noqa: F401
+    # Areas hear each other's events (portal.events) through the subscriptions made here.
+    from portal.wiring import subscribe_areas
+
+    subscribe_areas()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -142,16 +147,12 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from portal.audit.cli import audit_cli
     from portal.crypto.cli import keys_cli
-    from portal.casesim.cli import casesim_cli
     from portal.connector.cli import connector_cli
-    from portal.demo import demo_cli
     from portal.orgs.cli import schools_cli
     from portal.auth.cli import users_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
-    app.cli.add_command(casesim_cli)
     app.cli.add_command(connector_cli)
-    app.cli.add_command(demo_cli)
     app.cli.add_command(schools_cli)
     app.cli.add_command(users_cli)

@@ -70,3 +70,10 @@ class UUIDPrimaryKey:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# The one SQLAlchemy object. Services, models and workers import it from here; views never do
+# (import-linter holds that line): a view calls a service, and the service owns the transaction.
+from flask_sqlalchemy import SQLAlchemy  # noqa: E402
+
+db = SQLAlchemy(model_class=Base)

@@ -10,6 +10,8 @@ from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.domain_errors import ServiceError
+
 log = logging.getLogger(__name__)
 
 TITLES = {
@@ -17,6 +19,7 @@ TITLES = {
     403: "You do not have permission to see this page",
     404: "Page not found",
     405: "Sorry, there is a problem with your request",
+    409: "Sorry, this has changed since you opened it",
     413: "The file is too large",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
@@ -46,6 +49,12 @@ def init_errors(app: Flask) -> None:
             g.csrf_retry = True
             return current_app.ensure_sync(view)(**(request.view_args or {}))
         return render_error(400)
+
+    @app.errorhandler(ServiceError)
+    def _refused_by_a_service(error: ServiceError):
+        # A domain error no view chose to show in its own page: its status says it all. The
+        # message is not shown here: a NotFound must look the same as any other missing page.
+        return render_error(error.status)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -7,7 +7,7 @@ from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from portal.extensions import db
+from portal.db import db
 from portal.policy import public
 
 bp = Blueprint("health", __name__)

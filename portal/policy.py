@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
 
-from flask import abort, g
+from flask import g
 from flask_login import current_user
 
+from portal.domain_errors import NotFound, Refused
 from portal.auth.roles import LA_ROLES, SAFEGUARDING_LEADS, SCHOOL_ROLES, TRIAGE_ROLES, Role
 from portal.orgs.models import LocalAuthority, School
 
@@ -48,10 +49,11 @@ def can(user, action: str, obj: Any = None) -> bool:
 
 
 def require(action: str, obj: Any = None) -> None:
-    """Abort the request unless the signed-in user may do `action` (to `obj`)."""
+    """Raise unless the signed-in user may do `action` (to `obj`): NotFound for a particular
+    record (another organisation must not learn it exists), Refused for an area."""
     g.policy_checked = True
     if not can(current_user, action, obj):
-        abort(404 if obj is not None else 403)
+        raise NotFound() if obj is not None else Refused()
 
 
 def requires(action: str):

@@ -20,7 +20,7 @@ $FLASK casesim run --host 127.0.0.1 --port "$CASESIM_PORT" &
 pids+=($!)
 
 for la in 938 939; do
-  .venv/bin/python -c "from portal.casesim.config import DEV_SECRETS; print(DEV_SECRETS['$la'][0])" \
+  .venv/bin/python -c "from casesim.config import DEV_SECRETS; print(DEV_SECRETS['$la'][0])" \
     | $FLASK connector set-endpoint "$la" --url "http://127.0.0.1:$CASESIM_PORT/la/$la" --overlap-hours 0
 done
 

@@ -13,7 +13,9 @@ from flask_migrate import upgrade
 from sqlalchemy import delete, text
 
 from portal import create_app
-from portal.extensions import db, limiter
+from portal.db import db
+from portal.extensions import limiter
+import tests.cli  # noqa: F401  (app.test_cli_runner() has the plugin commands)
 from tests.client import PortalClient
 from tests.databases import throwaway_database
 

@@ -6,7 +6,7 @@ import itertools
 
 from portal.auth.models import User
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 
 _counter = itertools.count(1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app, session
 
 from portal.auth import sessions
-from portal.extensions import db
+from portal.db import db
 
 
 def sign_in(client, user) -> None:

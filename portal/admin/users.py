@@ -14,7 +14,7 @@ from portal.auth import accounts, administration, sessions, tokens
 from portal.auth.forms import InviteForm, RoleForm
 from portal.auth.roles import Role
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db
+from portal.db import db
 from portal.policy import InviteTarget, RoleChange, can, require, requires
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal.admin.forms import ConfirmForm, SchoolForm
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db
+from portal.db import db
 from portal.orgs import service as orgs
 from portal.policy import require, requires
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1

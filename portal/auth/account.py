@@ -10,7 +10,7 @@ from portal.auth import accounts, recovery, sessions, signin
 from portal.auth.forms import ChangeEmailForm, ChangePasswordForm, ContinueForm, EnrolForm, ReauthenticateForm
 from portal.auth.views import bp
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db
+from portal.db import db
 from portal.policy import requires
 
 

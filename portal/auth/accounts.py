@@ -13,7 +13,7 @@ from portal.auth import clock, emails, links, passwords, recovery, sessions, thr
 from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.auth.signin import find_user, normalise_email
-from portal.extensions import db
+from portal.db import db
 from portal.notify import EmailNotSent
 from portal.orgs.models import LocalAuthority, School
 

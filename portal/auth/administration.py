@@ -15,7 +15,7 @@ from portal import audit
 from portal.auth import emails, recovery, sessions, totp
 from portal.auth.models import User
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.notify import EmailNotSent
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can

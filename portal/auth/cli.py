@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from portal.auth import accounts
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.orgs import service as orgs
 
 users_cli = AppGroup("users", help="User accounts.")

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 
 from portal.auth import clock
 from portal.auth.models import RecoveryCode, User
-from portal.extensions import db
+from portal.db import db
 
 COUNT = 10
 # No i, l, o, 0 or 1: nothing to misread when typing a code from paper.

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.auth import clock
 from portal.auth.models import User, UserSession
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 
 SESSION_KEY = "sid"

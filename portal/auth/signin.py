@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from portal import audit
 from portal.auth import passwords, recovery, throttle, totp
 from portal.auth.models import User
-from portal.extensions import db
+from portal.db import db
 
 
 def normalise_email(email: str) -> str:

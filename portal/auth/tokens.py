@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from portal.auth import clock
 from portal.auth.models import AccountToken, User
-from portal.extensions import db
+from portal.db import db
 
 INVITATION = "invitation"
 PASSWORD_RESET = "password_reset"

@@ -18,7 +18,7 @@ from sqlalchemy import or_, update
 
 from portal.auth import clock
 from portal.auth.models import User
-from portal.extensions import db
+from portal.db import db
 
 ISSUER = "Safeguard Portal"
 STEP_SECONDS = 30

@@ -23,7 +23,8 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db, limiter
+from portal.db import db
+from portal.extensions import limiter
 from portal.policy import public
 
 bp = Blueprint("auth", __name__)

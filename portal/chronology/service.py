@@ -21,7 +21,7 @@ from portal.auth.models import User
 from portal.chronology.entries import Entry
 from portal.chronology.sources import SOURCES, Context
 from portal.chronology.vocabulary import CATEGORY_LABELS, category_labels, portal_categories
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil

@@ -35,7 +35,7 @@ from portal.chronology.vocabulary import (
     portal_categories,
 )
 from portal.concerns.models import Concern, ConcernPupil, ConcernReview, ConcernVersion
-from portal.extensions import db
+from portal.db import db
 from portal.policy import can
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral, ReferralConcern, ReferralEvent

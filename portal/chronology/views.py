@@ -20,7 +20,7 @@ from portal.chronology.document import MARKING, document_for
 from portal.chronology.forms import ChronologyFilterForm
 from portal.chronology.pdf import render_pdf
 from portal.chronology.service import Filters, chronology_for
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import School
 from portal.policy import require, requires
 from portal.pupils.models import Pupil

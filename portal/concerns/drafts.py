@@ -21,7 +21,7 @@ from sqlalchemy import select
 from portal.concerns import forms
 from portal.concerns.models import Concern, ConcernDraft
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 
 CORRECTION_STEP = "correct"
 # Fields that hold several values (checkboxes, the three boxes of a date).

@@ -20,7 +20,7 @@ from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
 from portal.auth import sessions
-from portal.extensions import db
+from portal.db import db
 
 TIMED_OUT = frozenset({"idle_timeout", "absolute_timeout"})
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from portal.concerns import drafts, forms, options
 from portal.concerns.models import ConcernDraft
-from portal.extensions import db
+from portal.db import db
 from portal.files.models import StoredFile
 from portal.policy import can
 from portal.pupils.models import Pupil

@@ -34,7 +34,7 @@ from portal.concerns.models import (
     ConcernReview,
     ConcernVersion,
 )
-from portal.extensions import db
+from portal.db import db
 from portal.files.models import StoredFile
 from portal.notify import EmailNotSent, send_email
 from portal.orgs.models import School

@@ -17,7 +17,7 @@ from portal.concerns import drafts, flow, forms, options, service
 from portal.concerns.expiry import keeps_typing
 from portal.concerns.models import ConcernPupil
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db
+from portal.db import db
 from portal.files import FileRefused, attachment_response, store_upload
 from portal.policy import can, requires
 from portal.pupils.models import Pupil

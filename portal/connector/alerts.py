@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.connector.models import ConnectorEndpoint, OutboxItem
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority
 
 log = logging.getLogger("portal.connector")

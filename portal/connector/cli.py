@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.db import db
 
 connector_cli = AppGroup("connector", help="Deliver referrals to each LA's case system and pull its updates.")
 

@@ -23,7 +23,7 @@ from portal.connector.client import Endpoint
 from portal.connector.models import ConnectorEndpoint
 from portal.connector.signing import check_secret
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority
 
 DEFAULT_OVERLAP = timedelta(hours=24)

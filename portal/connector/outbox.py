@@ -45,7 +45,7 @@ from portal.connector.models import ConnectorEndpoint, DeliveryFailure, OutboxIt
 from portal.connector.retry import DEFAULT_CAP_SECONDS, next_attempt_delay
 from portal.connector.snapshot import build_referral_payload
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.policy import can
 from portal.referrals.models import Referral
 

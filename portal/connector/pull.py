@@ -39,7 +39,7 @@ from portal.connector.endpoints import client_endpoint, get_endpoint
 from portal.connector.models import OutboxItem, PulledUpdate, PullState
 from portal.connector.retry import next_attempt_delay
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral

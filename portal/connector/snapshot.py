@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from portal.concerns.models import Concern
 from portal.connector import payload as contract
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.pupils.models import Pupil
 from portal.referrals import sections

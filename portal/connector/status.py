@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.connector.alerts import reason_text
 from portal.connector.models import ConnectorEndpoint, DeliveryFailure, OutboxItem, PullState
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority
 from portal.referrals.models import Referral
 

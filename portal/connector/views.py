@@ -12,7 +12,7 @@ from portal.connector import endpoints as endpoint_service
 from portal.connector import outbox, status
 from portal.connector.forms import EndpointForm, RetryForm
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority
 from portal.policy import require, requires
 

@@ -27,7 +27,7 @@ from portal.connector.client import DeliveryResult, Endpoint, Outcome, deliver_r
 from portal.connector.endpoints import client_endpoint
 from portal.connector.models import ConnectorEndpoint
 from portal.connector.pull import pull_la
-from portal.extensions import db
+from portal.db import db
 
 log = logging.getLogger("portal.connector")
 

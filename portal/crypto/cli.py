@@ -14,7 +14,7 @@ keys_cli = AppGroup("keys", help="Encryption keys: status, rotation, master-key 
 def status_command():
     """Show the keys and how many stored values are under each."""
     from portal.crypto.rotation import status
-    from portal.extensions import db
+    from portal.db import db
 
     with db.engine.connect() as connection:
         report = status(connection)
@@ -57,7 +57,7 @@ def rotate_command(batch_size: int):
 def rewrap_command():
     """Re-wrap every data key under the current master key (after changing PORTAL_MASTER_KEY)."""
     from portal.crypto.rotation import rewrap
-    from portal.extensions import db
+    from portal.db import db
 
     with db.engine.connect() as connection:
         count = rewrap(connection, keyring())

@@ -43,7 +43,7 @@ def keyring() -> Keyring:
 def connection_for(obj) -> Connection:
     session = object_session(obj)
     if session is None:
-        from portal.extensions import db
+        from portal.db import db
 
         session = db.session
     return session.connection()

@@ -49,7 +49,7 @@ def lookup(index: BlindIndex, *values: Any, model: type | None = None, where: It
         raise ValueError("a blind-index lookup needs every value (None matches nothing)")
 
     if session is None:
-        from portal.extensions import db
+        from portal.db import db
 
         session = db.session
     connection = session.connection()

@@ -290,7 +290,7 @@ def rotate(*, batch_size: int = 500, models: Iterable[type] | None = None,
            after_batch: Callable[[str, int], None] | None = None, echo: Callable[[str], None] = log.info,
            sleep: Callable[[float], None] = time.sleep) -> RotationReport:
     """Start a rotation (or resume an unfinished one) and run it to the end."""
-    from portal.extensions import db
+    from portal.db import db
 
     ring = keyring()
     models = list(models) if models is not None else encrypted_models()

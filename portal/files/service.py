@@ -26,7 +26,7 @@ from flask import Response, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.extensions import db
+from portal.db import db
 from portal.files.models import StoredFile
 from portal.files.sniff import EXTENSIONS, Sniffer
 from portal.files.store import ChunkEncryptor, FileStore, LocalFileStore, decrypt_chunks, new_storage_name

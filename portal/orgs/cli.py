@@ -3,7 +3,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.service import OrganisationError, ensure_local_authority, import_schools_csv
 
 schools_cli = AppGroup("schools", help="Local authorities and schools.")

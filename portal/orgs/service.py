@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from portal import audit
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.identifiers import (
     is_establishment_number,
     is_la_code,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal import audit
 from portal.crypto import lookup
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import require
 from portal.pupils.identifiers import (

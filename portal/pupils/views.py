@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db
+from portal.db import db
 from portal.policy import requires
 from portal.pupils import service
 from portal.pupils.forms import FindByIdentifierForm, FindByNameForm, PreviousSchoolForm, PupilForm, RollImportForm

@@ -26,7 +26,7 @@ from portal import audit
 from portal.auth.models import User
 from portal.concerns.models import Concern, ConcernPupil
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil

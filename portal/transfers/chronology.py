@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 
 from portal.chronology.entries import Entry
 from portal.chronology.sources import Context, source
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import School
 from portal.templating import uk_date, uk_datetime
 from portal.transfers.models import Transfer

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.transfers.models import OPEN_STATUSES, SchoolClosure, Transfer
 from portal.working_days import UK, WorkingCalendar
 

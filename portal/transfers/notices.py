@@ -23,7 +23,7 @@ def _leads(school_id, action: str, obj) -> list[User]:
 
 
 def db_users(school_id) -> list[User]:
-    from portal.extensions import db
+    from portal.db import db
 
     return list(db.session.execute(select(User).where(User.school_id == school_id, User.active.is_(True))).scalars())
 

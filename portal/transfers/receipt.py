@@ -12,7 +12,7 @@ from portal.auth.models import User
 from portal.chronology.document import MARKING
 from portal.chronology.pdf import render_pdf
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.transfers.service import DESTINATION_LABELS, STATUS_LABELS
 from portal.transfers.snapshot import read_snapshot

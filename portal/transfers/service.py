@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from portal import audit
 from portal.crypto import lookup
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import School
 from portal.policy import can, require
 from portal.pupils.identifiers import InvalidIdentifier, validate_nhs_number, validate_upn

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.chronology.service import chronology_for
 from portal.concerns.models import ConcernAttachment
-from portal.extensions import db
+from portal.db import db
 from portal.files import read_chunks, store_upload
 from portal.files.models import StoredFile
 from portal.orgs.models import LocalAuthority, School

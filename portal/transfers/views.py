@@ -18,7 +18,7 @@ from portal import audit
 from portal.auth import sessions
 from portal.auth.models import User
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db
+from portal.db import db
 from portal.files import FileRefused, attachment_response
 from portal.files.models import StoredFile
 from portal.orgs.models import School

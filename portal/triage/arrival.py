@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from portal import audit
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority
 from portal.referrals.models import Referral
 from portal.templating import uk_datetime

@@ -32,7 +32,7 @@ from sqlalchemy.orm import load_only
 
 from portal.auth.models import User
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import School
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral

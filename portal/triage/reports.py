@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import School
 from portal.triage.models import TriageItem
 from portal.triage.service import OUTCOME_LABELS

@@ -28,7 +28,7 @@ from portal.auth.roles import Role
 from portal.concerns.models import Concern, ConcernAttachment
 from portal.crypto import lookup
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.files.models import StoredFile
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal import audit
 from portal.connector.payload import CASE_SUMMARY_SHAREABLE_FIELDS
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.triage.models import SharingPolicy, SharingPolicyChange
 
 FIELD_LABELS = {

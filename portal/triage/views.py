@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from portal import audit
 from portal.errors import reshows_form_on_csrf_failure
-from portal.extensions import db
+from portal.db import db
 from portal.files.service import attachment_response
 from portal.orgs.models import LocalAuthority
 from portal.policy import can, require, requires

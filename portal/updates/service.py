@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from portal import audit
 from portal.auth.models import User
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
 from portal.updates.models import KINDS, SharedUpdate, SharedUpdateRead

@@ -7,7 +7,7 @@ import uuid
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority
 from portal.policy import can, requires
 from portal.pupils.models import Pupil

@@ -2,7 +2,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import School
 from tests.factories import make_la, make_school, make_user
 from tests.signing_in import sign_in

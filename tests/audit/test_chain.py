@@ -12,7 +12,7 @@ from sqlalchemy import text
 from portal import audit
 from portal.audit.models import AuditEvent
 from portal.audit.service import compute_hash, verify_chain
-from portal.extensions import db
+from portal.db import db
 
 
 def _record(n: int) -> list[int]:

@@ -8,7 +8,8 @@ import pytest
 
 from portal.auth import clock as auth_clock
 from portal.auth import passwords, totp
-from portal.extensions import db, limiter
+from portal.db import db
+from portal.extensions import limiter
 from tests.factories import make_user
 
 PASSWORD = "correct-Horse-battery-42"

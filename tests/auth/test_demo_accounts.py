@@ -1,9 +1,9 @@
 from sqlalchemy import func, select
 
 from portal.auth import passwords
-from portal.auth.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
+from demo.auth import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
 from portal.auth.models import User
-from portal.extensions import db
+from portal.db import db
 from tests.auth.conftest import code_now
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.auth import throttle
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from tests.auth.conftest import PASSWORD, code_now, full_sign_in, make_account, sign_in_with_password
 
 WRONG = "Not-the-password-1"

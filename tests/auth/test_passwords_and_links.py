@@ -12,7 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.auth import passwords, totp
 from portal.auth.models import RecoveryCode, User, UserSession
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.notify import outbox_path
 from tests.auth.conftest import PASSWORD, code_now, full_sign_in, make_account, sign_in_with_password
 from tests.factories import make_la, make_school

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from portal.auth.models import UserSession
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from tests.auth.conftest import full_sign_in, make_account
 from tests.signing_in import sign_in
 

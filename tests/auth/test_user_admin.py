@@ -6,7 +6,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.auth.models import User, UserSession
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from tests.auth.conftest import PASSWORD, code_now, make_account
 from tests.factories import make_la, make_school
 from tests.signing_in import sign_in

@@ -5,7 +5,7 @@ visits.
 The portal here has its own database (not the suite's, which is emptied after every test), so the
 journeys build on one another in order, as the demo's people would: staff log a concern, the DSL
 reviews it and refers, triage decides, the DSL reads the feedback. The case-system simulator
-(portal.casesim) runs beside it on another loopback port, with Northshire and Southmoor's connector
+(casesim) runs beside it on another loopback port, with Northshire and Southmoor's connector
 endpoints pointed at it; a journey runs the connector worker once, in-process, to deliver. Emails
 (invitations, receipts) are .eml files in the portal's instance folder, where journeys read them.
 
@@ -33,7 +33,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal.auth import clock as auth_clock
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from tests.accessibility import axe_violations
 
 CHROMIUM = "/usr/bin/chromium"
@@ -182,9 +182,9 @@ def portal(tmp_path_factory):
     from flask_migrate import upgrade
 
     from portal import create_app
-    from portal.casesim import create_casesim_app
+    from casesim import create_casesim_app
     from portal.connector.endpoints import set_endpoint
-    from portal.demo import seed
+    from demo.cli import seed
     from portal.extensions import limiter
     from portal.orgs.models import LocalAuthority
     from tests.conftest import environ_for_tests

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from portal.concerns.models import Concern, ConcernPupil, ConcernReview, ConcernVersion
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral, ReferralConcern, ReferralEvent
 from portal.updates.models import SharedUpdate

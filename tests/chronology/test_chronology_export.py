@@ -14,7 +14,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import UserSession
 from portal.chronology.service import chronology_for
 from portal.chronology.sources import SOURCES
-from portal.extensions import db
+from portal.db import db
 from tests.chronology.factories import make_concern, make_pupil, make_referral, make_review, make_update
 from tests.signing_in import sign_in
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.db import db
 from tests.chronology.factories import (
     correct_concern,
     make_concern,

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from portal.auth.roles import Role
 from portal.concerns.models import Concern, ConcernPupil, ConcernVersion
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import School
 from portal.pupils.models import Pupil
 from tests.factories import make_la, make_school, make_user

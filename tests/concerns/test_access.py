@@ -8,7 +8,7 @@ import pytest
 
 from portal.auth.roles import Role
 from portal.concerns.models import ConcernAttachment
-from portal.extensions import db
+from portal.db import db
 from portal.files import store_upload
 from tests.concerns.factories import make_concern, school_with_people
 from tests.factories import make_user

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.auth.signin import find_user
-from portal.concerns.demo import DEMO_CONCERNS, seed_demo_concerns
+from demo.concerns import DEMO_CONCERNS, seed_demo_concerns
 from portal.concerns.models import Concern, ConcernReview
-from portal.demo import seed
-from portal.extensions import db
+from demo.cli import seed
+from portal.db import db
 from tests.signing_in import sign_in
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.auth import clock as auth_clock
 from portal.concerns import drafts
 from portal.concerns.models import ConcernDraft
-from portal.extensions import db
+from portal.db import db
 from tests.concerns.factories import make_concern, school_with_people
 from tests.concerns.flowing import log_simple_concern, when_fields
 from tests.signing_in import sign_in

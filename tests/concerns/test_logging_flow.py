@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.concerns.models import Concern, ConcernDraft, ConcernPupil
-from portal.extensions import db
+from portal.db import db
 from portal.templating import UK
 from tests.concerns.factories import make_pupil, school_with_people
 from tests.concerns.flowing import log_simple_concern, submit_token, when_fields

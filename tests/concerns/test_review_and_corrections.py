@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.concerns.models import Concern, ConcernReview, ConcernVersion
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.notify import outbox_path
 from tests.concerns.factories import make_concern, make_pupil, school_with_people
 from tests.concerns.flowing import log_simple_concern, submit_token, when_fields

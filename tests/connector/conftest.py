@@ -10,8 +10,8 @@ import httpx
 import pytest
 from werkzeug.serving import make_server
 
-from portal.casesim import create_casesim_app
-from portal.casesim.store import CaseStore
+from casesim import create_casesim_app
+from casesim.store import CaseStore
 from portal.connector.client import Endpoint
 
 SECRET_938 = "northshire-test-secret-0123456789-abcdefghij"

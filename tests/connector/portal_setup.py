@@ -18,7 +18,7 @@ from portal.connector.endpoints import set_endpoint
 from portal.connector.models import OutboxItem
 from portal.connector.worker import Worker, WorkerOptions
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.referrals import service as referrals
 from portal.referrals.models import Referral
 from tests.conftest import environ_for_tests

@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from portal import create_app
-from portal.casesim.config import DEV_SECRETS, SecretsError, load_secrets, parse_secrets
-from portal.casesim.models import CaseSimBase
-from portal.casesim.store import CaseStore
+from casesim.config import DEV_SECRETS, SecretsError, load_secrets, parse_secrets
+from casesim.models import CaseSimBase
+from casesim.store import CaseStore
 from portal.connector.client import Endpoint, deliver_referral, pull_updates
-from portal.extensions import db
+from portal.db import db
 from tests.connector.conftest import SECRET_939
 from tests.connector.payloads import referral_payload
 

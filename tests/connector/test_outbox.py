@@ -14,7 +14,7 @@ from portal.connector.models import OutboxItem
 from portal.connector.payload import validate_referral_payload
 from portal.connector.retry import DEFAULT_CAP_SECONDS, backoff_ceiling
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.referrals import service as referrals
 from portal.referrals.models import Referral
 from tests.connector.portal_setup import bulk_outbox, items, point_at, submitted_referral

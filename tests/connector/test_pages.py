@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.auth.roles import Role
 from portal.connector.endpoints import get_endpoint, secrets_of
 from portal.connector.models import ConnectorEndpoint, OutboxItem
-from portal.extensions import db
+from portal.db import db
 from tests.connector.conftest import NEXT_SECRET_938, SECRET_938
 from tests.connector.portal_setup import bulk_outbox, items, point_at, run_worker_once
 from tests.factories import make_la, make_school, make_user

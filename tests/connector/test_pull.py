@@ -10,7 +10,7 @@ from sqlalchemy import MetaData, func, select, text
 from portal.auth.roles import Role
 from portal.connector.models import PulledUpdate, PullState
 from portal.connector.pull import pull_la
-from portal.extensions import db
+from portal.db import db
 from portal.referrals.models import Referral
 from portal.triage.sharing import set_sharing_policy
 from portal.updates.models import SharedUpdate

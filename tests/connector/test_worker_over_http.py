@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.connector import outbox
 from portal.connector.models import ConnectorEndpoint
-from portal.extensions import db
+from portal.db import db
 from portal.auth.roles import Role
 from tests.connector.conftest import SECRET_938
 from tests.connector.payloads import referral_payload

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from portal.connector.models import OutboxItem
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from tests.connector.portal_setup import bulk_outbox, count_state, items, point_at, start_worker_process
 from tests.factories import make_la
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from portal.crypto import blind_index, encrypted
 from portal.db import UUIDPrimaryKey
-from portal.extensions import db
+from portal.db import db
 
 
 class TestBase(DeclarativeBase):

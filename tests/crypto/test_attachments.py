@@ -11,7 +11,7 @@ import pytest
 
 from portal import policy
 from portal.crypto import IntegrityCheckFailed
-from portal.extensions import db
+from portal.db import db
 from portal.files import FileRefused, attachment_response, read_chunks, store_upload
 from portal.files.models import StoredFile
 from portal.files.service import file_store

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from portal.crypto import lookup, plan_bits
 from portal.crypto.normalise import normalise_compact, normalise_text
-from portal.extensions import db
+from portal.db import db
 from tests.crypto.models import Child
 
 

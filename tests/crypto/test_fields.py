@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import StatementError
 
 from portal.crypto import IntegrityCheckFailed, PlaintextRefused
-from portal.extensions import db
+from portal.db import db
 from portal.files.models import StoredFile
 from tests.crypto.models import Child
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from portal.extensions import db
+from portal.db import db
 from portal.files import store_upload
 from tests.crypto.models import Child
 

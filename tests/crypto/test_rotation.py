@@ -14,7 +14,7 @@ from portal.crypto.cipher import encrypt
 from portal.crypto.fields import keyring
 from portal.crypto.models import PURPOSE_FIELD, DataKey
 from portal.crypto.rotation import rotate, status
-from portal.extensions import db
+from portal.db import db
 from tests.conftest import environ_for_tests
 from tests.crypto.models import Child
 

@@ -21,7 +21,7 @@ def test_health_answers_reveal_no_versions_or_configuration(client):
 
 
 def test_readyz_is_unavailable_when_migrations_are_behind(app, client):
-    from portal.extensions import db
+    from portal.db import db
 
     db.session.remove()
     downgrade(revision="base")

@@ -6,7 +6,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect
 
 from portal import create_app
-from portal.extensions import db
+from portal.db import db
 from tests.conftest import environ_for_tests
 from tests.databases import throwaway_database
 

@@ -1,6 +1,6 @@
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import School
 from tests.factories import make_la, make_school
 

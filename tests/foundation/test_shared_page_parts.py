@@ -107,7 +107,7 @@ def test_the_session_check_does_not_load_the_password_hash_or_totp_secrets(app, 
     sign_in(client, make_user(Role.DSL, make_school(), password_hash="$argon2id$stand-in"))
     with client.session_transaction() as cookie_session:
         token = cookie_session[sessions.SESSION_KEY]
-    from portal.extensions import db
+    from portal.db import db
 
     db.session.expunge_all()
     with app.test_request_context():

@@ -1,6 +1,6 @@
 from datetime import date
 
-from portal.extensions import db
+from portal.db import db
 from portal.pupils import service
 from portal.pupils.service import PupilDetails
 

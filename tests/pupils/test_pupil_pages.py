@@ -5,7 +5,7 @@ from sqlalchemy import func, select, text
 
 from portal.audit.models import AuditEvent
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.pupils.models import Pupil
 from tests.factories import make_la, make_school, make_user
 from tests.pupils.factories import make_pupil

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from portal.auth.roles import Role
 from portal.concerns.models import Concern, ConcernPupil, ConcernVersion
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.pupils.models import Pupil
 from portal.referrals import sections

@@ -1,8 +1,8 @@
 from sqlalchemy import func, select
 
-from portal.demo import seed
-from portal.extensions import db
-from portal.referrals.demo import seed_demo_referrals
+from demo.cli import seed
+from portal.db import db
+from demo.referrals import seed_demo_referrals
 from portal.referrals.models import Referral
 
 

@@ -3,7 +3,7 @@ and flags the referral urgent."""
 
 from __future__ import annotations
 
-from portal.extensions import db
+from portal.db import db
 from portal.referrals import service as referrals
 from tests.factories import make_la
 from tests.referrals.factories import make_referral, school_with_people

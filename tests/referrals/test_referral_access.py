@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.referrals import service as referrals
 from tests.factories import make_user
 from tests.referrals.factories import make_concern, make_referral, school_with_people

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from portal.extensions import db
+from portal.db import db
 from tests.referrals.factories import FORENAME, REASON, SURNAME, make_referral, school_with_people
 
 

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.db import db
 from portal.referrals.models import Referral, ReferralEvent
 from tests.referrals.factories import FORENAME, REASON, make_concern, school_with_people
 from tests.signing_in import sign_in

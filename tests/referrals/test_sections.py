@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.extensions import db
+from portal.db import db
 from portal.referrals import service as referrals
 from tests.referrals.factories import make_referral, school_with_people
 from tests.signing_in import sign_in

@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
-from portal.extensions import db
+from portal.db import db
 from portal.referrals import service as referrals
 from portal.referrals.models import Referral, ReferralEvent
 from tests.factories import make_la

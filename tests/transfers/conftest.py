@@ -15,7 +15,7 @@ import pytest
 from portal.auth.roles import Role
 from portal.concerns.models import ConcernAttachment
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.files import store_upload
 from tests.chronology.factories import make_concern, make_pupil, make_referral, make_review, make_update
 from tests.factories import make_la, make_school, make_user

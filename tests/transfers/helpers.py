@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.db import db
 from portal.transfers.models import Transfer
 
 

@@ -37,7 +37,7 @@ def test_clock_skips_the_schools_closed_days_and_follows_changes_to_them(world):
     page = oak.get("/transfers/closed-days").get_data(as_text=True)
     assert "20 July 2026" in page
     from portal.transfers.models import SchoolClosure
-    from portal.extensions import db
+    from portal.db import db
 
     closure = db.session.query(SchoolClosure).one()
     assert oak.post(f"/transfers/closed-days/{closure.id}/remove").status_code == 302

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from portal.extensions import db
+from portal.db import db
 from portal.transfers.clock import today_uk
 from portal.transfers.models import TransferRequestTarget
 from tests.chronology.factories import make_pupil

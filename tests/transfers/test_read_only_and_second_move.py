@@ -9,7 +9,7 @@ from datetime import timedelta
 from werkzeug.routing import UUIDConverter
 
 from portal.concerns.models import Concern, ConcernAttachment, ConcernVersion
-from portal.extensions import db
+from portal.db import db
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral
 from portal.transfers.clock import today_uk

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pypdf import PdfReader
 import io
 
-from portal.extensions import db
+from portal.db import db
 from portal.transfers.clock import today_uk
 from portal.transfers.models import Transfer, TransferRequest, TransferRequestTarget
 from tests.chronology.factories import make_pupil
@@ -81,8 +81,8 @@ def test_receipt_pdf_says_who_received_what_and_when(world):
 
 
 def test_demo_transfer_waits_at_riverside_and_seeding_twice_changes_nothing(app):
-    from portal.demo import seed
-    from portal.transfers.demo import seed_demo_transfers
+    from demo.cli import seed
+    from demo.transfers import seed_demo_transfers
     from portal.auth.signin import find_user
 
     seed()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.concerns.models import ConcernVersion
-from portal.extensions import db
+from portal.db import db
 from portal.transfers.clock import today_uk
 from tests.transfers.helpers import accept_and_match, leave_and_send
 

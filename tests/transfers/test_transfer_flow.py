@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.db import db
 from portal.pupils.models import Pupil
 from portal.transfers.clock import today_uk
 from sqlalchemy import select

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from portal.auth.roles import Role
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral, ReferralEvent

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.notify import outbox_path
 from portal.referrals.models import Referral, ReferralEvent
 from portal.triage.arrival import receive_referral

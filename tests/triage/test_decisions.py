@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.db import db
 from portal.referrals.models import Referral
 from portal.triage import service
 from portal.triage.models import TriageDecision, TriageItem, TriageNote

@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.triage.demo import seed_demo_triage
+from portal.db import db
+from demo.triage import seed_demo_triage
 from portal.triage.models import TriageItem
 from portal.triage.queue import QueueFilters, queue_page
 from portal.triage.sharing import permitted_summary_fields
@@ -11,7 +11,7 @@ from portal.triage.sharing import permitted_summary_fields
 
 def test_demo_triage_is_idempotent_and_fills_northshires_queue(app):
     from portal.auth.models import User
-    from portal.demo import seed
+    from demo.cli import seed
     from portal.orgs.service import get_local_authority_by_code
 
     seed()

@@ -5,7 +5,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.db import db
 from portal.notify import outbox_path
 from portal.updates.models import SharedUpdate
 from tests.signing_in import sign_in

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.triage.models import TriageItem
 from portal.triage.queue import QueueFilters, queue_page
 from tests.signing_in import sign_in

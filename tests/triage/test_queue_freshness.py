@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.models import LocalAuthority
 from portal.triage import queue as queue_module
 from portal.triage import service

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.triage.models import SharingPolicyChange
 from portal.triage.sharing import filter_case_summary, permitted_summary_fields
 from tests.signing_in import sign_in

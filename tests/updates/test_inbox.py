@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.notify import outbox_path
 from portal.updates import service as updates
 from portal.updates.models import SharedUpdate

@@ -35,11 +35,11 @@ from pathlib import Path
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from portal.casesim.store import FAULT_MODES, CaseSimError, CaseStore, NO_FAULT
+from casesim.store import FAULT_MODES, CaseSimError, CaseStore, NO_FAULT
 from portal.connector import payload as contract
 from portal.connector import signing
 
-log = logging.getLogger("portal.casesim")
+log = logging.getLogger("casesim")
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_LIMIT = 500
@@ -84,7 +84,7 @@ def create_casesim_app(
     clock=time.time,
 ) -> Flask:
     """The simulator app. `secrets` maps LA code to one secret, or two during a rotation."""
-    app = Flask("portal.casesim")
+    app = Flask("casesim")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
     store = CaseStore(db_path, clock=clock)

@@ -16,8 +16,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.casesim.config import DATABASE_FILE_NAME, SecretsError, load_secrets
-from portal.casesim.store import FAULT_MODES, FAULT_SCOPES, CaseSimError, CaseStore
+from casesim.config import DATABASE_FILE_NAME, SecretsError, load_secrets
+from casesim.store import FAULT_MODES, FAULT_SCOPES, CaseSimError, CaseStore
 from portal.connector import payload as contract
 
 casesim_cli = AppGroup("casesim", help="The case-system simulator (development and tests only).")
@@ -59,8 +59,8 @@ def _store(db_path: Path | None) -> CaseStore:
               help="More than 1: serve with gunicorn worker processes (for benchmarks).")
 def run_command(host: str, port: int, db_path: Path | None, secrets_file: Path | None, workers: int):
     """Serve the simulator (contract v1 at http://HOST:PORT/la/<LA code>)."""
-    from portal.casesim.app import create_casesim_app
-    from portal.casesim.serve import serve
+    from casesim.app import create_casesim_app
+    from casesim.serve import serve
 
     _refuse_in_production()
     try:

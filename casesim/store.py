@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from portal.casesim.models import CaseSimBase, Counter, Fault, Person, Referral, Update
+from casesim.models import CaseSimBase, Counter, Fault, Person, Referral, Update
 from portal.connector import payload as contract
 
 FAULT_MODES = (

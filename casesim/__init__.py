@@ -4,6 +4,6 @@ Runs as its own small Flask app with its own SQLite file (`flask --app portal ca
 Nothing here is imported by the portal's web app, and its tables are not the portal's.
 """
 
-from portal.casesim.app import create_casesim_app
+from casesim.app import create_casesim_app
 
 __all__ = ["create_casesim_app"]

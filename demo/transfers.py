@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.auth.signin import find_user
 from portal.concerns.models import Concern, ConcernAttachment, ConcernPupil, ConcernReview, ConcernVersion
-from portal.extensions import db
+from portal.db import db
 from portal.files import store_upload
 from portal.orgs.service import get_school_by_urn
 from portal.pupils.service import find_by_identifiers

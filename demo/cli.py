@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.extensions import db
+from portal.db import db
 from portal.orgs import service as orgs
 
 demo_cli = AppGroup("demo", help="Demo data (development only).")
@@ -41,22 +41,22 @@ def seed() -> None:
             orgs.add_school(las[la_code], orgs.SchoolDetails(urn, number, name, phase), audited=False)
     db.session.flush()
     # Each area that has demo data adds one call here, in dependency order.
-    from portal.auth.demo import seed_demo_users
+    from demo.auth import seed_demo_users
 
     seed_demo_users()
-    from portal.pupils.demo import seed_demo_pupils
+    from demo.pupils import seed_demo_pupils
 
     seed_demo_pupils()
-    from portal.concerns.demo import seed_demo_concerns
+    from demo.concerns import seed_demo_concerns
 
     seed_demo_concerns()
-    from portal.referrals.demo import seed_demo_referrals
+    from demo.referrals import seed_demo_referrals
 
     seed_demo_referrals()
-    from portal.triage.demo import seed_demo_triage
+    from demo.triage import seed_demo_triage
 
     seed_demo_triage()
-    from portal.transfers.demo import seed_demo_transfers
+    from demo.transfers import seed_demo_transfers
 
     seed_demo_transfers()
     db.session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from portal.auth import passwords, signin, totp
 from portal.auth.models import User
 from portal.auth.roles import Role
-from portal.extensions import db
+from portal.db import db
 from portal.orgs import service as orgs
 
 DEMO_PASSWORD = "demo-Portal-2026"

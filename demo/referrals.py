@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 
 from portal.auth import signin
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.service import get_school_by_urn
 from portal.pupils.service import find_by_identifiers
 from portal.referrals import sections

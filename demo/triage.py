@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.auth.models import User
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.service import get_local_authority_by_code, get_school_by_urn
 from portal.pupils.service import find_by_identifiers
 from portal.referrals import sections

@@ -14,7 +14,7 @@ from portal.concerns import service
 from portal.concerns.flow import Answers
 from portal.concerns.models import ConcernReview
 from portal.db import utcnow
-from portal.extensions import db
+from portal.db import db
 from portal.orgs.service import get_school_by_urn
 from portal.pupils.service import find_by_identifiers
 
