@@ -24,6 +24,8 @@ class Pupil(UUIDPrimaryKey, Timestamps, Base):
     # On the school's current roll. Kept in step with enrolments by the service layer; a plain
     # column so that "this school's current pupils" is one indexed query.
     on_roll: Mapped[bool] = mapped_column(default=True)
+    # Set when another school accepted this record's transfer: from then on it is read-only here.
+    transferred_out_at: Mapped[datetime | None]
 
     legal_forename = encrypted(str)
     legal_surname = encrypted(str)

@@ -3,6 +3,10 @@
 Every personal field is encrypted, so finding a pupil works in two ways only:
 - exact identifiers (UPN, NHS number, surname + date of birth) through the blind indexes, and
 - a name fragment, by decrypting one school's current roll (never the whole table).
+
+The functions that change anything (`add_pupil`, `edit_pupil`, `add_previous_enrolment`,
+`import_roll_csv`, and `view_pupil`, which audits the view) are units of work: each commits its
+own transaction, or joins the caller's when called from another service's unit of work.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
-from flask import abort
 from sqlalchemy import select
 
 from portal import audit
 from portal.crypto import lookup
+from portal.crypto.normalise import normalise_text
 from portal.db import db
+from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.orgs.models import LocalAuthority, School
-from portal.policy import require
+from portal.policy import can, require
+from portal.transaction import transactional
+from portal.transfers.models import Transfer
 from portal.pupils.identifiers import (
     InvalidIdentifier,
     validate_date_of_birth,
@@ -36,7 +43,7 @@ YEAR_GROUPS = ("Nursery", "Reception") + tuple(f"Year {n}" for n in range(1, 14)
 NAME_MAX = 100
 
 
-class PupilInvalid(ValueError):
+class PupilInvalid(Invalid):
     """One or more fields are wrong. `errors` maps field name to a GOV.UK error message."""
 
     def __init__(self, errors: dict[str, str]):
@@ -44,7 +51,7 @@ class PupilInvalid(ValueError):
         self.errors = errors
 
 
-class PossibleDuplicate(Exception):
+class PossibleDuplicate(Conflict):
     """The school already has a pupil with this UPN, or this surname and date of birth."""
 
     def __init__(self, existing: list[Pupil]):
@@ -163,6 +170,7 @@ def possible_duplicates(school: School, details: PupilDetails, *, ignore: Pupil 
     return [p for p in matches if ignore is None or p.id != ignore.id]
 
 
+@transactional
 def add_pupil(school: School, details: PupilDetails, *, allow_duplicate: bool = False, audited: bool = True) -> Pupil:
     """Validate and add a pupil to the school's roll, with a first enrolment.
 
@@ -185,6 +193,7 @@ def add_pupil(school: School, details: PupilDetails, *, allow_duplicate: bool = 
     return pupil
 
 
+@transactional
 def edit_pupil(pupil: Pupil, details: PupilDetails) -> Pupil:
     clean = clean_details(details)
     for name in PupilDetails.PERSONAL:
@@ -195,15 +204,37 @@ def edit_pupil(pupil: Pupil, details: PupilDetails) -> Pupil:
     return pupil
 
 
-def get_pupil_for(user, pupil_id: uuid.UUID, *, action: str = "pupil:view", audited: bool = True) -> Pupil:
-    """The pupil, if `user` may do `action` to them (else 404); the view is audited."""
+def get_pupil_for(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> Pupil:
+    """The pupil, if `user` may do `action` to them (else NotFound). Not audited: for pages
+    that go on to change the record (whose change is audited) or show nothing of it yet."""
     pupil = db.session.get(Pupil, pupil_id)
     if pupil is None:
-        abort(404)
+        raise NotFound()
     require(action, pupil)
-    if audited:
-        audit.record("pupil.view", object_type="pupil", object_id=pupil.id)
     return pupil
+
+
+@transactional
+def view_pupil(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> Pupil:
+    """The pupil, if `user` may do `action` to them (else NotFound); the view is audited."""
+    pupil = get_pupil_for(user, pupil_id, action=action)
+    audit.record("pupil.view", object_type="pupil", object_id=pupil.id)
+    return pupil
+
+
+def transferred_out(user, pupil: Pupil) -> tuple[Transfer | None, School | None]:
+    """If `user` may no longer change this record because it was transferred out (and the
+    receiving school accepted it): that transfer and the school it went to. (None, None) when the
+    record is still theirs to change."""
+    if can(user, "pupils:manage", pupil):
+        return None, None
+    transfer = db.session.execute(
+        select(Transfer).where(
+            Transfer.pupil_id == pupil.id, Transfer.from_school_id == pupil.school_id, Transfer.status == "accepted"
+        ).order_by(Transfer.accepted_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    to_school = db.session.get(School, transfer.to_school_id) if transfer and transfer.to_school_id else None
+    return transfer, to_school
 
 
 def school_roll(school: School, *, text: str | None = None, on_roll_only: bool = True) -> list[Pupil]:
@@ -216,8 +247,6 @@ def school_roll(school: School, *, text: str | None = None, on_roll_only: bool =
         query = query.where(Pupil.on_roll.is_(True))
     pupils = list(db.session.execute(query).scalars())
     if text:
-        from portal.crypto.normalise import normalise_text
-
         wanted = normalise_text(text)
         pupils = [
             p for p in pupils
@@ -226,6 +255,7 @@ def school_roll(school: School, *, text: str | None = None, on_roll_only: bool =
     return sorted(pupils, key=lambda p: (p.legal_surname.casefold(), p.legal_forename.casefold()))
 
 
+@transactional
 def add_previous_enrolment(pupil: Pupil, *, school_name: str, start_date: date, end_date: date | None) -> Enrolment:
     """History typed in by the DSL: a school before this one (in or outside the portal)."""
     name = _text(school_name)
@@ -290,6 +320,7 @@ def _parse_date(value: str) -> date | None:
     raise ValueError
 
 
+@transactional
 def import_roll_csv(school: School, text: str) -> RollImportReport:
     """Import a school's roll. Good rows are added, rows matching an existing pupil (UPN, or
     surname + date of birth) are left alone, bad rows are reported with their line number and a

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.errors import reshows_form_on_csrf_failure
-from portal.db import db
-from portal.policy import requires
+from portal.policy import can, requires
 from portal.pupils import service
 from portal.pupils.forms import FindByIdentifierForm, FindByNameForm, PreviousSchoolForm, PupilForm, RollImportForm
 
@@ -75,7 +74,6 @@ def add():
             duplicates = duplicate.existing
             form.confirm_new.data = "yes"
         else:
-            db.session.commit()
             flash(f"{pupil.display_name} has been added", "success")
             return redirect(url_for("pupils.show", pupil_id=pupil.id))
     elif form.is_submitted():
@@ -88,8 +86,7 @@ def add():
 @bp.get("/<uuid:pupil_id>")
 @requires("pupils:manage")
 def show(pupil_id: uuid.UUID):
-    pupil = service.get_pupil_for(current_user, pupil_id)
-    db.session.commit()  # the audit event of the view
+    pupil = service.view_pupil(current_user, pupil_id)
     return render_template(
         "pupils/show.html",
         pupil=pupil,
@@ -103,25 +100,15 @@ def show(pupil_id: uuid.UUID):
 def _read_only(pupil) -> dict:
     """Whether the record can be changed here; if not (it was transferred out and the receiving
     school accepted it), the transfer and the school it went to, for the page to say so."""
-    from portal.orgs.models import School
-    from portal.policy import can
-
     if can(current_user, "pupils:manage", pupil):
         return {"editable": True, "transferred_out": None, "transferred_to": None}
-    from portal.transfers.service import accepted_transfer_out
-
-    transfer = accepted_transfer_out(pupil.id, pupil.school_id)
-    to_school = db.session.get(School, transfer.to_school_id) if transfer and transfer.to_school_id else None
+    transfer, to_school = service.transferred_out(current_user, pupil)
     return {"editable": False, "transferred_out": transfer, "transferred_to": to_school}
 
 
 def _pupil_links(pupil) -> list[dict]:
     """What a DSL can do next from a pupil's page: each link shows only if the policy allows it
     (a record transferred out to another school is read-only) and the area's page exists."""
-    from flask import current_app
-
-    from portal.policy import can
-
     wanted = [
         ("chronology:view", "chronology.page", {"pupil_id": pupil.id}, "Chronology"),
         ("concern:log", "concerns.start", {}, "Log a concern"),
@@ -144,7 +131,7 @@ def _pupil_links(pupil) -> list[dict]:
 @requires("pupils:manage")
 @reshows_form_on_csrf_failure
 def edit(pupil_id: uuid.UUID):
-    pupil = service.get_pupil_for(current_user, pupil_id, action="pupils:manage", audited=False)
+    pupil = service.get_pupil_for(current_user, pupil_id, action="pupils:manage")
     form = PupilForm(data=vars(service.PupilDetails.of(pupil)) if request.method == "GET" else None)
     del form.start_date
     if form.validate_on_submit():
@@ -152,10 +139,8 @@ def edit(pupil_id: uuid.UUID):
             details = form.details()
             service.edit_pupil(pupil, details)
         except service.PupilInvalid as error:
-            db.session.rollback()
             form.show_errors(error.errors)
         else:
-            db.session.commit()
             flash("The pupil’s details have been updated", "success")
             return redirect(url_for("pupils.show", pupil_id=pupil.id))
     elif form.is_submitted():
@@ -167,7 +152,7 @@ def edit(pupil_id: uuid.UUID):
 @requires("pupils:manage")
 @reshows_form_on_csrf_failure
 def add_previous_school(pupil_id: uuid.UUID):
-    pupil = service.get_pupil_for(current_user, pupil_id, action="pupils:manage", audited=False)
+    pupil = service.get_pupil_for(current_user, pupil_id, action="pupils:manage")
     form = PreviousSchoolForm()
     if form.validate_on_submit():
         try:
@@ -175,11 +160,9 @@ def add_previous_school(pupil_id: uuid.UUID):
                 pupil, school_name=form.school_name.data, start_date=form.start_date.data, end_date=form.end_date.data
             )
         except service.PupilInvalid as error:
-            db.session.rollback()
             for name, message in error.errors.items():
                 getattr(form, name).errors = [message]
         else:
-            db.session.commit()
             flash("The previous school has been added", "success")
             return redirect(url_for("pupils.show", pupil_id=pupil.id))
     return render_template("pupils/previous_school.html", form=form, pupil=pupil, shows_child_details=True)
@@ -207,5 +190,4 @@ def import_roll():
                 form.roll.errors = ["The file must be a CSV saved as UTF-8"]
             else:
                 report = service.import_roll_csv(current_user.school, text)
-                db.session.commit()
     return render_template("pupils/import.html", form=form, report=report, columns=service.ROLL_COLUMNS)
