@@ -150,9 +150,11 @@ def _register_cli(app: Flask) -> None:
     from portal.connector.cli import connector_cli
     from portal.orgs.cli import schools_cli
     from portal.auth.cli import users_cli
+    from portal.notify.cli import mail_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(connector_cli)
     app.cli.add_command(schools_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)

@@ -35,3 +35,4 @@ from portal.connector.models import (  # noqa: F401
     PulledUpdate,
     PullState,
 )
+from portal.notify.models import MailMessage  # noqa: F401

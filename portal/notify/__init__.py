@@ -1,4 +1,5 @@
-"""Email: `send_email(to, subject, body)`.
+"""Email: `queue_email(to, subject, body)` in a service's unit of work (portal.notify.outbox);
+`send_email` is what the outbox uses to hand a message to the mail server.
 
 Sent over SMTP when PORTAL_SMTP_HOST is set; otherwise (development and tests) written to
 `instance/mail/` as .eml files that any mail program opens. Production refuses to fall back to

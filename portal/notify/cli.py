@@ -1,0 +1,44 @@
+"""`flask --app portal mail ...`: the mail outbox's worker and its counts."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import click
+from flask.cli import AppGroup
+
+from portal.notify.outbox import counts, send_due
+
+log = logging.getLogger(__name__)
+
+mail_cli = AppGroup("mail", help="The mail outbox: send what is due, show what is waiting.")
+
+
+@mail_cli.command("send")
+@click.option("--loop", is_flag=True, help="Keep going (a supervised worker); otherwise one pass.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes with --loop.")
+def send_command(loop: bool, interval: float) -> None:
+    """Send every email that is due (the ones a mail server refused are retried with backoff)."""
+    while True:
+        try:
+            sent = send_due()
+        except Exception as error:  # the database is away: wait and try again, quietly
+            log.warning("mail worker pass failed (%s)", type(error).__name__)
+            sent = 0
+            if not loop:
+                raise SystemExit(1)
+        if not loop:
+            click.echo(f"{sent} sent")
+            return
+        time.sleep(interval)
+
+
+@mail_cli.command("status")
+def status_command() -> None:
+    """How many emails are pending, sent and failed. Exits 1 when any has failed."""
+    found = counts()
+    for state, count in found.items():
+        click.echo(f"{state}: {count}")
+    if found.get("failed"):
+        raise SystemExit(1)
