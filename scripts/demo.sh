@@ -27,6 +27,11 @@ done
 $FLASK connector run --poll-interval 0.5 --pull-interval 5 &
 pids+=($!)
 
+# Emails are sent right after the change they tell of commits; this worker retries any that the
+# mail server refused (in development they are written to instance/mail/ as .eml files).
+$FLASK mail send --loop --interval 10 &
+pids+=($!)
+
 echo "Safeguard Portal: http://$HOST:$PORT (demo accounts are listed in README.md)"
 echo "Case-system simulator: http://127.0.0.1:$CASESIM_PORT (flask --app portal casesim --help)"
 # In the background and waited for, so that a TERM to this script runs the trap at once.
