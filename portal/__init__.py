@@ -71,7 +71,7 @@ def _init_templates(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.auth.session import init_login
+    from portal.auth.login_manager import init_login
     from portal.errors import init_errors
     from portal.db import db
     from portal.extensions import csrf, limiter, migrate

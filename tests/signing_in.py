@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from flask import current_app, session
 
-from portal.auth import sessions
+from portal.auth import session_store
 from portal.db import db
 
 
 def sign_in(client, user) -> None:
     """Put `user` into the client's session exactly as a completed sign-in would."""
     with current_app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
-        sessions.start(user)
+        session_store.start(user)
         db.session.commit()
         values = dict(session)
     with client.session_transaction() as client_session:

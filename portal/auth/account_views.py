@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.auth import accounts, recovery, sessions, signin
+from portal.auth import accounts, recovery, session_store, signin
 from portal.auth.forms import ChangeEmailForm, ChangePasswordForm, ContinueForm, EnrolForm, ReauthenticateForm
 from portal.auth.views import bp
 from portal.errors import reshows_form_on_csrf_failure
@@ -45,7 +45,7 @@ def change_password():
 
 @bp.route("/account/email", methods=["GET", "POST"])
 @requires("account:manage")
-@sessions.recent_auth
+@session_store.recent_auth
 @reshows_form_on_csrf_failure
 def change_email():
     """A new sign-in address (needs a recent password and code); both addresses are told."""
@@ -67,7 +67,7 @@ def change_email():
 
 @bp.route("/account/authenticator", methods=["GET", "POST"])
 @requires("account:manage")
-@sessions.recent_auth
+@session_store.recent_auth
 @reshows_form_on_csrf_failure
 def replace_authenticator():
     """Move the second factor to a new app (needs a recent password and code)."""
@@ -79,7 +79,7 @@ def replace_authenticator():
         except accounts.AccountError as error:
             form.code.errors.append(str(error))
         else:
-            sessions.end_all(user, "2fa_change", keep=sessions.current())
+            session_store.end_all(user, "2fa_change", keep=session_store.current())
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
     enrolment = accounts.enrolment_for(user, fresh=request.method == "GET")
@@ -88,7 +88,7 @@ def replace_authenticator():
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
 @requires("account:manage")
-@sessions.recent_auth
+@session_store.recent_auth
 @reshows_form_on_csrf_failure
 def replace_recovery_codes():
     form = ContinueForm()
@@ -106,12 +106,12 @@ def reauthenticate():
     """Password and code again before a sensitive action; then back to where the user was."""
     from portal.auth.views import _lock_message
 
-    next_url = sessions.safe_next(request.args.get("next")) or url_for("auth.account")
+    next_url = session_store.safe_next(request.args.get("next")) or url_for("auth.account")
     form = ReauthenticateForm()
     if form.validate_on_submit():
         outcome = signin.reauthenticate(_me(), form.password.data, form.code.data)
         if outcome.ok:
-            sessions.mark_reauthenticated(sessions.current())
+            session_store.mark_reauthenticated(session_store.current())
             db.session.commit()
             return redirect(next_url)
         db.session.commit()
@@ -129,12 +129,12 @@ def reauthenticate():
 
 
 def _status():
-    seconds, can_extend = sessions.seconds_left(sessions.current())
+    seconds, can_extend = session_store.seconds_left(session_store.current())
     return jsonify(signed_in=True, expires_in=seconds, can_extend=can_extend)
 
 
 @bp.get("/session/status")
-@sessions.background
+@session_store.background
 @requires("account:manage")
 def session_status():
     """How long the session has left. A background request: it never extends the session."""
@@ -145,6 +145,6 @@ def session_status():
 @requires("account:manage")
 def session_keep_alive():
     """"Stay signed in": this request is activity, so the idle timer has just restarted."""
-    sessions.keep_alive(sessions.current())
+    session_store.keep_alive(session_store.current())
     db.session.commit()
     return _status()

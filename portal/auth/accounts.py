@@ -9,7 +9,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 
 from portal import audit
-from portal.auth import clock, emails, links, passwords, recovery, sessions, throttle, tokens, totp
+from portal.auth import wall_clock, emails, links, passwords, recovery, session_store, throttle, tokens, totp
 from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.auth.signin import find_user, normalise_email
@@ -120,7 +120,7 @@ def reinvite(user: User, *, invited_by: User | None) -> Invitation:
 def send_invitation(user: User, link: str) -> bool:
     """Email the invitation (after the caller has committed); False if the mail server refused."""
     try:
-        emails.invitation(user, link, clock.now() + tokens.LIFETIMES[tokens.INVITATION])
+        emails.invitation(user, link, wall_clock.now() + tokens.LIFETIMES[tokens.INVITATION])
     except EmailNotSent:
         return False
     return True
@@ -157,7 +157,7 @@ def _set_new_password(user: User, password: str, confirm: str, field: str = "pas
     if password != confirm:
         raise AccountError("The passwords do not match", "confirm")
     user.password_hash = passwords.hash_password(password)
-    user.password_changed_at = clock.now()
+    user.password_changed_at = wall_clock.now()
 
 
 def request_password_reset(email: str) -> None:
@@ -181,7 +181,7 @@ def request_password_reset(email: str) -> None:
     try:
         emails.password_reset(
             user, links.external_url("auth.reset_password", token=token),
-            clock.now() + tokens.LIFETIMES[tokens.PASSWORD_RESET],
+            wall_clock.now() + tokens.LIFETIMES[tokens.PASSWORD_RESET],
         )
     except EmailNotSent:
         log.error("password reset email not sent")
@@ -203,7 +203,7 @@ def reset_password(token: str, password: str, confirm: str) -> User:
     _set_new_password(user, password, confirm)
     if not tokens.use(row):
         raise AccountError("This link has expired or has already been used")
-    sessions.end_all(user, "password_reset")
+    session_store.end_all(user, "password_reset")
     audit.record("auth.password_reset", object_type="user", object_id=user.id,
                  actor_id=user.id, organisation_id=user.organisation_id)
     return user
@@ -223,7 +223,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     if new == current:
         raise AccountError("Your new password must be different from your current password", "password")
     _set_new_password(user, new, confirm)
-    sessions.end_all(user, "password_change", keep=sessions.current())
+    session_store.end_all(user, "password_change", keep=session_store.current())
     audit.record("auth.password_change", object_type="user", object_id=user.id, actor=user)
 
 

@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import func, or_, select
 
 from portal import audit
-from portal.auth import emails, recovery, sessions, totp
+from portal.auth import emails, recovery, session_store, totp
 from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.db import db
@@ -55,7 +55,7 @@ def change_role(user: User, role: Role, *, actor: User) -> None:
     old = user.role
     user.role = role.value
     # A new role means new permissions: start again from a fresh sign-in.
-    sessions.end_all(user, "role_change")
+    session_store.end_all(user, "role_change")
     audit.record("user.role_change", object_type="user", object_id=user.id, detail=f"{old}_to_{role.value}", actor=actor)
 
 
@@ -64,7 +64,7 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
         return
     user.active = active
     if not active:
-        sessions.end_all(user, "deactivated")
+        session_store.end_all(user, "deactivated")
     audit.record("user.reactivate" if active else "user.deactivate", object_type="user", object_id=user.id, actor=actor)
 
 
@@ -72,7 +72,7 @@ def reset_second_factor(user: User, *, actor: User) -> None:
     """The user must set up their authenticator app again at their next sign-in."""
     totp.clear_secret(user)
     recovery.remove_codes(user)
-    sessions.end_all(user, "2fa_reset")
+    session_store.end_all(user, "2fa_reset")
     audit.record("auth.totp_reset", object_type="user", object_id=user.id, actor=actor)
 
 

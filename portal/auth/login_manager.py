@@ -1,4 +1,4 @@
-"""Flask-Login wiring: a request's user comes from its live server-side session (see sessions)."""
+"""Flask-Login wiring: a request's user comes from its live server-side session (see session_store)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from portal.extensions import login_manager
 
 
 def init_login(app: Flask) -> None:
-    from portal.auth import sessions
+    from portal.auth import session_store
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -18,7 +18,7 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return sessions.load(user_id)
+        return session_store.load(user_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -26,8 +26,8 @@ def init_login(app: Flask) -> None:
             return jsonify(signed_in=False), 401
         target = request.full_path.rstrip("?") if request.method == "GET" else None
         if g.get("session_timed_out"):
-            return redirect(url_for("auth.timed_out", next=sessions.safe_next(target)))
-        return redirect(url_for("auth.sign_in", next=sessions.safe_next(target)))
+            return redirect(url_for("auth.timed_out", next=session_store.safe_next(target)))
+        return redirect(url_for("auth.sign_in", next=session_store.safe_next(target)))
 
     @app.before_request
     def _load_user_early():
@@ -53,15 +53,15 @@ def init_login(app: Flask) -> None:
             return {"session_timeout": None, "account_nav": []}
         from flask_login import current_user
 
-        seconds, _ = sessions.seconds_left(record)
+        seconds, _ = session_store.seconds_left(record)
         nav = [{"text": "Your account", "href": url_for("auth.account")}]
         if can(current_user, "users:list"):
             nav.insert(0, {"text": "Users", "href": url_for("admin.users")})
         return {
             "session_timeout": {
-                "idle_seconds": int(sessions.idle_limit().total_seconds()),
+                "idle_seconds": int(session_store.idle_limit().total_seconds()),
                 "expires_in": seconds,
-                "warning_seconds": sessions.WARNING_SECONDS,
+                "warning_seconds": session_store.WARNING_SECONDS,
                 "marker": str(record.user_id),
             },
             "account_nav": nav,

@@ -11,7 +11,7 @@ import secrets
 
 from sqlalchemy import delete, func, select, update
 
-from portal.auth import clock
+from portal.auth import wall_clock
 from portal.auth.models import RecoveryCode, User
 from portal.db import db
 
@@ -67,7 +67,7 @@ def use_code(user: User, code: str) -> bool:
             RecoveryCode.code_hash == _hash(user, code),
             RecoveryCode.used_at.is_(None),
         )
-        .values(used_at=clock.now())
+        .values(used_at=wall_clock.now())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

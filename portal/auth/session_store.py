@@ -1,6 +1,6 @@
 """Server-side sessions: the cookie holds a random token; the database says if it is alive.
 
-- Idle timeout (30 minutes) and absolute timeout (12 hours), measured with `portal.auth.clock`.
+- Idle timeout (30 minutes) and absolute timeout (12 hours), measured with `portal.auth.wall_clock`.
 - Every page the user asks for counts as activity; background requests (marked with
   `@background`, like the timeout warning's status check) never extend the session.
 - Signing in makes a new session and a new cookie token (the id is rotated); signing out, a
@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.auth import clock
+from portal.auth import wall_clock
 from portal.auth.models import User, UserSession
 from portal.db import db
 from portal.orgs.models import LocalAuthority, School
@@ -63,7 +63,7 @@ def _is_background_request() -> bool:
 
 def start(user: User) -> UserSession:
     """Sign `user` in: a fresh Flask session (nothing from before sign-in survives) and a new row."""
-    now = clock.now()
+    now = wall_clock.now()
     token = secrets.token_urlsafe(32)
     record = UserSession(
         user_id=user.id, token_hash=_hash(token), created_at=now, last_seen_at=now, authenticated_at=now
@@ -86,7 +86,7 @@ def current() -> UserSession | None:
 def end_current(reason: str) -> None:
     record = g.get("user_session") or _find(session.get(SESSION_KEY))
     if record is not None and record.ended_at is None:
-        record.ended_at = clock.now()
+        record.ended_at = wall_clock.now()
         record.end_reason = reason
     logout_user()
     # Keep the CSRF token so a form on the next page still works; drop everything else.
@@ -102,7 +102,7 @@ def end_all(user: User, reason: str, *, keep: UserSession | None = None) -> int:
     query = (
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=clock.now(), end_reason=reason)
+        .values(ended_at=wall_clock.now(), end_reason=reason)
         .execution_options(synchronize_session=False)
     )
     if keep is not None:
@@ -154,7 +154,7 @@ def _find(token: str | None) -> UserSession | None:
 
 
 def expiry_reason(record: UserSession) -> str | None:
-    now = clock.now()
+    now = wall_clock.now()
     if record.ended_at is not None:
         return record.end_reason or "ended"
     if now - record.created_at >= absolute_limit():
@@ -174,13 +174,13 @@ def load(user_id: str) -> User | None:
         reason = "deactivated"
     if reason is not None:
         if record.ended_at is None:
-            record.ended_at = clock.now()
+            record.ended_at = wall_clock.now()
             record.end_reason = reason
             db.session.commit()
         if reason in ("idle_timeout", "absolute_timeout"):
             g.session_timed_out = True
         return None
-    now = clock.now()
+    now = wall_clock.now()
     if not _is_background_request() and now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
         record.last_seen_at = now
         db.session.commit()
@@ -190,7 +190,7 @@ def load(user_id: str) -> User | None:
 
 def seconds_left(record: UserSession) -> tuple[int, bool]:
     """Seconds until the session ends, and whether "Stay signed in" can push that back."""
-    now = clock.now()
+    now = wall_clock.now()
     idle_end = record.last_seen_at + idle_limit()
     absolute_end = record.created_at + absolute_limit()
     end = min(idle_end, absolute_end)
@@ -198,7 +198,7 @@ def seconds_left(record: UserSession) -> tuple[int, bool]:
 
 
 def keep_alive(record: UserSession) -> None:
-    record.last_seen_at = clock.now()
+    record.last_seen_at = wall_clock.now()
 
 
 # --- re-authentication ----------------------------------------------------------------------
@@ -208,11 +208,11 @@ def recently_authenticated(record: UserSession | None = None) -> bool:
     record = record or current()
     if record is None:
         return False
-    return clock.now() - record.authenticated_at < timedelta(minutes=REAUTH_MINUTES)
+    return wall_clock.now() - record.authenticated_at < timedelta(minutes=REAUTH_MINUTES)
 
 
 def mark_reauthenticated(record: UserSession) -> None:
-    record.authenticated_at = clock.now()
+    record.authenticated_at = wall_clock.now()
 
 
 def safe_next(target: str | None) -> str | None:

@@ -20,7 +20,7 @@ the DSL, on a browser they have signed in from before, keeps signing in.
 Accounts are keyed by a hash of the email address typed, whether or not an account exists, so
 the answers for unknown addresses are the same as for real ones (no enumeration by lockout).
 
-Windows are measured with `portal.auth.clock`, so tests move time instead of sleeping: a lock is
+Windows are measured with `portal.auth.wall_clock`, so tests move time instead of sleeping: a lock is
 stored as the time it ends, and the hourly budget as 10-minute buckets.
 """
 
@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from portal.auth import clock
+from portal.auth import wall_clock
 from portal.extensions import limiter
 
 SOURCE_FAILURE_LIMIT = 10
@@ -141,7 +141,7 @@ def _account_buckets(account: str, now_ts: float) -> list[int]:
 
 def check(source: Source) -> Locked | None:
     """Is this source refused for this account right now? Checked before any password work."""
-    now_ts = clock.timestamp()
+    now_ts = wall_clock.timestamp()
     storage = _storage()
     lock_until = int(storage.get(_k("lock", source.account, source.key)) or 0)
     if lock_until > now_ts:
@@ -162,7 +162,7 @@ def check(source: Source) -> Locked | None:
 
 def record_failure(source: Source) -> Locked | None:
     """Count a failed password or code; returns the lock if this failure started one."""
-    now_ts = clock.timestamp()
+    now_ts = wall_clock.timestamp()
     storage = _storage()
     if not source.recognised:
         storage.incr(_k("acct", source.account, str(_bucket(now_ts))), (BUCKETS_PER_HOUR + 2) * BUCKET_SECONDS)
@@ -196,7 +196,7 @@ def failures_so_far(source: Source) -> int:
 
 def spend(name: str, key: str, limit: int, window: timedelta) -> bool:
     """Take one from a fixed-window budget; False when it is spent."""
-    now_ts = clock.timestamp()
+    now_ts = wall_clock.timestamp()
     seconds = int(window.total_seconds())
     window_id = int(now_ts) // seconds
     count = _storage().incr(_k(name, key, str(window_id)), seconds + 60)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from portal.auth import clock
+from portal.auth import wall_clock
 from portal.auth.models import AccountToken, User
 from portal.db import db
 
@@ -23,7 +23,7 @@ def _hash(token: str) -> str:
 
 def issue(user: User, purpose: str, created_by: User | None = None) -> str:
     """Make a new token for `user`, cancelling earlier unused ones of the same purpose."""
-    now = clock.now()
+    now = wall_clock.now()
     db.session.execute(
         update(AccountToken)
         .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
@@ -52,7 +52,7 @@ def find_valid(token: str, purpose: str) -> AccountToken | None:
     row = db.session.execute(
         select(AccountToken).where(AccountToken.token_hash == _hash(token), AccountToken.purpose == purpose)
     ).scalar_one_or_none()
-    if row is None or row.used_at is not None or row.expires_at <= clock.now():
+    if row is None or row.used_at is not None or row.expires_at <= wall_clock.now():
         return None
     return row
 
@@ -62,7 +62,7 @@ def use(row: AccountToken) -> bool:
     result = db.session.execute(
         update(AccountToken)
         .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
-        .values(used_at=clock.now())
+        .values(used_at=wall_clock.now())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

@@ -16,7 +16,7 @@ import pyotp
 import segno
 from sqlalchemy import or_, update
 
-from portal.auth import clock
+from portal.auth import wall_clock
 from portal.auth.models import User
 from portal.db import db
 
@@ -48,7 +48,7 @@ def set_secret(user: User, secret: str) -> None:
     """Make `secret` the user's second factor (used at the end of enrolment and by the demo)."""
     user.totp_secret = secret
     user.totp_pending_secret = None
-    user.totp_enrolled_at = clock.now()
+    user.totp_enrolled_at = wall_clock.now()
     user.totp_last_step = None
 
 
@@ -93,7 +93,7 @@ def matching_step(secret: str, code: str) -> int | None:
     if len(code) != DIGITS:
         return None
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
-    current = int(clock.timestamp()) // STEP_SECONDS
+    current = int(wall_clock.timestamp()) // STEP_SECONDS
     found = None
     for step in range(current - WINDOW, current + WINDOW + 1):
         # Compare every candidate (no early exit) so timing does not say which step matched.
@@ -126,5 +126,5 @@ def check_code(user: User, code: str, *, pending: bool = False) -> CodeCheck:
 
 def current_code(secret: str, at: float | None = None) -> str:
     """The code an app would show now (for tests and the demo)."""
-    when = clock.timestamp() if at is None else at
+    when = wall_clock.timestamp() if at is None else at
     return pyotp.TOTP(secret).at(int(when))

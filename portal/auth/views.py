@@ -12,7 +12,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_login import current_user
 
 from portal import audit
-from portal.auth import accounts, clock, sessions, signin, throttle
+from portal.auth import accounts, wall_clock, session_store, signin, throttle
 from portal.auth.forms import (
     CodeForm,
     EnrolForm,
@@ -38,14 +38,14 @@ WRONG_DETAILS = "Enter a correct email address and password"
 
 
 def _set_pending(user: User, stage: str, next_url: str | None) -> None:
-    session[PENDING] = {"user": str(user.id), "stage": stage, "at": clock.timestamp(), "next": next_url}
+    session[PENDING] = {"user": str(user.id), "stage": stage, "at": wall_clock.timestamp(), "next": next_url}
 
 
 def _pending(stage: str) -> tuple[User, dict] | None:
     data = session.get(PENDING)
     if not isinstance(data, dict) or data.get("stage") != stage:
         return None
-    if clock.timestamp() - float(data.get("at", 0)) > PENDING_SECONDS:
+    if wall_clock.timestamp() - float(data.get("at", 0)) > PENDING_SECONDS:
         session.pop(PENDING, None)
         return None
     try:
@@ -70,10 +70,10 @@ def _lock_message(lock: throttle.Locked) -> str:
 def _complete_sign_in(user: User, method: str, next_url: str | None):
     """The password and the second factor are both done: start the server-side session."""
     session.pop(PENDING, None)
-    sessions.start(user)
+    session_store.start(user)
     signin.record_signed_in(user, method)
     db.session.commit()
-    response = redirect(sessions.safe_next(next_url) or url_for("home.dashboard"))
+    response = redirect(session_store.safe_next(next_url) or url_for("home.dashboard"))
     throttle.remember_device(response, user.email)
     return response
 
@@ -89,7 +89,7 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))
     form = SignInForm()
-    next_url = sessions.safe_next(request.args.get("next"))
+    next_url = session_store.safe_next(request.args.get("next"))
     if form.validate_on_submit():
         outcome = signin.check_password(form.email.data, form.password.data)
         if outcome.ok:
@@ -177,11 +177,11 @@ def enrol():
             form.code.errors.append(str(error))
         else:
             session.pop(PENDING, None)
-            sessions.start(user)
+            session_store.start(user)
             signin.record_signed_in(user, "enrolment")
             db.session.commit()
             response = make_response(render_template(
-                "auth/recovery_codes.html", codes=codes, next_url=sessions.safe_next(data.get("next")) or url_for("home.dashboard")
+                "auth/recovery_codes.html", codes=codes, next_url=session_store.safe_next(data.get("next")) or url_for("home.dashboard")
             ))
             throttle.remember_device(response, user.email)
             return response
@@ -199,12 +199,12 @@ def sign_out():
     if current_user.is_authenticated:
         user = current_user._get_current_object()
         audit.record("auth.sign_out", object_type="user", object_id=user.id, detail="timeout" if timed_out else None, actor=user)
-        sessions.end_current("timeout" if timed_out else "sign_out")
+        session_store.end_current("timeout" if timed_out else "sign_out")
         db.session.commit()
     if timed_out:
         return redirect(url_for(
             "auth.timed_out",
-            next=sessions.safe_next(request.form.get("next")),
+            next=session_store.safe_next(request.form.get("next")),
             kept="1" if request.form.get("kept") == "1" else None,
         ))
     return redirect(url_for("auth.signed_out"))
@@ -221,9 +221,9 @@ def signed_out():
 def timed_out():
     return render_template(
         "auth/timed_out.html",
-        next_url=sessions.safe_next(request.args.get("next")),
+        next_url=session_store.safe_next(request.args.get("next")),
         kept=request.args.get("kept") == "1",
-        idle_minutes=int(sessions.idle_limit().total_seconds() // 60),
+        idle_minutes=int(session_store.idle_limit().total_seconds() // 60),
     )
 
 
@@ -269,7 +269,7 @@ def reset_password(token: str):
             db.session.commit()
             accounts.notify_password_changed(user)
             if current_user.is_authenticated:
-                sessions.end_current("password_reset")
+                session_store.end_current("password_reset")
             flash("Your password has been changed. Sign in with your new password and the code from your app.", "success")
             return redirect(url_for("auth.sign_in"))
     return render_template("auth/new_password.html", form=form, user=user, invitation=False)
@@ -295,7 +295,7 @@ def accept_invitation(token: str):
             getattr(form, error.field or "password").errors.append(str(error))
         else:
             if current_user.is_authenticated:
-                sessions.end_current("invitation")
+                session_store.end_current("invitation")
             db.session.commit()
             _set_pending(user, "enrol", None)
             return redirect(url_for("auth.enrol"))
@@ -303,4 +303,4 @@ def accept_invitation(token: str):
 
 
 # The account pages live on this blueprint too (a module of their own).
-from portal.auth import account  # noqa: E402,F401
+from portal.auth import account_views  # noqa: E402,F401

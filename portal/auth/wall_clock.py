@@ -1,7 +1,7 @@
 """The one clock that sign-in, lockouts and session timeouts read.
 
-Everything time-dependent in accounts calls `clock.now()` through this module (never
-`from portal.auth.clock import now`), so tests can move time forward with monkeypatch instead of
+Everything time-dependent in accounts calls `wall_clock.now()` through this module (never
+`from portal.auth.wall_clock import now`), so tests can move time forward with monkeypatch instead of
 sleeping.
 """
 

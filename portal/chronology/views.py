@@ -15,7 +15,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal import audit
-from portal.auth import sessions
+from portal.auth import session_store
 from portal.chronology.document import MARKING, document_for
 from portal.chronology.forms import ChronologyFilterForm
 from portal.chronology.pdf import render_pdf
@@ -113,7 +113,7 @@ def printable(pupil_id: uuid.UUID):
 def pdf(pupil_id: uuid.UUID):
     pupil = _pupil_or_404(pupil_id, "chronology:export")
     # An export leaves the portal: ask for the password and a code again unless recent.
-    again = sessions.reauthentication_needed()
+    again = session_store.reauthentication_needed()
     if again is not None:
         return again
     filters = _filters_or_none(_filter_form())

@@ -19,7 +19,7 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from portal.auth import sessions
+from portal.auth import session_store
 from portal.db import db
 
 TIMED_OUT = frozenset({"idle_timeout", "absolute_timeout"})
@@ -39,7 +39,7 @@ def _timed_out_user():
     if not g.get("session_timed_out") or not _genuine():
         return None
     # The cookie still names the session that timed out: its row says whose it was.
-    record = sessions._find(session.get(sessions.SESSION_KEY))
+    record = session_store._find(session.get(session_store.SESSION_KEY))
     if record is None or record.end_reason not in TIMED_OUT:
         return None
     user = record.user
@@ -67,7 +67,7 @@ def keeps_typing(park: Callable, back_to: Callable):
             target = back_to(**kwargs)
             if request.is_json:
                 return jsonify(signed_in=False, kept=bool(kept)), 401
-            return redirect(url_for("auth.timed_out", next=sessions.safe_next(target), kept=None))
+            return redirect(url_for("auth.timed_out", next=session_store.safe_next(target), kept=None))
 
         return wrapped
 

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 
 from portal import audit
-from portal.auth.sessions import background
+from portal.auth.session_store import background
 from portal.concerns import drafts, flow, forms, options, service
 from portal.concerns.expiry import keeps_typing
 from portal.concerns.models import ConcernPupil

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import audit
-from portal.auth import sessions
+from portal.auth import session_store
 from portal.auth.models import User
 from portal.errors import reshows_form_on_csrf_failure
 from portal.db import db
@@ -415,7 +415,7 @@ def receipt(transfer_id: uuid.UUID):
     transfer, side = _transfer_for_either_side(transfer_id)
     if transfer.sent_at is None or (side == "receiver" and transfer.status != "accepted"):
         abort(404)
-    again = sessions.reauthentication_needed()
+    again = session_store.reauthentication_needed()
     if again is not None:
         return again
     content = receipt_pdf(transfer, current_user)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from portal.auth import clock as auth_clock
+from portal.auth import wall_clock as auth_clock
 from portal.auth import passwords, totp
 from portal.db import db
 from portal.extensions import limiter

@@ -1,7 +1,7 @@
 """In a real browser (Chromium): sign in, the timeout warning, "Stay signed in", timing out with
 what was typed kept, and getting it back after signing in again.
 
-The server's clock (portal.auth.clock) and the page's clock (Playwright's fake timers) are moved
+The server's clock (portal.auth.wall_clock) and the page's clock (Playwright's fake timers) are moved
 forward together, so the test takes seconds, not half an hour.
 
 axe-core checks the page with the warning dialog open, and the timed-out page (WCAG 2.2 A/AA, as

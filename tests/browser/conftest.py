@@ -31,7 +31,7 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from portal.auth import clock as auth_clock
+from portal.auth import wall_clock as auth_clock
 from portal.db import utcnow
 from portal.db import db
 from tests.accessibility import axe_violations

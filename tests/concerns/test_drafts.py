@@ -9,7 +9,7 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from portal.auth import clock as auth_clock
+from portal.auth import wall_clock as auth_clock
 from portal.concerns import drafts
 from portal.concerns.models import ConcernDraft
 from portal.db import db

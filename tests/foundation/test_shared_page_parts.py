@@ -1,5 +1,5 @@
 """The parts of every page that are built once and reused (portal.templating, portal.security,
-portal.auth.sessions, portal.extensions): each page must still be right for the person looking."""
+portal.auth.session_store, portal.extensions): each page must still be right for the person looking."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import render_template_string
 from sqlalchemy import inspect
 
 from portal import create_app
-from portal.auth import sessions
+from portal.auth import session_store
 from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.extensions import limiter
@@ -106,12 +106,12 @@ def test_an_app_wide_rate_limit_stops_the_app_starting_rather_than_go_unchecked(
 def test_the_session_check_does_not_load_the_password_hash_or_totp_secrets(app, client):
     sign_in(client, make_user(Role.DSL, make_school(), password_hash="$argon2id$stand-in"))
     with client.session_transaction() as cookie_session:
-        token = cookie_session[sessions.SESSION_KEY]
+        token = cookie_session[session_store.SESSION_KEY]
     from portal.db import db
 
     db.session.expunge_all()
     with app.test_request_context():
-        found = sessions._find(token).user
+        found = session_store._find(token).user
         unloaded = inspect(found).unloaded
         assert {"password_hash", User.totp_secret.attr, User.totp_pending_secret.attr} <= unloaded
         assert found.password_hash == "$argon2id$stand-in"  # still there when a page asks for it
