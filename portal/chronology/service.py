@@ -1,6 +1,8 @@
 """A pupil's chronology: everything the viewer may see about this pupil, newest first.
 
+    pupil = pupil_for(viewer, pupil_id, "chronology:view")     # NotFound if not theirs to see
     entries = chronology_for(pupil, viewer, categories={"neglect"}, date_from=date(2026, 1, 1))
+    record_read(ChronologyRead.VIEW, pupil, filters)           # the audited read: a unit of work
 
 Each kind of record is loaded with one query (portal.chronology.sources), the people named on it
 with one more, so the number of queries does not grow with the number of entries. Only this
@@ -11,25 +13,37 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from portal import audit
 from portal.auth.models import User
 from portal.chronology.entries import Entry
 from portal.chronology.sources import SOURCES, Context
 from portal.chronology.vocabulary import CATEGORY_LABELS, category_labels, portal_categories
 from portal.db import db
+from portal.domain_errors import NotFound, Refused
 from portal.orgs.models import LocalAuthority, School
-from portal.policy import can
+from portal.policy import can, require
 from portal.pupils.models import Pupil
 from portal.templating import UK, uk_date
+from portal.transaction import transactional
 
 
-class ChronologyRefused(PermissionError):
+class ChronologyRefused(Refused):
     """The viewer may not see this pupil's chronology (views answer 404 before this)."""
+
+
+class ChronologyRead(StrEnum):
+    """The ways a chronology is read, each its own audit action."""
+
+    VIEW = "chronology.view"
+    PRINT = "chronology.print"
+    EXPORT = "chronology.export"
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,30 @@ class Filters:
         elif self.date_to:
             lines.append(f"Dates: up to {uk_date(self.date_to)}")
         return lines
+
+
+def pupil_for(viewer, pupil_id: uuid.UUID, action: str) -> Pupil:
+    """The pupil whose chronology `viewer` asks for, if they may do `action` to it (else
+    NotFound: another school's pupil looks as if it did not exist)."""
+    pupil = db.session.get(Pupil, pupil_id)
+    if pupil is None:
+        raise NotFound()
+    require(action, pupil)
+    return pupil
+
+
+def school_name(pupil: Pupil) -> str:
+    school = db.session.get(School, pupil.school_id)
+    return school.name if school is not None else ""
+
+
+@transactional
+def record_read(read: ChronologyRead, pupil: Pupil, filters: Filters | None, detail: str | None = None) -> None:
+    """Audit one read of the chronology (its own transaction: the page is shown only once the
+    read is on record). The detail says how it was filtered, never with what."""
+    if detail is None:
+        detail = "filtered" if filters is not None and filters.active else "all"
+    audit.record(read, object_type="pupil", object_id=pupil.id, detail=detail)
 
 
 def _category_position(code: str) -> int:
@@ -140,4 +178,7 @@ def _with_checked_link(entry: Entry, routes) -> Entry:
     return entry
 
 
-__all__ = ["ChronologyRefused", "Entry", "Filters", "chronology_for", "uk_day_bounds"]
+__all__ = [
+    "ChronologyRead", "ChronologyRefused", "Entry", "Filters", "chronology_for", "pupil_for", "record_read",
+    "school_name", "uk_day_bounds",
+]

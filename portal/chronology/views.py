@@ -10,31 +10,20 @@ import time
 import uuid
 import logging
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from portal import audit
 from portal.auth import session_store
 from portal.chronology.document import MARKING, document_for
 from portal.chronology.forms import ChronologyFilterForm
 from portal.chronology.pdf import render_pdf
-from portal.chronology.service import Filters, chronology_for
-from portal.db import db
-from portal.orgs.models import School
-from portal.policy import require, requires
+from portal.chronology.service import ChronologyRead, Filters, chronology_for, pupil_for, record_read, school_name
+from portal.policy import requires
 from portal.pupils.models import Pupil
 
 bp = Blueprint("chronology", __name__)
 log = logging.getLogger(__name__)
-
-
-def _pupil_or_404(pupil_id: uuid.UUID, action: str) -> Pupil:
-    pupil = db.session.get(Pupil, pupil_id)
-    if pupil is None:
-        abort(404)
-    require(action, pupil)  # another school's pupil: 404, as if it did not exist
-    return pupil
 
 
 def _filter_form() -> ChronologyFilterForm:
@@ -70,20 +59,14 @@ def _entries(pupil: Pupil, filters: Filters):
     )
 
 
-def _audit(action: str, pupil: Pupil, filters: Filters, detail: str | None = None) -> None:
-    detail = detail or ("filtered" if filters.active else "all")
-    audit.record(action, object_type="pupil", object_id=pupil.id, detail=detail)
-    db.session.commit()
-
-
 @bp.get("/pupils/<uuid:pupil_id>/chronology")
 @requires("chronology:view")
 def page(pupil_id: uuid.UUID):
-    pupil = _pupil_or_404(pupil_id, "chronology:view")
+    pupil = pupil_for(current_user, pupil_id, "chronology:view")
     form = _filter_form()
     filters = _filters_or_none(form)
     entries = _entries(pupil, filters) if filters is not None else None
-    _audit("chronology.view", pupil, filters or Filters(), None if filters is not None else "bad_filters")
+    record_read(ChronologyRead.VIEW, pupil, filters, None if filters is not None else "bad_filters")
     return render_template(
         "chronology/page.html",
         pupil=pupil,
@@ -97,12 +80,12 @@ def page(pupil_id: uuid.UUID):
 @bp.get("/pupils/<uuid:pupil_id>/chronology/print")
 @requires("chronology:view")
 def printable(pupil_id: uuid.UUID):
-    pupil = _pupil_or_404(pupil_id, "chronology:view")
+    pupil = pupil_for(current_user, pupil_id, "chronology:view")
     filters = _filters_or_none(_filter_form())
     if filters is None:  # the page says what is wrong with them
         return redirect(url_for("chronology.page", pupil_id=pupil.id, **request.args.to_dict(flat=False)))
-    document = document_for(pupil, _school_name(pupil), _entries(pupil, filters), filters, current_user)
-    _audit("chronology.print", pupil, filters)
+    document = document_for(pupil, school_name(pupil), _entries(pupil, filters), filters, current_user)
+    record_read(ChronologyRead.PRINT, pupil, filters)
     return render_template(
         "chronology/print.html", pupil=pupil, doc=document, marking=MARKING, filter_args=_filter_args(filters)
     )
@@ -111,7 +94,7 @@ def printable(pupil_id: uuid.UUID):
 @bp.get("/pupils/<uuid:pupil_id>/chronology.pdf")
 @requires("chronology:export")
 def pdf(pupil_id: uuid.UUID):
-    pupil = _pupil_or_404(pupil_id, "chronology:export")
+    pupil = pupil_for(current_user, pupil_id, "chronology:export")
     # An export leaves the portal: ask for the password and a code again unless recent.
     again = session_store.reauthentication_needed()
     if again is not None:
@@ -119,12 +102,12 @@ def pdf(pupil_id: uuid.UUID):
     filters = _filters_or_none(_filter_form())
     if filters is None:
         return redirect(url_for("chronology.page", pupil_id=pupil.id, **request.args.to_dict(flat=False)))
-    document = document_for(pupil, _school_name(pupil), _entries(pupil, filters), filters, current_user)
+    document = document_for(pupil, school_name(pupil), _entries(pupil, filters), filters, current_user)
     started = time.perf_counter()
     content = render_pdf(render_template("chronology/pdf.html", doc=document, marking=MARKING))
     # Counts and timings only: nothing about the child.
     log.info("chronology pdf: %d entries in %.2fs", len(document.entries), time.perf_counter() - started)
-    _audit("chronology.export", pupil, filters, "pdf_filtered" if filters.active else "pdf")
+    record_read(ChronologyRead.EXPORT, pupil, filters, "pdf_filtered" if filters.active else "pdf")
     response = make_response(content)
     response.headers["Content-Type"] = "application/pdf"
     # The file name carries no personal data: it ends up in download folders and mail clients.
@@ -132,8 +115,3 @@ def pdf(pupil_id: uuid.UUID):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
-
-
-def _school_name(pupil: Pupil) -> str:
-    school = db.session.get(School, pupil.school_id)
-    return school.name if school is not None else ""
