@@ -94,7 +94,7 @@ def load(app, referrals: int) -> dict:
     from portal.orgs.models import LocalAuthority, School
     from portal.pupils.models import Pupil
     from portal.referrals.models import Referral
-    from portal.triage.clock import decision_due
+    from portal.triage.decision_deadline import decision_due
     from portal.triage.models import TriageItem
 
     rng = random.Random(6)

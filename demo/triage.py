@@ -17,7 +17,7 @@ from portal.pupils.service import find_by_identifiers
 from portal.referrals import sections
 from portal.referrals.models import Referral, ReferralEvent
 from portal.triage.arrival import receive_referral
-from portal.triage.clock import decision_due
+from portal.triage.decision_deadline import decision_due
 from portal.triage.models import SharingPolicy
 
 # (token, school URN, submitting DSL, pupil surname, date of birth, urgent, "overdue" or hours ago, reason)

@@ -15,16 +15,19 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from portal import audit
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
+from portal.domain_errors import Conflict
 from portal.orgs.models import LocalAuthority
 from portal.referrals.models import Referral
+from portal.referrals.lifecycle import record_status
 from portal.templating import uk_datetime
-from portal.triage.clock import decision_due
+from portal.transaction import transactional
+from portal.triage.decision_deadline import decision_due
 from portal.triage.models import TriageItem, TriageNote
+from portal.updates.service import create_shared_update
 
 
-class ArrivalRefused(ValueError):
+class ArrivalRefused(Conflict):
     """The referral cannot arrive (not submitted, or not routed to any LA). No personal data."""
 
 
@@ -35,8 +38,15 @@ def current_item(referral_id: uuid.UUID) -> TriageItem | None:
     ).scalar_one_or_none()
 
 
-def receive_referral(referral: Referral, *, received_at: datetime | None = None) -> TriageItem:
-    """Put a submitted referral into its LA's queue and acknowledge it to the school. The caller commits.
+@transactional
+def receive_referral(referral: Referral, *, received_at: datetime | None = None,
+                     acknowledge: bool = True) -> TriageItem:
+    """Put a submitted referral into its LA's queue and acknowledge it to the school.
+
+    `acknowledge=False` leaves the acknowledgement to the caller: a school's submission is
+    acknowledged by portal.updates.subscribers, which hears ReferralSubmitted after triage does.
+
+    A unit of work: called inside the submission's (or a routing decision's), it joins it.
 
     Calling it again for a referral already in that LA's queue changes nothing and returns the
     item, so a retried submission or a connector replay never makes a second queue entry.
@@ -69,11 +79,10 @@ def receive_referral(referral: Referral, *, received_at: datetime | None = None)
     db.session.add(item)
     db.session.flush()
 
-    from portal.referrals.service import record_status
-
     record_status(referral, "acknowledged")
     la = db.session.get(LocalAuthority, referral.local_authority_id)
-    _acknowledge(referral, item, la)
+    if acknowledge:
+        _acknowledge(referral, item, la)
     audit.record("triage.receive", object_type="referral", object_id=referral.id, detail=f"round_{item.round}",
                  organisation_id=la.id)
     return item
@@ -96,8 +105,6 @@ def acknowledgement_content(referral: Referral, item: TriageItem, la: LocalAutho
 
 
 def _acknowledge(referral: Referral, item: TriageItem, la: LocalAuthority) -> None:
-    from portal.updates.service import create_shared_update
-
     create_shared_update(
         school_id=referral.school_id,
         local_authority_id=la.id,
@@ -110,7 +117,7 @@ def _acknowledge(referral: Referral, item: TriageItem, la: LocalAuthority) -> No
 
 def route_to_another_la(referral: Referral, item: TriageItem, to_la: LocalAuthority, *, note: str, by_user,
                         at: datetime) -> TriageItem:
-    """Send the referral on: it leaves this LA's queue and arrives in the other's. The caller commits.
+    """Send the referral on: it leaves this LA's queue and arrives in the other's. Runs in the caller's unit of work.
 
     The first LA keeps its (closed) item for its records and reports; the referral itself now
     belongs to the other LA's queue, which gets its own arrival, clock and acknowledgement.

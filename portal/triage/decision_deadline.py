@@ -1,4 +1,5 @@
-"""The one-working-day decision clock (Working Together to Safeguard Children 2023).
+"""The one-working-day decision deadline (Working Together to Safeguard Children 2023) and the
+working time left on it (the queue's and the referral page's clock).
 
 The deadline is fixed when a referral arrives at an LA (`due_at`), so the queue can sort and
 filter on it in SQL; the time left is worked out only for the rows on the page.

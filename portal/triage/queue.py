@@ -36,7 +36,7 @@ from portal.db import db
 from portal.orgs.models import School
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral
-from portal.triage.clock import Clock, clock_for
+from portal.triage.decision_deadline import Clock, clock_for
 from portal.triage.models import TriageItem
 
 PER_PAGE = 25

@@ -15,8 +15,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 
-from portal.db import db
+from portal import audit
+from portal.db import db, utcnow
 from portal.orgs.models import School
+from portal.transaction import transactional
 from portal.triage.models import TriageItem
 from portal.triage.service import OUTCOME_LABELS
 from portal.working_days import UK
@@ -63,6 +65,20 @@ def _measures():
     decided = func.coalesce(func.sum(case((TriageItem.decided_at.is_not(None), 1), else_=0)), 0)
     on_time = func.coalesce(func.sum(case((TriageItem.decided_at <= TriageItem.due_at, 1), else_=0)), 0)
     return func.count(), decided, on_time
+
+
+def today() -> date:
+    """Today in England (where the reporting periods are counted)."""
+    return utcnow().astimezone(UK).date()
+
+
+@transactional
+def export_report(user, start: date, end: date) -> Report:
+    """The report of the user's LA for download: the export is audited (counts only, no child)."""
+    report = build_report(user.local_authority_id, start, end)
+    audit.record("triage.report_export", object_type="local_authority", object_id=user.local_authority_id,
+                 detail="csv", actor=user)
+    return report
 
 
 def build_report(la_id: uuid.UUID, start: date, end: date) -> Report:

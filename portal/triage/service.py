@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -27,17 +26,20 @@ from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.concerns.models import Concern, ConcernAttachment
 from portal.crypto import lookup
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
+from portal.domain_errors import Conflict, Invalid, NotFound, Refused
 from portal.files.models import StoredFile
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral, ReferralConcern
+from portal.referrals.lifecycle import record_status
 from portal.templating import uk_datetime
 from portal.triage.arrival import route_to_another_la
 from portal.triage.models import OPEN_STATES, OUTCOMES, RAG_RATINGS, TriageDecision, TriageItem, TriageNote
+from portal.transaction import transactional, unit_of_work
 from portal.updates.models import SharedUpdate
+from portal.updates.service import create_shared_update
 
 OUTCOME_LABELS = {
     "no_further_action": "No further action",
@@ -52,12 +54,12 @@ RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green"}
 STATE_LABELS = {"new": "New", "in_triage": "In triage", "decided": "Decided", "routed": "Sent to another LA"}
 
 
-class TriageError(Exception):
+class TriageError(Invalid):
     """A triage action was refused. Messages are for the worker and name no child."""
 
 
-class AlreadyDecided(TriageError):
-    pass
+class AlreadyDecided(Conflict, TriageError):
+    """Someone else decided the referral first; nothing of this decision was recorded."""
 
 
 # --- finding -------------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def item_for(user: User, referral_id: uuid.UUID) -> TriageItem:
         .order_by(TriageItem.round.desc()).limit(1)
     ).scalar_one_or_none()
     if item is None or not can(user, "triage:view_referral", item):
-        abort(404)
+        raise NotFound("No such referral")
     return item
 
 
@@ -83,15 +85,21 @@ class Opened:
     school: School
 
 
-def open_referral(user: User, referral_id: uuid.UUID) -> Opened:
-    """The referral for a worker to read; the view is audited, and a new item moves to "in triage"."""
+def referral_in_queue(user: User, referral_id: uuid.UUID) -> Opened:
+    """The referral with its queue item, pupil and school, changing nothing (to re-show a form)."""
     item = item_for(user, referral_id)
     referral = db.session.get(Referral, item.referral_id)
-    audit.record("triage.referral_view", object_type="referral", object_id=referral.id, actor=user)
-    if item.state == "new" and item.current:
-        _start_triage(item, referral, user)
-    db.session.commit()
     return Opened(item, referral, db.session.get(Pupil, referral.pupil_id), db.session.get(School, referral.school_id))
+
+
+@transactional
+def open_referral(user: User, referral_id: uuid.UUID) -> Opened:
+    """The referral for a worker to read; the view is audited, and a new item moves to "in triage"."""
+    opened = referral_in_queue(user, referral_id)
+    audit.record("triage.referral_view", object_type="referral", object_id=opened.referral.id, actor=user)
+    if opened.item.state == "new" and opened.item.current:
+        _start_triage(opened.item, opened.referral, user)
+    return opened
 
 
 def _start_triage(item: TriageItem, referral: Referral, user: User) -> None:
@@ -102,15 +110,26 @@ def _start_triage(item: TriageItem, referral: Referral, user: User) -> None:
         .execution_options(synchronize_session=False, queue_of=item.local_authority_id)
     ).rowcount == 1
     if moved:
-        from portal.referrals.service import record_status
-
         record_status(referral, "in_triage", by_user=user)
     db.session.refresh(item)
 
 
+class NoLongerOpen(Conflict, TriageError):
+    """The referral was decided or sent on while the worker was looking at it."""
+
+
 def _require_open(item: TriageItem) -> None:
     if not item.open or not item.current:
-        raise TriageError("This referral has already been decided, so it can no longer be changed")
+        raise NoLongerOpen("This referral has already been decided, so it can no longer be changed")
+
+
+def local_authority_of(item: TriageItem) -> LocalAuthority:
+    return db.session.get(LocalAuthority, item.local_authority_id)
+
+
+def la_name(la_id: uuid.UUID | None) -> str:
+    la = db.session.get(LocalAuthority, la_id) if la_id else None
+    return la.name if la else ""
 
 
 # --- assigning, rating, notes --------------------------------------------------------------------
@@ -125,10 +144,11 @@ def assignable_workers(la_id: uuid.UUID) -> list[User]:
     return [u for u in users if u.is_active]
 
 
+@transactional
 def assign(user: User, item: TriageItem, assignee_id: uuid.UUID | None) -> None:
-    """A manager gives the referral to a worker of the same LA (None: unassign). Commits."""
+    """A manager gives the referral to a worker of the same LA (None: unassign)."""
     if not can(user, "triage:manage", item):
-        abort(403)
+        raise Refused("Only a triage manager can assign referrals")
     _require_open(item)
     if assignee_id is not None and assignee_id not in {u.id for u in assignable_workers(item.local_authority_id)}:
         raise TriageError("Choose a triage worker from your council")
@@ -139,10 +159,10 @@ def assign(user: User, item: TriageItem, assignee_id: uuid.UUID | None) -> None:
                        .execution_options(synchronize_session=False, queue_of=item.local_authority_id))
     audit.record("triage.assign", object_type="referral", object_id=item.referral_id,
                  detail="assigned" if assignee_id else "unassigned", actor=user)
-    db.session.commit()
     db.session.refresh(item)
 
 
+@transactional
 def set_rag(user: User, item: TriageItem, rag: str) -> None:
     if rag not in RAG_RATINGS:
         raise TriageError("Select a RAG rating")
@@ -150,23 +170,22 @@ def set_rag(user: User, item: TriageItem, rag: str) -> None:
     db.session.execute(update(TriageItem).where(TriageItem.id == item.id).values(rag=rag)
                        .execution_options(synchronize_session=False, queue_of=item.local_authority_id))
     audit.record("triage.rag", object_type="referral", object_id=item.referral_id, detail=rag, actor=user)
-    db.session.commit()
     db.session.refresh(item)
 
 
+@transactional
 def add_note(user: User, item: TriageItem, text: str) -> TriageNote:
     text = (text or "").strip()
     if not text:
         raise TriageError("Enter the note")
     if not item.current:
-        raise TriageError("This referral is now with another local authority")
+        raise NoLongerOpen("This referral is now with another local authority")
     note = TriageNote(referral_id=item.referral_id, local_authority_id=item.local_authority_id, author_id=user.id,
                       created_at=utcnow(), kind="note")
     note.text = text
     db.session.add(note)
     db.session.flush()
     audit.record("triage.note_add", object_type="referral", object_id=item.referral_id, actor=user)
-    db.session.commit()
     return note
 
 
@@ -220,6 +239,11 @@ def decision_content(referral: Referral, draft: DecisionDraft, la: LocalAuthorit
     }
 
 
+def decision_preview(item: TriageItem, referral: Referral, draft: DecisionDraft) -> dict:
+    """What the school would read if the decision were recorded now (the same function builds it)."""
+    return decision_content(referral, draft, local_authority_of(item), decided_at=utcnow())
+
+
 def validate_draft(item: TriageItem, draft: DecisionDraft) -> dict[str, str]:
     """Errors by field name, GOV.UK wording."""
     errors = {}
@@ -237,7 +261,7 @@ def validate_draft(item: TriageItem, draft: DecisionDraft) -> dict[str, str]:
     return errors
 
 
-def _already_decided_message(item_id: uuid.UUID) -> str:
+def already_decided_message(item_id: uuid.UUID) -> str:
     decision = db.session.execute(select(TriageDecision).where(TriageDecision.item_id == item_id)).scalar_one_or_none()
     if decision is None:
         return "This referral has already been decided. Your decision was not recorded."
@@ -245,16 +269,38 @@ def _already_decided_message(item_id: uuid.UUID) -> str:
             f"({OUTCOME_LABELS[decision.outcome].lower()}). Your decision was not recorded.")
 
 
-def decide(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision:
-    """Record the decision, tell the school, route it if sent on. One transaction, committed here.
+class _DecidedFirst(Exception):
+    """Inside `_record_decision`: the conditional update found the item already closed."""
 
-    Raises AlreadyDecided (nothing changed) when the item was decided first by someone else.
+
+def decide(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision:
+    """Record the decision, tell the school, route it if sent on: one unit of work.
+
+    Raises AlreadyDecided (nothing of this decision recorded) when the item was decided first by
+    someone else; the refusal itself is audited in a unit of work of its own.
     """
     if not can(user, "triage:view_referral", item):
-        abort(404)
+        raise NotFound("No such referral")
     errors = validate_draft(item, draft)
     if errors:
         raise TriageError(next(iter(errors.values())))
+    item_id, referral_id = item.id, item.referral_id
+    try:
+        return _record_decision(user, item, draft)
+    except _DecidedFirst:
+        # The losing attempt rolled back; the message reads the winner's committed decision.
+        with unit_of_work():
+            message = already_decided_message(item_id)
+            audit.record("triage.decide", object_type="referral", object_id=referral_id, outcome="refused",
+                         detail="already_decided", actor=user)
+        raise AlreadyDecided(message) from None
+    except IntegrityError:
+        # Only possible if the conditional update was bypassed (another code path): refuse.
+        raise AlreadyDecided(already_decided_message(item_id)) from None
+
+
+@transactional
+def _record_decision(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision:
     item_id, referral_id = item.id, item.referral_id
     now = utcnow()
     routed = draft.outcome == "referred_to_another_la"
@@ -266,12 +312,7 @@ def decide(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision
         .execution_options(synchronize_session=False, queue_of=item.local_authority_id)
     ).rowcount == 1
     if not won:
-        db.session.rollback()
-        message = _already_decided_message(item_id)
-        audit.record("triage.decide", object_type="referral", object_id=referral_id, outcome="refused",
-                     detail="already_decided", actor=user)
-        db.session.commit()
-        raise AlreadyDecided(message)
+        raise _DecidedFirst()
     db.session.refresh(item)
     referral = db.session.get(Referral, referral_id, populate_existing=True)
     la = db.session.get(LocalAuthority, item.local_authority_id)
@@ -282,14 +323,7 @@ def decide(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision
     decision.reasons = draft.reasons.strip()
     decision.feedback = draft.feedback.strip()
     db.session.add(decision)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Only possible if the conditional update above was bypassed (another code path): refuse.
-        db.session.rollback()
-        raise AlreadyDecided(_already_decided_message(item_id)) from None
-
-    from portal.updates.service import create_shared_update
+    db.session.flush()  # the unique item_id: an IntegrityError here rolls the whole decision back
 
     shared = create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind="decision",
                                   content=decision_content(referral, draft, la, decided_at=now),
@@ -302,10 +336,7 @@ def decide(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision
         audit.record("triage.route", object_type="referral", object_id=referral.id, detail=f"to_{to_la.code}",
                      actor=user)
     else:
-        from portal.referrals.service import record_status
-
         record_status(referral, "decided", by_user=user)
-    db.session.commit()
     return decision
 
 
@@ -324,21 +355,19 @@ def note_content(referral: Referral, la: LocalAuthority, title: str, body: str) 
     }
 
 
+@transactional
 def send_update(user: User, item: TriageItem, title: str, body: str) -> SharedUpdate:
-    """A further note to the school about this referral (kind "note"). Commits."""
+    """A further note to the school about this referral (kind "note")."""
     if not item.current:
-        raise TriageError("This referral is now with another local authority")
+        raise NoLongerOpen("This referral is now with another local authority")
     if not title.strip() or not body.strip():
         raise TriageError("Enter a title and a message")
     referral = db.session.get(Referral, item.referral_id)
     la = db.session.get(LocalAuthority, item.local_authority_id)
-    from portal.updates.service import create_shared_update
-
     shared = create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind="note",
                                   content=note_content(referral, la, title, body), referral_id=referral.id,
                                   created_by=user)
     audit.record("triage.update_send", object_type="referral", object_id=referral.id, actor=user)
-    db.session.commit()
     return shared
 
 
@@ -388,7 +417,7 @@ def attachment_of(referral: Referral, attachment_id: uuid.UUID) -> StoredFile:
         .where(ConcernAttachment.id == attachment_id, Concern.id.in_(ids), Concern.school_id == referral.school_id)
     ).scalar_one_or_none()
     if row is None:
-        abort(404)
+        raise NotFound("No such attachment")
     return row
 
 

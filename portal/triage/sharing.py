@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from portal import audit
 from portal.connector.payload import CASE_SUMMARY_SHAREABLE_FIELDS
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
+from portal.domain_errors import Invalid
+from portal.transaction import transactional
 from portal.triage.models import SharingPolicy, SharingPolicyChange
 
 FIELD_LABELS = {
@@ -47,11 +48,16 @@ def filter_case_summary(local_authority_id: uuid.UUID, summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k in allowed}
 
 
+class UnknownSummaryField(Invalid, ValueError):
+    """A field outside the case system contract's shareable fields."""
+
+
+@transactional
 def set_sharing_policy(user, local_authority_id: uuid.UUID, fields) -> SharingPolicyChange | None:
-    """Replace the LA's policy; returns the change recorded, or None when nothing changed. Commits."""
+    """Replace the LA's policy; returns the change recorded, or None when nothing changed."""
     unknown = set(fields) - set(CASE_SUMMARY_SHAREABLE_FIELDS)
     if unknown:
-        raise ValueError("unknown case-summary field")
+        raise UnknownSummaryField("Choose only fields the case system can share", field="fields")
     after = [f for f in CASE_SUMMARY_SHAREABLE_FIELDS if f in set(fields)]
     policy = db.session.execute(
         select(SharingPolicy).where(SharingPolicy.local_authority_id == local_authority_id).with_for_update()
@@ -72,7 +78,6 @@ def set_sharing_policy(user, local_authority_id: uuid.UUID, fields) -> SharingPo
     db.session.flush()
     audit.record("triage.sharing_policy_change", object_type="sharing_policy", object_id=policy.id,
                  detail=f"fields_{len(before)}_to_{len(after)}", actor=user)
-    db.session.commit()
     return change
 
 

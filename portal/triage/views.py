@@ -8,20 +8,18 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import audit
+from portal.chronology.vocabulary import category_labels
 from portal.errors import reshows_form_on_csrf_failure
-from portal.db import db
 from portal.files.service import attachment_response
-from portal.orgs.models import LocalAuthority
 from portal.policy import can, require, requires
-from portal.referrals.models import Referral
+from portal.referrals.answers import section_answers
+from portal.templating import uk_date
 from portal.triage import queue as queue_service
 from portal.triage import reports as report_service
 from portal.triage import service
 from portal.triage import sharing
+from portal.triage.decision_deadline import clock_for
 from portal.triage.forms import AssignForm, DecisionForm, NoteForm, RagForm, ReportForm, SharingPolicyForm, UpdateForm
-from portal.working_days import UK
-from portal.db import utcnow
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 
@@ -48,8 +46,6 @@ def queue():
 
 
 def _page_context(opened: service.Opened, **forms):
-    from portal.referrals.answers import section_answers
-
     item, referral = opened.item, opened.referral
     concerns = service.linked_concerns(referral)
     context = {
@@ -80,15 +76,10 @@ def _page_context(opened: service.Opened, **forms):
 
 
 def service_clock(item):
-    from portal.triage.clock import clock_for
-
     return clock_for(item.due_at) if item.open else None
 
 
 def _concern_label(linked) -> str:
-    from portal.chronology.vocabulary import category_labels
-    from portal.templating import uk_date
-
     cats = ", ".join(category_labels(linked.content.get("categories"), linked.content.get("other_category")))
     return f"{uk_date(linked.concern.occurred_at)}: {cats}" if cats else uk_date(linked.concern.occurred_at)
 
@@ -109,12 +100,7 @@ def show(referral_id: uuid.UUID):
 
 
 def _reshow(referral_id, status=400, **forms):
-    item = service.item_for(current_user, referral_id)
-    referral = db.session.get(Referral, item.referral_id)
-    from portal.pupils.models import Pupil
-    from portal.orgs.models import School
-
-    opened = service.Opened(item, referral, db.session.get(Pupil, referral.pupil_id), db.session.get(School, referral.school_id))
+    opened = service.referral_in_queue(current_user, referral_id)
     return render_template("triage/show.html", **_page_context(opened, **forms)), status
 
 
@@ -176,10 +162,9 @@ def assign(referral_id: uuid.UUID):
 @bp.get("/referrals/<uuid:referral_id>/attachments/<uuid:attachment_id>")
 @requires("triage:work")
 def attachment(referral_id: uuid.UUID, attachment_id: uuid.UUID):
-    item = service.item_for(current_user, referral_id)
-    referral = db.session.get(Referral, item.referral_id)
-    stored = service.attachment_of(referral, attachment_id)
-    return attachment_response(stored, "triage:view_referral", item)
+    opened = service.referral_in_queue(current_user, referral_id)
+    stored = service.attachment_of(opened.referral, attachment_id)
+    return attachment_response(stored, "triage:view_referral", opened.item)
 
 
 # --- deciding ------------------------------------------------------------------------------------
@@ -209,14 +194,13 @@ def _draft(form: DecisionForm) -> service.DecisionDraft:
 @requires("triage:work")
 @reshows_form_on_csrf_failure
 def decide(referral_id: uuid.UUID):
-    item = service.item_for(current_user, referral_id)
-    referral = db.session.get(Referral, item.referral_id)
-    la = db.session.get(LocalAuthority, item.local_authority_id)
+    opened = service.referral_in_queue(current_user, referral_id)
+    item, referral = opened.item, opened.referral
     existing = service.decision_for(item)
     if request.method == "GET":
         if existing is not None or not item.open:
             return render_template("triage/already_decided.html", referral=referral,
-                                   message=service._already_decided_message(item.id)), 409
+                                   message=service.already_decided_message(item.id)), 409
         return render_template("triage/decide.html", form=_decision_form(item), referral=referral, item=item)
     form = _decision_form(item)
     if not form.validate_on_submit():
@@ -224,7 +208,7 @@ def decide(referral_id: uuid.UUID):
     draft = _draft(form)
     if form.stage.data != "confirm":
         # The preview: exactly the content the school will receive, built by the same function.
-        content = service.decision_content(referral, draft, la, decided_at=utcnow())
+        content = service.decision_preview(item, referral, draft)
         form.stage.data = "confirm"
         return render_template("triage/decision_preview.html", form=form, referral=referral, item=item,
                                content=content, draft=draft, outcome_labels=service.OUTCOME_LABELS,
@@ -240,8 +224,7 @@ def decide(referral_id: uuid.UUID):
 
 
 def _la_name(la_id):
-    la = db.session.get(LocalAuthority, la_id) if la_id else None
-    return la.name if la else ""
+    return service.la_name(la_id)
 
 
 @bp.get("/referrals/<uuid:referral_id>/decision/done")
@@ -251,7 +234,7 @@ def decided(referral_id: uuid.UUID):
     decision = service.decision_for(item)
     if decision is None:
         abort(404)
-    referral = db.session.get(Referral, item.referral_id)
+    referral = service.referral_in_queue(current_user, referral_id).referral
     return render_template("triage/decided.html", referral=referral, decision=decision,
                            outcome_labels=service.OUTCOME_LABELS, la_name=_la_name(decision.routed_to_la_id))
 
@@ -260,19 +243,19 @@ def decided(referral_id: uuid.UUID):
 @requires("triage:work")
 @reshows_form_on_csrf_failure
 def send_update(referral_id: uuid.UUID):
-    item = service.item_for(current_user, referral_id)
-    referral = db.session.get(Referral, item.referral_id)
+    opened = service.referral_in_queue(current_user, referral_id)
+    item, referral = opened.item, opened.referral
     if not item.current:
         abort(404)
     form = UpdateForm()
     if request.method == "GET" or not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("triage/update_form.html", form=form, referral=referral), status
-    la = db.session.get(LocalAuthority, item.local_authority_id)
     if form.stage.data != "confirm":
         form.stage.data = "confirm"
         return render_template("triage/update_preview.html", form=form, referral=referral,
-                               content=service.note_content(referral, la, form.title.data, form.body.data))
+                               content=service.note_content(referral, service.local_authority_of(item),
+                                                            form.title.data, form.body.data))
     service.send_update(current_user, item, form.title.data, form.body.data)
     flash("Update sent to the school")
     return redirect(url_for("triage.show", referral_id=referral_id))
@@ -282,7 +265,7 @@ def send_update(referral_id: uuid.UUID):
 
 
 def _period(form: ReportForm) -> tuple[date, date]:
-    today = utcnow().astimezone(UK).date()
+    today = report_service.today()
     end = form.end.data or today
     start = form.start.data or (end - timedelta(days=27))
     if (end - start).days > 366 * 2:
@@ -313,10 +296,7 @@ def reports_csv():
     if request.args and not form.validate():
         abort(400)
     start, end = _period(form)
-    report = report_service.build_report(current_user.local_authority_id, start, end)
-    audit.record("triage.report_export", object_type="local_authority", object_id=current_user.local_authority_id,
-                 detail="csv", actor=current_user)
-    db.session.commit()
+    report = report_service.export_report(current_user, start, end)
     response = Response(report_service.report_csv(report), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="referrals-{start.isoformat()}-to-{end.isoformat()}.csv"'
     response.headers["Cache-Control"] = "no-store"

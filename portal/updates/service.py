@@ -10,24 +10,25 @@ any other string values are shown too, labelled by their key.
 
 from __future__ import annotations
 
-import logging
 import uuid
+from dataclasses import dataclass
 
-from flask import abort
-from sqlalchemy import event, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from portal import audit
+from portal.auth.links import external_url
 from portal.auth.models import User
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
+from portal.domain_errors import Invalid, NotFound
+from portal.notify.outbox import queue_email
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
+from portal.pupils.models import Pupil
+from portal.referrals.models import Referral
+from portal.transaction import transactional
 from portal.updates.models import KINDS, SharedUpdate, SharedUpdateRead
-
-log = logging.getLogger(__name__)
 
 KIND_LABELS = {
     "acknowledgement": "Acknowledgement",
@@ -35,10 +36,9 @@ KIND_LABELS = {
     "case_summary": "Case summary",
     "note": "Note",
 }
-PENDING_EMAILS = "portal_update_emails"
 
 
-class UpdateRefused(ValueError):
+class UpdateRefused(Invalid, ValueError):
     """The update does not fit together (wrong school for the pupil or referral, unknown kind)."""
 
 
@@ -46,18 +46,17 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
+@transactional
 def create_shared_update(*, school_id: uuid.UUID, local_authority_id: uuid.UUID, kind: str, content: dict,
                          pupil_id: uuid.UUID | None = None, referral_id: uuid.UUID | None = None,
                          created_by=None) -> SharedUpdate:
-    """Record an update for a school, audit it, and email its DSLs (after commit). The caller commits.
+    """Record an update for a school, audit it, and email its DSLs (after commit). A unit of work
+    (joined when the triage decision or the connector's pull calls it inside theirs).
 
     `created_by` is the LA user who wrote it (a User or an id), or None for the case system.
     Raises UpdateRefused when the pupil or referral is not the school's: an update must never
     reach a school it was not meant for.
     """
-    from portal.pupils.models import Pupil
-    from portal.referrals.models import Referral
-
     if kind not in KINDS:
         raise UpdateRefused("unknown kind of update")
     if not isinstance(content, dict) or not str(content.get("title") or "").strip():
@@ -91,8 +90,8 @@ def create_shared_update(*, school_id: uuid.UUID, local_authority_id: uuid.UUID,
 
 
 def _queue_emails(update: SharedUpdate, school: School, la: LocalAuthority) -> None:
-    from portal.auth.links import external_url
-
+    """Into the mail outbox, in the update's transaction: sent once it has committed, never for a
+    rolled-back update, and retried if the mail server is down (the inbox has it either way)."""
     readers = db.session.execute(
         select(User).where(User.school_id == school.id, User.active.is_(True), User.password_hash.is_not(None))
     ).scalars()
@@ -105,32 +104,7 @@ def _queue_emails(update: SharedUpdate, school: School, la: LocalAuthority) -> N
     )
     for user in readers:
         if can(user, "updates:view", update):
-            db.session.info.setdefault(PENDING_EMAILS, []).append(
-                (user.email, f"New update from {la.name}", body)
-            )
-
-
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session):
-    """Emails go only once the update exists for good: a rolled-back update sends nothing."""
-    emails = session.info.pop(PENDING_EMAILS, [])
-    if not emails:
-        return
-    from portal.notify import EmailNotSent, send_email
-
-    for to, subject, body in emails:
-        try:
-            send_email(to, subject, body)
-        except EmailNotSent:
-            # The update is in the inbox either way; the count on the home page shows it.
-            log.warning("update email not sent")
-        except RuntimeError:  # no app context: nothing can be sent
-            log.warning("update email not sent: no application context")
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session):
-    session.info.pop(PENDING_EMAILS, None)
+            queue_email(user.email, f"New update from {la.name}", body)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -171,14 +145,49 @@ def updates_for_referral(user, referral) -> list[tuple[SharedUpdate, bool]]:
     return [(row[0], bool(row[1])) for row in rows]
 
 
+@transactional
 def open_update(user, update_id: uuid.UUID) -> SharedUpdate:
     """The update (404 unless it is for the user's school), marked read by them; the view is audited."""
     update = db.session.get(SharedUpdate, update_id)
     if update is None or not can(user, "updates:view", update):
-        abort(404)
+        raise NotFound("No such update")
     mark_read(update, user)
     audit.record("update.view", object_type="shared_update", object_id=update.id, actor=user)
     return update
+
+
+@dataclass
+class OpenedUpdate:
+    """An update as its page shows it: the pupil and referral only when the reader may see them."""
+
+    update: SharedUpdate
+    la: LocalAuthority
+    pupil: Pupil | None
+    referral: Referral | None
+    facts: list[tuple[str, str]]
+
+
+@transactional
+def read_update(user, update_id: uuid.UUID) -> OpenedUpdate:
+    """`open_update` with what its page shows beside it."""
+    update = open_update(user, update_id)
+    pupil = db.session.get(Pupil, update.pupil_id) if update.pupil_id else None
+    referral = db.session.get(Referral, update.referral_id) if update.referral_id else None
+    return OpenedUpdate(
+        update=update,
+        la=db.session.get(LocalAuthority, update.local_authority_id),
+        pupil=pupil if pupil is not None and pupil.school_id == user.school_id else None,
+        referral=referral if referral is not None and can(user, "referrals:manage", referral) else None,
+        facts=facts(update),
+    )
+
+
+def local_authorities_of(rows: list[tuple[SharedUpdate, bool]]) -> dict[uuid.UUID, LocalAuthority]:
+    """The councils that sent these updates, by id (for the inbox's "from" column)."""
+    ids = {update.local_authority_id for update, _ in rows}
+    if not ids:
+        return {}
+    return {la.id: la for la in db.session.execute(select(LocalAuthority).where(LocalAuthority.id.in_(ids))).scalars()}
 
 
 def mark_read(update: SharedUpdate, user) -> None:

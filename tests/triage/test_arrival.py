@@ -9,7 +9,7 @@ from portal.db import db
 from portal.notify import outbox_path
 from portal.referrals.models import Referral, ReferralEvent
 from portal.triage.arrival import receive_referral
-from portal.triage.clock import decision_due
+from portal.triage.decision_deadline import decision_due
 from portal.triage.models import TriageItem
 from portal.updates.models import SharedUpdate
 from tests.triage.factories import FORENAME, SURNAME, council, submitted_referral

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from portal.triage.clock import clock_for, decision_due, describe
+from portal.triage.decision_deadline import clock_for, decision_due, describe
 from portal.working_days import UK
 
 

@@ -13,6 +13,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.roles import Role
 from portal.db import db
 from portal.notify import outbox_path
+from portal.transaction import unit_of_work
 from portal.updates import service as updates
 from portal.updates.models import SharedUpdate
 from tests.factories import make_user
@@ -72,10 +73,10 @@ def test_creating_an_update_emails_the_schools_leads_after_commit_with_no_child_
     s = school_with_people()
     s.dsl.password_hash = s.deputy.password_hash = "$argon2id$placeholder"
     db.session.commit()
-    update = updates.create_shared_update(school_id=s.school.id, local_authority_id=s.la.id, kind="decision",
-                                          content={"title": f"Decision about {FORENAME}", "body": FORENAME})
-    assert _emails(mailbox) == []  # not before the update exists for good
-    db.session.commit()
+    with unit_of_work():  # the update joins a larger unit of work (as a triage decision's does)
+        update = updates.create_shared_update(school_id=s.school.id, local_authority_id=s.la.id, kind="decision",
+                                              content={"title": f"Decision about {FORENAME}", "body": FORENAME})
+        assert _emails(mailbox) == []  # not before the update exists for good
     sent = _emails(mailbox)
     assert sorted(m["To"] for m in sent) == sorted([s.dsl.email, s.deputy.email])  # not staff
     for message in sent:
@@ -88,9 +89,10 @@ def test_a_rolled_back_update_sends_nothing(app, mailbox):
     s = school_with_people()
     s.dsl.password_hash = "$argon2id$placeholder"
     db.session.commit()
-    _ = updates.create_shared_update(school_id=s.school.id, local_authority_id=s.la.id, kind="note",
-                                     content={"title": "Note"})
-    db.session.rollback()
+    with pytest.raises(RuntimeError), unit_of_work():
+        _ = updates.create_shared_update(school_id=s.school.id, local_authority_id=s.la.id, kind="note",
+                                         content={"title": "Note"})
+        raise RuntimeError("the rest of the unit of work failed")
     db.session.commit()
     assert _emails(mailbox) == []
 
