@@ -9,4 +9,9 @@ from __future__ import annotations
 
 def subscribe_areas() -> None:
     # Each import registers that area's handlers with portal.events.
+    import portal.pupils.subscribers  # noqa: F401
+    # ReferralSubmitted: the LA's queue, then the connector's outbox row, then the acknowledgement.
+    import portal.triage.subscribers  # noqa: F401
+    import portal.connector.subscribers  # noqa: F401
+    import portal.updates.subscribers  # noqa: F401
     pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,7 +18,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.crypto import encrypted
 from portal.db import Base, UUIDPrimaryKey, utcnow
 
-STATUSES = ("draft", "submitted", "acknowledged", "in_triage", "decided", "closed")
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral is in its life, in order (the column stores the value)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACKNOWLEDGED = "acknowledged"
+    IN_TRIAGE = "in_triage"
+    DECIDED = "decided"
+    CLOSED = "closed"
+
+
+STATUSES = tuple(ReferralStatus)
 
 
 class Referral(UUIDPrimaryKey, Base):
@@ -30,7 +44,7 @@ class Referral(UUIDPrimaryKey, Base):
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ReferralStatus.DRAFT, index=True)
     urgent: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
     submitted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))

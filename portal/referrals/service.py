@@ -7,7 +7,11 @@ Rules kept here, not in the views:
   which both checks and (on PostgreSQL) locks the row until the change commits: an edit racing a
   submission either lands before it or is refused, never after.
 - `submit_referral` is the one place a referral is submitted: one transaction, one conditional
-  UPDATE, so a double click, the back button or a retry submits it once.
+  UPDATE, so a double click, the back button or a retry submits it once. What the other areas do
+  about it (the LA's queue, the connector's outbox row, the acknowledgement to the school) they do
+  on hearing `ReferralSubmitted` (portal.events), in the same transaction.
+- Every function that changes anything is a unit of work (portal.transaction): it commits its own
+  transaction, or rolls it back when it raises one of the domain errors below.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import uuid
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import abort
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,22 +28,29 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from portal import audit
 from portal.auth.models import User
 from portal.concerns.models import Concern, ConcernPupil
-from portal.db import utcnow
-from portal.db import db
+from portal.concerns.options import CATEGORIES, CATEGORY_LABELS
+from portal.db import db, utcnow
+from portal.domain_errors import Conflict, Invalid, NotFound
+from portal.events import ReferralSubmitted, publish
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil
 from portal.referrals import sections
-from portal.referrals.models import STATUSES, Referral, ReferralConcern, ReferralEvent, ReferralSequence
+from portal.referrals.lifecycle import FORWARD, StatusChangeRefused, record_status  # noqa: F401 (the LA's side)
+from portal.referrals.models import Referral, ReferralConcern, ReferralEvent, ReferralSequence, ReferralStatus
+from portal.templating import uk_date
+from portal.transaction import transactional, unit_of_work
 
 UK = ZoneInfo("Europe/London")
 
 
-class ReferralError(Exception):
-    """A referral could not be changed. Messages are for users and name no one."""
+class ReferralError(Invalid):
+    """A referral could not be changed as asked. Messages are for users and name no one."""
 
 
-class ReferralLocked(ReferralError):
+class ReferralLocked(Conflict, ReferralError):
+    """The referral has been submitted (perhaps in another tab): it no longer changes."""
+
     def __init__(self):
         super().__init__("This referral has been submitted and can no longer be changed")
 
@@ -51,33 +61,54 @@ class ReferralIncomplete(ReferralError):
         super().__init__("Complete every section before you submit the referral")
 
 
-class StatusChangeRefused(ReferralError):
-    pass
+class ReferralNotFound(NotFound):
+    """No such referral, pupil, concern or household member, or not this user's school's."""
 
 
 # --- finding things ---------------------------------------------------------------------------
 
 
-def _allowed_or_404(user, obj):
+def _allowed(user, obj):
     if obj is None or not can(user, "referrals:manage", obj):
-        abort(404)
+        raise ReferralNotFound()
     return obj
 
 
+@transactional
 def pupil_for_referral(user, pupil_id: uuid.UUID) -> Pupil:
     """A pupil of the user's own school whose record is still theirs to add to (not transferred
-    out), or 404. Showing the pupil is audited as a pupil view."""
+    out), or ReferralNotFound. Showing the pupil is audited as a pupil view."""
     pupil = db.session.get(Pupil, pupil_id)
     if pupil is None or not can(user, "referrals:start", pupil):
-        abort(404)
+        raise ReferralNotFound()
     audit.record("pupil.view", object_type="pupil", object_id=pupil.id, detail="referral_start", actor=user)
     return pupil
 
 
-def get_referral_for(user, referral_id: uuid.UUID, *, page: str) -> Referral:
-    """The referral if the user may manage it (else 404); the view is audited with the page's code."""
-    referral = _allowed_or_404(user, db.session.get(Referral, referral_id))
+def _open(user, referral_id: uuid.UUID, page: str) -> Referral:
+    referral = _allowed(user, db.session.get(Referral, referral_id))
     audit.record("referral.view", object_type="referral", object_id=referral.id, detail=page, actor=user)
+    return referral
+
+
+@transactional
+def get_referral_for(user, referral_id: uuid.UUID, *, page: str) -> Referral:
+    """The referral if the user may manage it (else ReferralNotFound); the view is audited with
+    the page's code."""
+    return _open(user, referral_id, page)
+
+
+def open_draft(user, referral_id: uuid.UUID, *, page: str) -> Referral:
+    """For a page that would change the referral: the draft, its view audited; ReferralLocked once
+    it is submitted. The view and the refusal stay in the audit trail either way."""
+    with unit_of_work():
+        referral = _open(user, referral_id, page)
+        editable = referral.status == ReferralStatus.DRAFT
+        if not editable:
+            audit.record("referral.edit", object_type="referral", object_id=referral.id, outcome="refused",
+                         detail=page, actor=user)
+    if not editable:
+        raise ReferralLocked()
     return referral
 
 
@@ -103,7 +134,7 @@ def school_referrals(user) -> list[tuple[Referral, Pupil]]:
 def drafts_for_pupil(pupil: Pupil) -> list[Referral]:
     return list(db.session.execute(
         select(Referral).where(Referral.pupil_id == pupil.id, Referral.school_id == pupil.school_id,
-                               Referral.status == "draft").order_by(Referral.created_at)
+                               Referral.status == ReferralStatus.DRAFT).order_by(Referral.created_at)
     ).scalars())
 
 
@@ -133,18 +164,12 @@ def linked_concerns(referral: Referral) -> list[Concern]:
 
 def concern_label(concern: Concern) -> str:
     """'12 March 2026: neglect, emotional abuse' (when it happened, and its categories)."""
-    from portal.templating import uk_date
-
     content = concern.latest.content if concern.versions else {}
-    from portal.concerns.options import CATEGORY_LABELS
-
     categories = ", ".join(CATEGORY_LABELS.get(c) or _humanise(c) for c in content.get("categories") or [])
     return f"{uk_date(concern.occurred_at)}: {categories}" if categories else uk_date(concern.occurred_at)
 
 
 def _categories_of(concerns: list[Concern]) -> list[str]:
-    from portal.concerns.options import CATEGORIES
-
     found = set()
     for concern in concerns:
         found.update((concern.latest.content.get("categories") or []) if concern.versions else [])
@@ -186,27 +211,28 @@ def _prefilled_referrer(user: User) -> dict:
     return {"name": user.display_name, "role": user.role_enum.label, "phone": "", "email": user.email}
 
 
+@transactional
 def start_referral(user: User, pupil: Pupil, *, concern_ids: list[uuid.UUID], start_token: str | None) -> Referral:
     """A new draft for the pupil, the child's and referrer's sections prefilled (to be checked).
 
     The start page's token makes a second press of its button (or a retry) return the draft the
-    first press made instead of starting another. The caller commits.
+    first press made instead of starting another.
     """
-    _allowed_or_404(user, pupil)
+    _allowed(user, pupil)
     if start_token:
         existing = db.session.execute(select(Referral).where(Referral.start_token == start_token)).scalar_one_or_none()
         if existing is not None:
-            return _allowed_or_404(user, existing)
+            return _allowed(user, existing)
     allowed = {c.id for c in pupil_concerns(pupil)}
     if any(cid not in allowed for cid in concern_ids):
-        abort(404)
+        raise ReferralNotFound()
     school = db.session.get(School, pupil.school_id)
     referral = Referral(
         school_id=pupil.school_id,
         pupil_id=pupil.id,
         local_authority_id=school.local_authority_id,
         created_by_id=user.id,
-        status="draft",
+        status=ReferralStatus.DRAFT,
         start_token=start_token or new_start_token(),
     )
     chosen = [c for c in pupil_concerns(pupil) if c.id in set(concern_ids)]
@@ -221,7 +247,7 @@ def start_referral(user: User, pupil: Pupil, *, concern_ids: list[uuid.UUID], st
     db.session.add(referral)
     for concern_id in dict.fromkeys(concern_ids):
         referral.concerns.append(ReferralConcern(concern_id=concern_id))
-    referral.events.append(ReferralEvent(status="draft", at=utcnow(), by_user_id=user.id))
+    referral.events.append(ReferralEvent(status=ReferralStatus.DRAFT, at=utcnow(), by_user_id=user.id))
     db.session.flush()
     audit.record("referral.create", object_type="referral", object_id=referral.id, actor=user)
     return referral
@@ -234,7 +260,7 @@ def _lock_draft(referral: Referral) -> None:
     """Check the referral is still a draft, and hold it (PostgreSQL row lock) while it changes."""
     result = db.session.execute(
         update(Referral)
-        .where(Referral.id == referral.id, Referral.status == "draft")
+        .where(Referral.id == referral.id, Referral.status == ReferralStatus.DRAFT)
         .values(updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -242,18 +268,11 @@ def _lock_draft(referral: Referral) -> None:
         raise ReferralLocked()
 
 
-def refuse_if_submitted(referral: Referral, user: User, section: str) -> None:
-    """For a page that would change the referral: refused (and audited) once it is submitted."""
-    if referral.status != "draft":
-        audit.record("referral.edit", object_type="referral", object_id=referral.id, outcome="refused",
-                     detail=section, actor=user)
-        raise ReferralLocked()
-
-
+@transactional
 def save_section(referral: Referral, user: User, key: str, answers: dict, *, status: str = sections.COMPLETED) -> None:
-    """Replace a section's answers and mark it completed (or in progress). The caller commits."""
+    """Replace a section's answers and mark it completed (or in progress)."""
     if key not in sections.SECTION_KEYS:
-        raise ValueError("unknown section")
+        raise ReferralNotFound("unknown section")
     _lock_draft(referral)
     form = referral.form
     form[key] = answers
@@ -264,11 +283,12 @@ def save_section(referral: Referral, user: User, key: str, answers: dict, *, sta
     audit.record("referral.edit", object_type="referral", object_id=referral.id, detail=key, actor=user)
 
 
+@transactional
 def save_reasons(referral: Referral, user: User, answers: dict, concern_ids: list[uuid.UUID]) -> None:
     pupil = pupil_of(referral)
     allowed = {c.id for c in pupil_concerns(pupil)}
     if any(cid not in allowed for cid in concern_ids):
-        abort(404)
+        raise ReferralNotFound()
     save_section(referral, user, "reasons", answers)
     wanted = set(concern_ids)
     for link in list(referral.concerns):
@@ -289,9 +309,10 @@ def household_member(referral: Referral, member_id: str) -> dict:
     for member in household_members(referral):
         if member.get("id") == member_id:
             return member
-    abort(404)
+    raise ReferralNotFound()
 
 
+@transactional
 def save_household_member(referral: Referral, user: User, member: dict, member_id: str | None = None) -> str:
     """Add a person (member_id None) or change one; the section is then in progress until the
     user says everyone has been added."""
@@ -300,18 +321,20 @@ def save_household_member(referral: Referral, user: User, member: dict, member_i
         member_id = str(uuid.uuid4())
         members.append({**member, "id": member_id})
     else:
-        household_member(referral, member_id)  # 404 for an unknown person
+        household_member(referral, member_id)  # not found: an unknown person
         members = [{**member, "id": member_id} if m.get("id") == member_id else m for m in members]
     save_section(referral, user, "household", {"members": members}, status=sections.IN_PROGRESS)
     return member_id
 
 
+@transactional
 def remove_household_member(referral: Referral, user: User, member_id: str) -> None:
     household_member(referral, member_id)
     members = [m for m in household_members(referral) if m.get("id") != member_id]
     save_section(referral, user, "household", {"members": members}, status=sections.IN_PROGRESS)
 
 
+@transactional
 def complete_household(referral: Referral, user: User, complete: bool) -> None:
     if complete and not household_members(referral):
         raise ReferralError("Add at least one person, such as a parent or carer")
@@ -344,89 +367,56 @@ def _next_reference(local_authority: LocalAuthority, year: int) -> str:
     return f"{local_authority.code}-{year}-{number:06d}"
 
 
+@transactional
 def submit_referral(referral: Referral, user: User) -> Referral:
-    """Submit a draft to the school's LA: the one place it happens, in one transaction (committed here).
+    """Submit a draft to the school's LA: the one place it happens, one unit of work.
 
     Everything the submission changes commits together: the status, routing and reference, the
-    "submitted" event and the audit event (and, later, the connector's outbox row: add it below,
-    before the commit). Submitting an already-submitted referral changes nothing and returns it,
-    so a double click or a retry shows the same confirmation; two submissions racing each other
-    are decided by the conditional UPDATE, which only one of them can win.
+    "submitted" event and the audit event, and whatever the areas that hear `ReferralSubmitted` do
+    (the LA's queue and its acknowledgement, the connector's outbox row). Submitting an
+    already-submitted referral changes nothing and returns it, so a double click or a retry shows
+    the same confirmation; two submissions racing each other are decided by the conditional
+    UPDATE, which only one of them can win.
 
     Raises ReferralIncomplete (nothing changed) if a section is not completed.
     """
-    if not can(user, "referrals:manage", referral):
-        abort(404)
+    _allowed(user, referral)
     referral_id = referral.id
     school = db.session.get(School, referral.school_id)
     la = db.session.get(LocalAuthority, school.local_authority_id)
     now = utcnow()
     won = db.session.execute(
         update(Referral)
-        .where(Referral.id == referral_id, Referral.status == "draft")
-        .values(status="submitted", submitted_at=now, submitted_by_id=user.id,
+        .where(Referral.id == referral_id, Referral.status == ReferralStatus.DRAFT)
+        .values(status=ReferralStatus.SUBMITTED, submitted_at=now, submitted_by_id=user.id,
                 local_authority_id=la.id, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:
         # Already submitted (by this request's twin, or earlier): nothing to do.
-        db.session.rollback()
         referral = db.session.get(Referral, referral_id, populate_existing=True)
         audit.record("referral.submit", object_type="referral", object_id=referral_id,
                      outcome="refused", detail="already_submitted", actor=user)
-        db.session.commit()
         return referral
     # Re-read what we now hold: the form as it is, not as this request first saw it.
     db.session.refresh(referral)
     missing = sections.incomplete_sections(referral.form)
     if missing:
-        db.session.rollback()
         raise ReferralIncomplete(missing)
     reference = _next_reference(la, now.astimezone(UK).year)
     db.session.execute(
         update(Referral).where(Referral.id == referral_id).values(reference=reference)
         .execution_options(synchronize_session=False)
     )
-    db.session.add(ReferralEvent(referral_id=referral_id, status="submitted", at=now, by_user_id=user.id))
+    db.session.add(ReferralEvent(referral_id=referral_id, status=ReferralStatus.SUBMITTED, at=now, by_user_id=user.id))
     audit.record("referral.submit", object_type="referral", object_id=referral_id, actor=user)
-    # The connector's outbox row (the payload snapshot for the LA's case system) commits with the submission.
-    from portal.connector.outbox import enqueue_referral
-    enqueue_referral(referral)
-    from portal.triage.arrival import receive_referral  # the LA's queue, clock and acknowledgement
-    receive_referral(referral)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(referral)
+    publish(ReferralSubmitted(referral, user))
     return referral
 
 
-# --- the status as the LA moves it -----------------------------------------------------------
-
-FORWARD = {status: index for index, status in enumerate(STATUSES)}
-
-
-def record_status(referral: Referral, status: str, *, by_user: User | None = None) -> bool:
-    """Move a submitted referral forward (acknowledged, in triage, decided, closed) and keep an event.
-
-    For the LA's triage and the connector. Returns False, changing nothing, when the referral is
-    already at or past that status (an update pulled twice). The caller commits.
-    """
-    if status not in FORWARD or status in ("draft", "submitted"):
-        raise StatusChangeRefused("unknown status")
-    earlier = [s for s in STATUSES[1:] if FORWARD[s] < FORWARD[status]]
-    moved = db.session.execute(
-        update(Referral)
-        .where(Referral.id == referral.id, Referral.status.in_(earlier))
-        .values(status=status, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not moved:
-        return False
-    db.session.add(ReferralEvent(referral_id=referral.id, status=status, at=utcnow(),
-                                 by_user_id=by_user.id if by_user is not None else None))
-    audit.record("referral.status", object_type="referral", object_id=referral.id, detail=status, actor=by_user)
-    db.session.flush()
-    db.session.refresh(referral)
-    return True
+# --- reading the referral's history ------------------------------------------------------------
 
 
 def events_with_people(referral: Referral) -> list[tuple[ReferralEvent, User | None]]:

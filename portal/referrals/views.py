@@ -54,19 +54,13 @@ def editing(section: str):
     def decorate(view):
         @wraps(view)
         def wrapped(referral_id: uuid.UUID, **kwargs):
-            referral = referrals.get_referral_for(current_user, referral_id, page=section)
             try:
-                referrals.refuse_if_submitted(referral, current_user, section)
-            except referrals.ReferralLocked as refused:
-                db.session.commit()  # the views and the refusal stay in the audit trail
-                flash(str(refused), "important")
-                return redirect(url_for("referrals.show", referral_id=referral.id))
-            try:
+                # The view and a refusal stay in the audit trail.
+                referral = referrals.open_draft(current_user, referral_id, page=section)
                 return view(referral, **kwargs)
             except referrals.ReferralLocked as refused:
-                # Submitted (in another tab) between loading the page and saving it.
-                db.session.rollback()
-                flash(str(refused), "important")
+                # Submitted already, or (in another tab) between loading the page and saving it.
+                flash(refused.message, "important")
                 return redirect(url_for("referrals.show", referral_id=referral_id))
 
         return wrapped

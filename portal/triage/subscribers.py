@@ -1,0 +1,16 @@
+"""What the council's triage does when other areas tell it something (portal.events).
+
+A submitted referral arrives in its LA's queue with its one-working-day clock, in the submission's
+transaction (portal.triage.arrival). The acknowledgement to the school is the updates area's
+(portal.updates.subscribers), heard after this.
+"""
+
+from __future__ import annotations
+
+from portal.events import ReferralSubmitted, subscribe
+from portal.triage import arrival
+
+
+@subscribe(ReferralSubmitted)
+def referral_arrives(event: ReferralSubmitted) -> None:
+    arrival.receive_referral(event.referral, acknowledge=False)
