@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal.auth import signin
@@ -44,10 +45,8 @@ def _token(urn: str) -> str:
 def seed_demo_referrals() -> int:
     """Create and submit the demo referrals that do not exist yet. Returns how many were made.
 
-    Each submission commits (submit_referral is its own transaction).
+    Each step commits (every referrals service function is its own unit of work).
     """
-    from flask import current_app
-
     if current_app.config["PORTAL_ENV"] == "production":
         raise RuntimeError("demo referrals are refused in production")
     made = 0
@@ -65,7 +64,6 @@ def seed_demo_referrals() -> int:
         concerns = referrals.pupil_concerns(pupil)
         referral = referrals.start_referral(dsl, pupil, concern_ids=[c.id for c in concerns], start_token=_token(urn))
         _fill_in(referral, dsl, categories, reason, level, risk)
-        db.session.commit()
         referrals.submit_referral(referral, dsl)
         made += 1
     return made

@@ -112,6 +112,14 @@ def open_draft(user, referral_id: uuid.UUID, *, page: str) -> Referral:
     return referral
 
 
+def local_authority_of(referral: Referral) -> LocalAuthority | None:
+    """The LA the referral goes (or went) to: the one it was routed to, else the school's."""
+    if referral.local_authority_id is not None:
+        return db.session.get(LocalAuthority, referral.local_authority_id)
+    school = db.session.get(School, referral.school_id)
+    return db.session.get(LocalAuthority, school.local_authority_id)
+
+
 def pupil_of(referral: Referral) -> Pupil:
     return db.session.get(Pupil, referral.pupil_id)
 

@@ -7,18 +7,19 @@ import uuid
 from datetime import date
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.domain_errors import NotFound
 from portal.errors import reshows_form_on_csrf_failure
-from portal.db import db
-from portal.orgs.models import LocalAuthority, School
 from portal.policy import requires
 from portal.referrals import answers as referral_answers
 from portal.referrals import forms, sections
 from portal.referrals import service as referrals
 from portal.referrals.duty import duty_line_for
-from portal.referrals.models import Referral
+from portal.referrals.models import Referral, ReferralStatus
+from portal.templating import uk_date
+from portal.updates.service import updates_for_referral
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
@@ -29,14 +30,13 @@ def _uuid_args(name: str) -> list[uuid.UUID]:
     try:
         return [uuid.UUID(value) for value in request.args.getlist(name)]
     except ValueError:
-        abort(404)
+        raise NotFound() from None
 
 
 def _context(referral: Referral, **extra):
     """What every referral page shows: the child's name, the school's LA, its duty line."""
     child = referral.form.get("child") or {}
-    school = db.session.get(School, referral.school_id)
-    la = db.session.get(LocalAuthority, referral.local_authority_id or school.local_authority_id)
+    la = referrals.local_authority_of(referral)
     return {
         "referral": referral,
         "child_name": f"{child.get('preferred_name') or child.get('legal_forename', '')} {child.get('legal_surname', '')}".strip(),
@@ -69,7 +69,6 @@ def editing(section: str):
 
 
 def _saved(referral: Referral, to: str | None = None):
-    db.session.commit()
     return redirect(to or url_for("referrals.task_list", referral_id=referral.id))
 
 
@@ -90,7 +89,7 @@ def index():
 def start():
     pupil_ids = _uuid_args("pupil")
     if len(pupil_ids) != 1:
-        abort(404)
+        raise NotFound()
     pupil = referrals.pupil_for_referral(current_user, pupil_ids[0])
     concerns = referrals.pupil_concerns(pupil)
     form = forms.StartForm()
@@ -98,7 +97,7 @@ def start():
     if request.method == "GET":
         chosen = {str(cid) for cid in _uuid_args("concern")}
         if not chosen <= {value for value, _ in form.concerns.choices}:
-            abort(404)
+            raise NotFound()
         form.concerns.data = sorted(chosen)
         form.start_token.data = referrals.new_start_token()
     elif form.validate_on_submit():
@@ -106,7 +105,6 @@ def start():
             current_user, pupil, concern_ids=[uuid.UUID(v) for v in form.concerns.data or []],
             start_token=form.start_token.data or None,
         )
-        db.session.commit()
         return redirect(url_for("referrals.immediate_risk", referral_id=referral.id))
     drafts = referrals.drafts_for_pupil(pupil)
     return render_template("referrals/start.html", form=form, pupil=pupil, drafts=drafts)
@@ -118,11 +116,9 @@ def start():
 @bp.get("/<uuid:referral_id>")
 @requires(MANAGE)
 def show(referral_id: uuid.UUID):
-    from portal.updates.service import updates_for_referral
-
     referral = referrals.get_referral_for(current_user, referral_id, page="referral")
     concerns = referrals.linked_concerns(referral)
-    page = render_template(
+    return render_template(
         "referrals/show.html",
         **_context(
             referral,
@@ -131,8 +127,6 @@ def show(referral_id: uuid.UUID):
             updates=updates_for_referral(current_user, referral),
         ),
     )
-    db.session.commit()
-    return page
 
 
 @bp.get("/<uuid:referral_id>/task-list")
@@ -141,13 +135,11 @@ def show(referral_id: uuid.UUID):
 def task_list(referral: Referral):
     form = referral.form
     incomplete = sections.incomplete_sections(form)
-    page = render_template(
+    return render_template(
         "referrals/task_list.html",
         **_context(referral, sections=sections.SECTIONS, section_status=lambda key: sections.section_status(form, key),
                    incomplete=incomplete),
     )
-    db.session.commit()
-    return page
 
 
 @bp.route("/<uuid:referral_id>/check-answers", methods=["GET", "POST"])
@@ -155,38 +147,32 @@ def task_list(referral: Referral):
 @reshows_form_on_csrf_failure
 def check_answers(referral_id: uuid.UUID):
     referral = referrals.get_referral_for(current_user, referral_id, page="check_answers")
-    if referral.status != "draft":
-        db.session.commit()
+    if referral.status != ReferralStatus.DRAFT:
         return redirect(url_for("referrals.confirmation", referral_id=referral.id))
     form = forms.SubmitReferralForm()
     if form.validate_on_submit():
-        db.session.commit()  # the view's audit event; the submission is its own transaction
         try:
             referral = referrals.submit_referral(referral, current_user)
         except referrals.ReferralIncomplete as error:
-            flash(str(error), "important")
+            flash(error.message, "important")
             return redirect(url_for("referrals.task_list", referral_id=referral_id))
         return redirect(url_for("referrals.confirmation", referral_id=referral.id))
     if sections.incomplete_sections(referral.form):
-        db.session.commit()
         flash("Complete every section before you check your answers", "important")
         return redirect(url_for("referrals.task_list", referral_id=referral.id))
     concerns = referrals.linked_concerns(referral)
-    page = render_template(
+    return render_template(
         "referrals/check_answers.html",
         **_context(referral, form=form,
                    answers=referral_answers.section_answers(referral.form, [referrals.concern_label(c) for c in concerns])),
     )
-    db.session.commit()
-    return page
 
 
 @bp.get("/<uuid:referral_id>/confirmation")
 @requires(MANAGE)
 def confirmation(referral_id: uuid.UUID):
     referral = referrals.get_referral_for(current_user, referral_id, page="confirmation")
-    db.session.commit()
-    if referral.status == "draft":
+    if referral.status == ReferralStatus.DRAFT:
         return redirect(url_for("referrals.task_list", referral_id=referral.id))
     return render_template("referrals/confirmation.html", **_context(referral))
 
@@ -196,13 +182,11 @@ def confirmation(referral_id: uuid.UUID):
 
 def _question_page(referral: Referral, form, *, title: str, key: str, single_question: bool = False,
                    field_params: dict | None = None, intro: str | None = None):
-    page = render_template(
+    return render_template(
         "referrals/question.html",
         **_context(referral, form=form, title=title, section_key=key, single_question=single_question,
                    field_params=field_params or {}, intro=intro),
     )
-    db.session.commit()  # the audited view
-    return page
 
 
 def _form_for(form_class, saved: dict, **defaults):
@@ -230,7 +214,6 @@ def immediate_risk(referral: Referral):
 def call_now(referral_id: uuid.UUID):
     """Shown at once when the school says the child is at immediate risk: phone first."""
     referral = referrals.get_referral_for(current_user, referral_id, page="call_now")
-    db.session.commit()
     return render_template("referrals/call_now.html", **_context(referral))
 
 
@@ -278,15 +261,12 @@ def household(referral: Referral):
         except referrals.ReferralLocked:
             raise
         except referrals.ReferralError as error:
-            db.session.rollback()
-            form.complete.errors.append(str(error))
+            form.complete.errors.append(error.message)
         else:
             return _saved(referral)
-    page = render_template("referrals/household.html",
+    return render_template("referrals/household.html",
                            **_context(referral, form=form, members=referrals.household_members(referral),
                                       labels=sections.ANSWER_LABELS))
-    db.session.commit()
-    return page
 
 
 def _member_answers(form: forms.HouseholdMemberForm) -> dict:
@@ -345,9 +325,7 @@ def remove_household_member(referral: Referral, member_id: uuid.UUID):
     if form.validate_on_submit():
         referrals.remove_household_member(referral, current_user, str(member_id))
         return _saved(referral, url_for("referrals.household", referral_id=referral.id))
-    page = render_template("referrals/remove_member.html", **_context(referral, form=form, member=member))
-    db.session.commit()
-    return page
+    return render_template("referrals/remove_member.html", **_context(referral, form=form, member=member))
 
 
 @bp.route("/<uuid:referral_id>/referrer", methods=["GET", "POST"])
@@ -461,6 +439,4 @@ def level_of_need(referral: Referral):
 @bp.app_template_filter("iso_uk_date")
 def iso_uk_date(value: str | None) -> str:
     """'2014-03-09' (as the form document keeps dates) as '9 March 2014'."""
-    from portal.templating import uk_date
-
     return uk_date(date.fromisoformat(value)) if value else ""
