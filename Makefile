@@ -7,13 +7,16 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test install assets db seed serve clean
+.PHONY: demo test install assets db seed serve clean lock
 
-$(BIN)/activate: pyproject.toml
+# Dependencies come from requirements/lock.txt, every file checked against its hash; the portal
+# itself is then installed without dependencies (its entry points give `flask` the demo and
+# simulator commands).
+$(BIN)/activate: pyproject.toml requirements/lock.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/lock.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(BIN)/activate
 
 install: $(BIN)/activate
@@ -35,6 +38,12 @@ demo: install assets seed
 ## make test: the whole suite (PORTAL_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: install assets
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make lock: after changing dependencies in pyproject.toml, pin them again (with hashes)
+lock: install
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o requirements/lock.txt pyproject.toml
 
 clean:
 	rm -rf $(VENV) instance static/govuk-frontend .pytest_cache
