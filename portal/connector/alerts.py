@@ -2,26 +2,24 @@
 
 Two kinds of alert: referrals that the case system refused for good (dead letters), and a
 problem with the connection itself (a refused signature, a wrong base URL). Both are shown on the
-managers' home page (a count, from `alert_summary`) and sent by email once they have committed.
+managers' home page (a count, from `alert_summary`) and emailed through the mail outbox, in the
+transaction that found them: sent once it has committed, never for one that rolled back.
 Emails carry counts, reason codes and a link: never a child's details, never a case reference.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
+from portal.auth.links import external_url
 from portal.auth.models import User
 from portal.auth.roles import Role
-from portal.connector.models import ConnectorEndpoint, OutboxItem
+from portal.connector.models import ConnectorEndpoint, OutboxItem, OutboxState
 from portal.db import db
+from portal.notify.outbox import queue_email
 from portal.orgs.models import LocalAuthority
-
-log = logging.getLogger("portal.connector")
-PENDING = "portal_connector_alerts"
 
 REASON_TEXT = {
     "conflict": "the case system already holds a different referral under the same identifier (409)",
@@ -51,7 +49,7 @@ def _managers(local_authority_id: uuid.UUID) -> list[User]:
 
 
 def queue_dead_letter_alert(local_authority_id: uuid.UUID, count: int, reasons: set[str]) -> None:
-    """Email the LA's triage managers (after commit) that `count` referrals were dead-lettered."""
+    """Email the LA's triage managers (after commit; in the caller's unit of work) that `count` referrals were dead-lettered."""
     la = db.session.get(LocalAuthority, local_authority_id)
     lines = "\n".join(f"- {reason_text(r)}" for r in sorted(reasons))
     subject = f"{count} referral{'s' if count != 1 else ''} could not be delivered to your case system"
@@ -79,8 +77,6 @@ def queue_endpoint_alert(local_authority_id: uuid.UUID, problem: str) -> None:
 
 def _status_link() -> str:
     try:
-        from portal.auth.links import external_url
-
         return external_url("connector.status")
     except Exception:  # no request or server name (a worker without PORTAL_BASE_URL)
         return "(sign in to Safeguard Portal and open Case system connection)"
@@ -88,35 +84,14 @@ def _status_link() -> str:
 
 def _queue(local_authority_id: uuid.UUID, subject: str, body: str) -> None:
     for user in _managers(local_authority_id):
-        db.session.info.setdefault(PENDING, []).append((user.email, subject, body))
-
-
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session):
-    emails = session.info.pop(PENDING, [])
-    if not emails:
-        return
-    from portal.notify import EmailNotSent, send_email
-
-    for to, subject, body in emails:
-        try:
-            send_email(to, subject, body)
-        except EmailNotSent:
-            log.warning("connector alert email not sent")
-        except RuntimeError:
-            log.warning("connector alert email not sent: no application context")
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session):
-    session.info.pop(PENDING, None)
+        queue_email(user.email, subject, body)
 
 
 def alert_summary(local_authority_id: uuid.UUID) -> dict:
     """For the home page: dead letters waiting for a person, and a connection problem if any."""
     dead = db.session.execute(
         select(func.count(OutboxItem.id)).where(OutboxItem.local_authority_id == local_authority_id,
-                                                OutboxItem.state == "dead")
+                                                OutboxItem.state == OutboxState.DEAD)
     ).scalar_one()
     problem = db.session.execute(
         select(ConnectorEndpoint.problem).where(ConnectorEndpoint.local_authority_id == local_authority_id)

@@ -8,15 +8,18 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from portal.db import db
+from portal.connector.endpoints import EndpointInvalid, http_allowed, set_endpoint
+from portal.connector.status import all_la_status
+from portal.connector.worker import WorkerOptions, default_worker_id, run_worker, single_writer_database
+from portal.orgs.service import get_local_authority_by_code
 
 connector_cli = AppGroup("connector", help="Deliver referrals to each LA's case system and pull its updates.")
 
@@ -34,13 +37,9 @@ connector_cli = AppGroup("connector", help="Deliver referrals to each LA's case 
 @click.option("--worker-id", default=None, help="A name for this worker in leases and logs (default host:pid).")
 def run_command(once, batch, concurrency, poll_interval, pull_interval, no_pull, worker_id):
     """Run a connector worker (any number, on any number of machines, on PostgreSQL)."""
-    import logging
-
-    from portal.connector.worker import WorkerOptions, default_worker_id, run_worker
-
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is the connector's own
 
-    if db.engine.dialect.name == "sqlite":
+    if single_writer_database():
         click.echo("SQLite: run one connector worker only (several would wait on each other's writes).", err=True)
     options = WorkerOptions(worker_id=worker_id or default_worker_id(), batch=batch, concurrency=concurrency,
                             poll_interval=poll_interval, pull_interval=pull_interval, pull=not no_pull)
@@ -56,10 +55,7 @@ def run_command(once, batch, concurrency, poll_interval, pull_interval, no_pull,
 @click.option("--keep-secret", is_flag=True, help="Change the URL only; read no secret.")
 def set_endpoint_command(la_code, base_url, overlap_hours, keep_secret):
     """Set an LA's base URL and shared secret (the secret is read from standard input)."""
-    from portal.connector.endpoints import EndpointInvalid, http_allowed, set_endpoint
-    from portal.orgs.models import LocalAuthority
-
-    la = db.session.execute(select(LocalAuthority).where(LocalAuthority.code == la_code)).scalar_one_or_none()
+    la = get_local_authority_by_code(la_code)
     if la is None:
         raise click.ClickException(f"No local authority with code {la_code}.")
     secret = None
@@ -74,17 +70,13 @@ def set_endpoint_command(la_code, base_url, overlap_hours, keep_secret):
         set_endpoint(la, base_url, secret, overlap=timedelta(hours=overlap_hours),
                      allow_http=http_allowed(current_app.config))
     except EndpointInvalid as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(f"Endpoint for {la.name} ({la.code}) set to {base_url.rstrip('/')}.")
 
 
 @connector_cli.command("status")
 def status_command():
     """Queue depth, oldest undelivered, last 24 hours and last pull, per LA."""
-    from portal.connector.status import all_la_status
-
     for row in all_la_status():
         click.echo(
             f"{row['la_code']} {row['la_name']}: endpoint {'set' if row['endpoint'] else 'not set'}, "

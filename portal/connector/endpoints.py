@@ -22,20 +22,21 @@ from portal import audit
 from portal.connector.client import Endpoint
 from portal.connector.models import ConnectorEndpoint
 from portal.connector.signing import check_secret
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
+from portal.domain_errors import Invalid
 from portal.orgs.models import LocalAuthority
+from portal.policy import require
+from portal.transaction import transactional
 
 DEFAULT_OVERLAP = timedelta(hours=24)
 MAX_OVERLAP = timedelta(days=30)
 
 
-class EndpointInvalid(ValueError):
+class EndpointInvalid(Invalid, ValueError):
     """A setting was refused. `field` names the form field; the message never contains a secret."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def check_base_url(value: str, *, allow_http: bool) -> str:
@@ -63,6 +64,14 @@ def get_endpoint(local_authority_id: uuid.UUID) -> ConnectorEndpoint | None:
     ).scalar_one_or_none()
 
 
+def managed_local_authority(user) -> LocalAuthority:
+    """The user's own LA, whose connection they manage (refused for anyone else)."""
+    la = db.session.get(LocalAuthority, user.local_authority_id)
+    require("connector:manage", la)
+    return la
+
+
+@transactional
 def set_endpoint(
     la: LocalAuthority,
     base_url: str,
@@ -72,7 +81,7 @@ def set_endpoint(
     user=None,
     allow_http: bool = False,
 ) -> ConnectorEndpoint:
-    """Create or change the LA's endpoint; a new secret starts a rotation. The caller commits.
+    """Create or change the LA's endpoint; a new secret starts a rotation. A unit of work.
 
     `secret` None (or empty) keeps the current one; it is required for a new endpoint.
     `overlap` is how long the previous secret stays accepted (zero: dropped at once).

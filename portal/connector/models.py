@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,7 +19,28 @@ from portal.db import Base, UUIDPrimaryKey, utcnow
 # pending: waiting for its next attempt (next_attempt_at); in_flight: a worker holds a lease on
 # it (until lease_until; after that it is due again); delivered: the case system has it;
 # dead: refused for good (400/422/409/413) until a triage manager retries it.
-OUTBOX_STATES = ("pending", "in_flight", "delivered", "dead")
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+OUTBOX_STATES = tuple(OutboxState)
+
+
+class PulledOutcome(StrEnum):
+    """What became of an update taken from an LA's feed."""
+
+    RECEIVED = "received"  # stored, not yet acted on (only inside the page's transaction)
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # read before: nothing done
+    INVALID = "invalid"  # refused by the contract's validation
+    ERROR = "error"  # could not be applied (logged); the rest of the page was
+    STATUS_UNCHANGED = "status_unchanged"
+    NO_MATCH = "no_match"
+    NOTHING_PERMITTED = "nothing_permitted"
+    NO_CURRENT_SCHOOL = "no_current_school"
 
 
 class OutboxItem(UUIDPrimaryKey, Base):
@@ -35,7 +57,7 @@ class OutboxItem(UUIDPrimaryKey, Base):
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), unique=True)
     local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
     payload = encrypted(dict)
-    state: Mapped[str] = mapped_column(String(12), default="pending")
+    state: Mapped[str] = mapped_column(String(12), default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     # "<worker id>/<claim nonce>": who holds the row, and which claim, so a worker whose lease

@@ -35,39 +35,41 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import abort
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from portal import audit
 from portal.connector import alerts
 from portal.connector.client import DeliveryResult
-from portal.connector.models import ConnectorEndpoint, DeliveryFailure, OutboxItem
+from portal.connector.models import ConnectorEndpoint, DeliveryFailure, OutboxItem, OutboxState
 from portal.connector.retry import DEFAULT_CAP_SECONDS, next_attempt_delay
 from portal.connector.snapshot import build_referral_payload
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
+from portal.domain_errors import NotFound
 from portal.policy import can
 from portal.referrals.models import Referral
+from portal.transaction import transactional, unit_of_work
 
 STATE_TEXT = {
-    "pending": "Waiting to be sent",
-    "in_flight": "Sending",
-    "delivered": "Delivered",
-    "dead": "Not delivered: needs attention",
+    OutboxState.PENDING: "Waiting to be sent",
+    OutboxState.IN_FLIGHT: "Sending",
+    OutboxState.DELIVERED: "Delivered",
+    OutboxState.DEAD: "Not delivered: needs attention",
 }
 STATE_TAGS = {
-    "pending": "govuk-tag--yellow",
-    "in_flight": "govuk-tag--light-blue",
-    "delivered": "govuk-tag--green",
-    "dead": "govuk-tag--red",
+    OutboxState.PENDING: "govuk-tag--yellow",
+    OutboxState.IN_FLIGHT: "govuk-tag--light-blue",
+    OutboxState.DELIVERED: "govuk-tag--green",
+    OutboxState.DEAD: "govuk-tag--red",
 }
 
 
 # --- enqueue -------------------------------------------------------------------------------------
 
 
+@transactional
 def enqueue_referral(referral: Referral) -> OutboxItem:
-    """Add the submitted referral's outbox row, with its payload snapshot. The caller commits.
+    """Add the submitted referral's outbox row, with its payload snapshot (joining the caller's
+    unit of work).
 
     Call it inside the submission's transaction (after the status, LA and submission time are
     set): the referral and its outbox row then commit, or fail, together.
@@ -75,7 +77,7 @@ def enqueue_referral(referral: Referral) -> OutboxItem:
     item = OutboxItem(
         referral_id=referral.id,
         local_authority_id=referral.local_authority_id,
-        state="pending",
+        state=OutboxState.PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
     )
@@ -110,15 +112,16 @@ def new_claim_token(worker_id: str) -> str:
 
 def _due(now: datetime):
     return or_(
-        and_(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now),
-        and_(OutboxItem.state == "in_flight", OutboxItem.lease_until < now),
+        and_(OutboxItem.state == OutboxState.PENDING, OutboxItem.next_attempt_at <= now),
+        and_(OutboxItem.state == OutboxState.IN_FLIGHT, OutboxItem.lease_until < now),
     )
 
 
 def claim_due(worker_id: str, batch: int = 50, lease_seconds: float = 120.0) -> Claim:
     """Claim up to `batch` due rows of LAs that have an endpoint; commit; return their payloads.
 
-    The session ends with no transaction open, so the caller may go to the network at once.
+    Its own short unit of work: the session ends with no transaction open, so the caller may go
+    to the network at once.
     """
     now = utcnow()
     claim = Claim(new_claim_token(worker_id), now + timedelta(seconds=lease_seconds))
@@ -133,15 +136,14 @@ def claim_due(worker_id: str, batch: int = 50, lease_seconds: float = 120.0) -> 
     if postgres:
         # Lock only the outbox rows (not the endpoint rows the subquery reads).
         pick = pick.with_for_update(skip_locked=True, of=OutboxItem)
-    try:
+    with unit_of_work():
         ids = list(db.session.execute(pick).scalars())
         if not ids:
-            db.session.commit()
             return claim
         claimed = list(db.session.execute(
             update(OutboxItem)
             .where(OutboxItem.id.in_(ids), _due(now))  # re-checked: on SQLite this is the guard
-            .values(state="in_flight", lease_owner=claim.token, lease_until=claim.lease_until,
+            .values(state=OutboxState.IN_FLIGHT, lease_owner=claim.token, lease_until=claim.lease_until,
                     attempts=OutboxItem.attempts + 1, last_attempt_at=now)
             .returning(OutboxItem.id)
             .execution_options(synchronize_session=False)
@@ -154,10 +156,6 @@ def claim_due(worker_id: str, batch: int = 50, lease_seconds: float = 120.0) -> 
             ]
             for row in rows:
                 db.session.expunge(row)  # plain values from here on; the rows are not kept around
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return claim
 
 
@@ -173,7 +171,7 @@ def retry_delay(attempts: int, result: DeliveryResult) -> float:
 
 
 def record_results(claim: Claim, results: list[tuple[ClaimedItem, DeliveryResult]]) -> dict[str, int]:
-    """Record a batch's outcomes in one short transaction. Returns counts by outcome."""
+    """Record a batch's outcomes in one short unit of work of its own. Returns counts by outcome."""
     now = utcnow()
     t = OutboxItem.__table__
     delivered, retry, dead, failures = [], [], [], []
@@ -198,11 +196,11 @@ def record_results(claim: Claim, results: list[tuple[ClaimedItem, DeliveryResult
             problems[item.local_authority_id] = result.reason[:40]
         elif result.permanent:
             healthy.add(item.local_authority_id)  # the case system answered, and signed its answer
-    try:
+    with unit_of_work():
         if delivered:
             db.session.execute(
-                update(t).where(t.c.id == bindparam("b_id"), t.c.state != "delivered")
-                .values(state="delivered", case_reference=bindparam("b_ref"), person_id=bindparam("b_person"),
+                update(t).where(t.c.id == bindparam("b_id"), t.c.state != OutboxState.DELIVERED)
+                .values(state=OutboxState.DELIVERED, case_reference=bindparam("b_ref"), person_id=bindparam("b_person"),
                         delivered_at=now, lease_owner=None, lease_until=None, last_error=None,
                         last_error_detail=None, last_status_code=None, dead_at=None),
                 delivered,
@@ -210,8 +208,8 @@ def record_results(claim: Claim, results: list[tuple[ClaimedItem, DeliveryResult
         if retry:
             db.session.execute(
                 update(t).where(t.c.id == bindparam("b_id"), t.c.lease_owner == claim.token,
-                                t.c.state == "in_flight")
-                .values(state="pending", next_attempt_at=bindparam("b_next"), lease_owner=None, lease_until=None,
+                                t.c.state == OutboxState.IN_FLIGHT)
+                .values(state=OutboxState.PENDING, next_attempt_at=bindparam("b_next"), lease_owner=None, lease_until=None,
                         last_error=bindparam("b_reason"), last_status_code=bindparam("b_code"),
                         last_error_detail=bindparam("b_detail")),
                 retry,
@@ -219,8 +217,8 @@ def record_results(claim: Claim, results: list[tuple[ClaimedItem, DeliveryResult
         newly_dead: dict[uuid.UUID, set[str]] = {}
         for item, values in dead:
             moved = db.session.execute(
-                update(t).where(t.c.id == item.id, t.c.lease_owner == claim.token, t.c.state == "in_flight")
-                .values(state="dead", dead_at=now, lease_owner=None, lease_until=None,
+                update(t).where(t.c.id == item.id, t.c.lease_owner == claim.token, t.c.state == OutboxState.IN_FLIGHT)
+                .values(state=OutboxState.DEAD, dead_at=now, lease_owner=None, lease_until=None,
                         last_error=values["b_reason"], last_status_code=values["b_code"],
                         last_error_detail=values["b_detail"])
             ).rowcount == 1
@@ -237,15 +235,12 @@ def record_results(claim: Claim, results: list[tuple[ClaimedItem, DeliveryResult
             note_endpoint_problem(la_id, problem, now)
         for la_id in healthy - set(problems):
             clear_endpoint_problem(la_id)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return {"delivered": len(delivered), "retry": len(retry), "dead": len(dead)}
 
 
 def note_endpoint_problem(local_authority_id: uuid.UUID, problem: str, now: datetime | None = None) -> None:
-    """Mark the LA's connection as having a problem; alert its managers when it starts. No commit."""
+    """Mark the LA's connection as having a problem; alert its managers when it starts. Runs in the
+    caller's unit of work."""
     now = now or utcnow()
     started = db.session.execute(
         update(ConnectorEndpoint)
@@ -272,23 +267,23 @@ def clear_endpoint_problem(local_authority_id: uuid.UUID) -> None:
 def get_item_for(user, item_id: uuid.UUID) -> OutboxItem:
     item = db.session.get(OutboxItem, item_id)
     if item is None or not can(user, "connector:manage", item):
-        abort(404)
+        raise NotFound("No such referral delivery")
     return item
 
 
+@transactional
 def retry_dead_letter(user, item_id: uuid.UUID) -> bool:
-    """Put a dead-lettered referral back in the queue, due now. Commits. False if it was not dead."""
+    """Put a dead-lettered referral back in the queue, due now. False if it was not dead."""
     item = get_item_for(user, item_id)
     moved = db.session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id == item.id, OutboxItem.state == "dead")
-        .values(state="pending", next_attempt_at=utcnow(), attempts=0, dead_at=None, lease_owner=None,
+        .where(OutboxItem.id == item.id, OutboxItem.state == OutboxState.DEAD)
+        .values(state=OutboxState.PENDING, next_attempt_at=utcnow(), attempts=0, dead_at=None, lease_owner=None,
                 lease_until=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if moved:
         audit.record("connector.retry", object_type="referral", object_id=item.referral_id, actor=user)
-    db.session.commit()
     return moved
 
 
@@ -314,5 +309,5 @@ def delivery_status(referral_id: uuid.UUID) -> dict | None:
         "delivered_at": delivered_at,
         "attempts": attempts,
         "last_error": last_error,
-        "next_attempt_at": next_at if state == "pending" else None,
+        "next_attempt_at": next_at if state == OutboxState.PENDING else None,
     }

@@ -36,13 +36,19 @@ from portal.connector import outbox
 from portal.connector import payload as contract
 from portal.connector.client import PullError, pull_updates
 from portal.connector.endpoints import client_endpoint, get_endpoint
-from portal.connector.models import OutboxItem, PulledUpdate, PullState
+from portal.connector.models import OutboxItem, OutboxState, PulledOutcome, PulledUpdate, PullState
 from portal.connector.retry import next_attempt_delay
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
 from portal.orgs.models import LocalAuthority
 from portal.pupils.models import Pupil
+from portal.referrals.lifecycle import record_status
 from portal.referrals.models import Referral
+from portal.templating import uk_date
+from portal.transaction import unit_of_work
+from portal.transfers.models import Transfer
+from portal.triage.sharing import permitted_summary_fields
+from portal.updates.models import UpdateKind
+from portal.updates.service import create_shared_update
 
 log = logging.getLogger("portal.connector")
 
@@ -83,7 +89,13 @@ def _insert():
 
 
 def _claim_feed(local_authority_id: uuid.UUID, token: str, *, force: bool) -> str | None:
-    """Take the LA's feed for LEASE_SECONDS if it is due; returns the cursor ("" at the start)."""
+    """Take the LA's feed for LEASE_SECONDS if it is due; returns the cursor ("" at the start).
+    Its own short unit of work."""
+    with unit_of_work():
+        return _take_feed(local_authority_id, token, force=force)
+
+
+def _take_feed(local_authority_id: uuid.UUID, token: str, *, force: bool) -> str | None:
     now = utcnow()
     db.session.execute(
         _insert()(PullState.__table__)
@@ -104,7 +116,6 @@ def _claim_feed(local_authority_id: uuid.UUID, token: str, *, force: bool) -> st
         cursor = db.session.execute(
             select(PullState.cursor).where(PullState.local_authority_id == local_authority_id)
         ).scalar_one() or ""
-    db.session.commit()
     return cursor
 
 
@@ -114,21 +125,21 @@ def _release_feed(local_authority_id, token, *, next_in: float, success: bool, e
               "last_error": error}
     if success:
         values["last_success_at"] = now
-    db.session.execute(
-        update(PullState).where(PullState.local_authority_id == local_authority_id, PullState.lease_owner == token)
-        .values(**values).execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(PullState).where(PullState.local_authority_id == local_authority_id, PullState.lease_owner == token)
+            .values(**values).execution_options(synchronize_session=False)
+        )
 
 
 def pull_la(local_authority_id: uuid.UUID, worker_id: str, http: httpx.Client | None = None, *,
             interval: float = 30.0, force: bool = False) -> str:
     """Read the LA's feed to its end if it is due. Returns: not_due, no_endpoint, pulled, or an error code."""
-    row = get_endpoint(local_authority_id)
-    if row is None:
-        db.session.rollback()
+    with unit_of_work():  # a read, ended before any network call
+        row = get_endpoint(local_authority_id)
+        endpoint = client_endpoint(row) if row is not None else None
+    if endpoint is None:
         return "no_endpoint"
-    endpoint = client_endpoint(row)
     token = outbox.new_claim_token(worker_id)
     cursor = _claim_feed(local_authority_id, token, force=force)
     if cursor is None:
@@ -143,61 +154,64 @@ def pull_la(local_authority_id: uuid.UUID, worker_id: str, http: httpx.Client | 
                 break
     except PullError as error:
         if error.endpoint_problem:
-            outbox.note_endpoint_problem(local_authority_id, error.reason)
-        db.session.commit()
+            with unit_of_work():
+                outbox.note_endpoint_problem(local_authority_id, error.reason)
         _release_feed(local_authority_id, token, next_in=max(1.0, min(interval, next_attempt_delay(3))),
                       success=False, error=error.reason)
         log.warning("connector pull failed reason=%s", error.reason)
         return error.reason
-    outbox.clear_endpoint_problem(local_authority_id)
-    db.session.commit()
+    with unit_of_work():
+        outbox.clear_endpoint_problem(local_authority_id)
     _release_feed(local_authority_id, token, next_in=interval, success=True, error=None)
     return "pulled"
 
 
 def _store_page(local_authority_id: uuid.UUID, token: str, updates: list[dict], next_cursor: str | None) -> bool:
-    """Apply a page's new updates and move the cursor, in one transaction (if the lease is ours)."""
+    """Apply a page's new updates and move the cursor, in one unit of work (if the lease is ours)."""
     try:
-        held = db.session.execute(
-            update(PullState)
-            .where(PullState.local_authority_id == local_authority_id, PullState.lease_owner == token,
-                   PullState.lease_until > utcnow())
-            .values(cursor=next_cursor)
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
-        if not held:
-            db.session.rollback()
-            return False
-        la = db.session.get(LocalAuthority, local_authority_id)
-        for item in updates:
-            apply_update(la, item)
-        db.session.commit()
-        return True
-    except BaseException:
-        db.session.rollback()
-        raise
+        with unit_of_work():
+            held = db.session.execute(
+                update(PullState)
+                .where(PullState.local_authority_id == local_authority_id, PullState.lease_owner == token,
+                       PullState.lease_until > utcnow())
+                .values(cursor=next_cursor)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+            if not held:
+                raise _LeaseLost()  # rolled back: nothing of this page is kept
+            la = db.session.get(LocalAuthority, local_authority_id)
+            for item in updates:
+                apply_update(la, item)
+    except _LeaseLost:
+        return False
+    return True
+
+
+class _LeaseLost(Exception):
+    """Inside `_store_page`: another worker holds the feed now."""
 
 
 # --- one update ----------------------------------------------------------------------------------
 
 
 def apply_update(la: LocalAuthority, item: dict) -> str:
-    """Store an update once and act on it. Returns its outcome code. The caller commits."""
+    """Store an update once and act on it. Returns its outcome code. Runs in the caller's unit of work
+    (a savepoint inside it keeps one update that cannot be applied from spoiling the page)."""
     update_id = str(item.get("id"))[:100]
     kind = str(item.get("kind"))[:30]
     new = db.session.execute(
         _insert()(PulledUpdate.__table__)
         .values(id=uuid.uuid4(), update_id=update_id, local_authority_id=la.id, kind=kind, received_at=utcnow(),
-                outcome="received", shared_updates=0)
+                outcome=PulledOutcome.RECEIVED, shared_updates=0)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(PulledUpdate.__table__.c.id)
     ).scalar_one_or_none() is not None
     if not new:
-        return "duplicate"
+        return PulledOutcome.DUPLICATE
     problems = contract.validate_update(item)
     shared = 0
     if problems:
-        outcome = "invalid"
+        outcome = PulledOutcome.INVALID
         log.warning("connector update refused kind=%s problems=%s", kind, "; ".join(map(str, problems[:5])))
     else:
         savepoint = db.session.begin_nested()
@@ -210,7 +224,7 @@ def apply_update(la: LocalAuthority, item: dict) -> str:
         except Exception:
             savepoint.rollback()
             log.exception("connector update could not be applied kind=%s", kind)
-            outcome, shared = "error", 0
+            outcome, shared = PulledOutcome.ERROR, 0
     db.session.execute(
         update(PulledUpdate).where(PulledUpdate.update_id == update_id)
         .values(outcome=outcome, shared_updates=shared).execution_options(synchronize_session=False)
@@ -219,7 +233,7 @@ def apply_update(la: LocalAuthority, item: dict) -> str:
 
 
 def _delivered_items(la: LocalAuthority, **where) -> list[OutboxItem]:
-    query = select(OutboxItem).where(OutboxItem.local_authority_id == la.id, OutboxItem.state == "delivered")
+    query = select(OutboxItem).where(OutboxItem.local_authority_id == la.id, OutboxItem.state == OutboxState.DELIVERED)
     for name, value in where.items():
         query = query.where(getattr(OutboxItem, name) == value)
     return list(db.session.execute(query.order_by(OutboxItem.delivered_at.desc())).scalars())
@@ -227,8 +241,6 @@ def _delivered_items(la: LocalAuthority, **where) -> list[OutboxItem]:
 
 def current_pupil(pupil: Pupil) -> Pupil | None:
     """The child's record at their current school: follow accepted transfers; None if off every roll."""
-    from portal.transfers.models import Transfer
-
     seen = set()
     while pupil is not None and pupil.id not in seen:
         if pupil.on_roll:
@@ -252,8 +264,6 @@ def _contact(value) -> dict | None:
 
 def permitted_summary(la: LocalAuthority, item: dict) -> dict:
     """Only the fields the LA's policy lets schools see (and only the contract's parts of them)."""
-    from portal.triage.sharing import permitted_summary_fields
-
     allowed = permitted_summary_fields(la.id) & set(contract.CASE_SUMMARY_SHAREABLE_FIELDS)
     kept = {}
     for name in contract.CASE_SUMMARY_SHAREABLE_FIELDS:
@@ -270,8 +280,6 @@ def _contact_text(contact: dict) -> str:
 
 
 def _uk(value: str) -> str:
-    from portal.templating import uk_date
-
     try:
         return uk_date(date.fromisoformat(value))
     except ValueError:
@@ -301,14 +309,12 @@ def summary_content(la: LocalAuthority, kept: dict) -> dict:
 
 
 def _case_summary(la: LocalAuthority, item: dict) -> tuple[str, int]:
-    from portal.updates.service import create_shared_update
-
     items = _delivered_items(la, person_id=item["person_id"])
     if not items:
-        return "no_match", 0
+        return PulledOutcome.NO_MATCH, 0
     kept = permitted_summary(la, item)
     if not kept:
-        return "nothing_permitted", 0
+        return PulledOutcome.NOTHING_PERMITTED, 0
     targets: dict[uuid.UUID, uuid.UUID | None] = {}
     for delivered in items:
         referral = db.session.get(Referral, delivered.referral_id)
@@ -320,41 +326,38 @@ def _case_summary(la: LocalAuthority, item: dict) -> tuple[str, int]:
     shared = 0
     for pupil_id, referral_id in targets.items():
         pupil = db.session.get(Pupil, pupil_id)
-        create_shared_update(school_id=pupil.school_id, local_authority_id=la.id, kind="case_summary",
+        create_shared_update(school_id=pupil.school_id, local_authority_id=la.id, kind=UpdateKind.CASE_SUMMARY,
                              content=summary_content(la, kept), pupil_id=pupil.id, referral_id=referral_id)
         shared += 1
-    return ("applied" if shared else "no_current_school"), shared
+    return (PulledOutcome.APPLIED if shared else PulledOutcome.NO_CURRENT_SCHOOL), shared
 
 
 def _referral_status(la: LocalAuthority, item: dict) -> tuple[str, int]:
-    from portal.referrals.service import record_status
-    from portal.updates.service import create_shared_update
-
     try:
         referral_id = uuid.UUID(item["referral_id"])
     except ValueError:
-        return "invalid", 0
+        return PulledOutcome.INVALID, 0
     items = _delivered_items(la, referral_id=referral_id)
     referral = db.session.get(Referral, referral_id)
     if not items or referral is None or referral.local_authority_id != la.id:
-        return "no_match", 0
+        return PulledOutcome.NO_MATCH, 0
     status = item["status"]
     if not record_status(referral, status):
-        return "status_unchanged", 0
+        return PulledOutcome.STATUS_UNCHANGED, 0
     reference = items[0].case_reference or item.get("case_reference")
     facts = [{"label": "Case reference", "value": reference}] if reference else []
     if status == "acknowledged":
-        kind, title = "acknowledgement", f"{la.name} has received the referral"
+        kind, title = UpdateKind.ACKNOWLEDGEMENT, f"{la.name} has received the referral"
         body = "The local authority’s case system has received the referral."
     elif status == "decided":
         decision = item.get("decision") or {}
-        kind, title = "decision", f"{la.name} has decided on the referral"
+        kind, title = UpdateKind.DECISION, f"{la.name} has decided on the referral"
         facts.append({"label": "Decision", "value": OUTCOME_LABELS.get(decision.get("outcome"), "Decided")})
         body = decision.get("feedback_for_school") or ""
     elif status == "in_triage":
-        kind, title, body = "note", f"{la.name} is looking at the referral", "The referral is being triaged."
+        kind, title, body = UpdateKind.NOTE, f"{la.name} is looking at the referral", "The referral is being triaged."
     else:
-        kind, title, body = "note", f"{la.name} has closed the referral", "The local authority has closed the referral."
+        kind, title, body = UpdateKind.NOTE, f"{la.name} has closed the referral", "The local authority has closed the referral."
     create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind=kind,
                          content={"title": title, "body": body, "facts": facts}, referral_id=referral.id)
-    return "applied", 1
+    return PulledOutcome.APPLIED, 1

@@ -8,13 +8,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from portal.connector.alerts import reason_text
-from portal.connector.models import ConnectorEndpoint, DeliveryFailure, OutboxItem, PullState
+from portal.connector.models import ConnectorEndpoint, DeliveryFailure, OutboxItem, OutboxState, PullState
 from portal.db import utcnow
 from portal.db import db
 from portal.orgs.models import LocalAuthority
 from portal.referrals.models import Referral
 
-UNDELIVERED = ("pending", "in_flight")
+UNDELIVERED = (OutboxState.PENDING, OutboxState.IN_FLIGHT)
 
 
 def _age_text(seconds: float | None) -> str | None:
@@ -46,7 +46,7 @@ def la_status(la: LocalAuthority) -> dict:
                                                      DeliveryFailure.at >= since)
     ).scalar_one()
     dead = db.session.execute(
-        select(func.count(OutboxItem.id)).where(OutboxItem.local_authority_id == la.id, OutboxItem.state == "dead")
+        select(func.count(OutboxItem.id)).where(OutboxItem.local_authority_id == la.id, OutboxItem.state == OutboxState.DEAD)
     ).scalar_one()
     endpoint = db.session.execute(
         select(ConnectorEndpoint).where(ConnectorEndpoint.local_authority_id == la.id)
@@ -86,7 +86,7 @@ def dead_letters(local_authority_id: uuid.UUID, limit: int = 100) -> list[dict]:
         select(OutboxItem.id, OutboxItem.referral_id, Referral.reference, OutboxItem.dead_at, OutboxItem.last_error,
                OutboxItem.last_status_code, OutboxItem.last_error_detail, OutboxItem.attempts)
         .join(Referral, Referral.id == OutboxItem.referral_id)
-        .where(OutboxItem.local_authority_id == local_authority_id, OutboxItem.state == "dead")
+        .where(OutboxItem.local_authority_id == local_authority_id, OutboxItem.state == OutboxState.DEAD)
         .order_by(OutboxItem.dead_at.desc())
         .limit(limit)
     ).all()

@@ -10,19 +10,17 @@ from flask_login import current_user
 
 from portal.connector import endpoints as endpoint_service
 from portal.connector import outbox, status
+from portal.connector.alerts import alert_summary
 from portal.connector.forms import EndpointForm, RetryForm
 from portal.errors import reshows_form_on_csrf_failure
-from portal.db import db
 from portal.orgs.models import LocalAuthority
-from portal.policy import require, requires
+from portal.policy import can, requires
 
 bp = Blueprint("connector", __name__, url_prefix="/connector")
 
 
 def _own_la() -> LocalAuthority:
-    la = db.session.get(LocalAuthority, current_user.local_authority_id)
-    require("connector:manage", la)
-    return la
+    return endpoint_service.managed_local_authority(current_user)
 
 
 @bp.get("")
@@ -49,10 +47,8 @@ def settings():
                 allow_http=endpoint_service.http_allowed(current_app.config),
             )
         except endpoint_service.EndpointInvalid as error:
-            db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            db.session.commit()
             flash("Connection settings saved")
             return redirect(url_for("connector.status_page"))
     form.secret.data = ""  # a secret is never sent back to the browser, even one just typed
@@ -75,13 +71,10 @@ def retry(item_id: uuid.UUID):
 @bp.app_context_processor
 def _connector_alerts():
     """For the home page's panel: the LA's dead letters and connection problem (managers only)."""
-    from portal.policy import can
 
     def connector_alerts():
         if not can(current_user, "connector:manage"):
             return None
-        from portal.connector.alerts import alert_summary
-
         return alert_summary(current_user.local_authority_id)
 
     return {"connector_alerts": connector_alerts}

@@ -28,6 +28,7 @@ from portal.connector.endpoints import client_endpoint
 from portal.connector.models import ConnectorEndpoint
 from portal.connector.pull import pull_la
 from portal.db import db
+from portal.transaction import unit_of_work
 
 log = logging.getLogger("portal.connector")
 
@@ -67,13 +68,14 @@ class Worker:
     # --- delivery --------------------------------------------------------------------------------
 
     def _endpoints(self, la_ids) -> dict:
-        rows = db.session.execute(
-            select(ConnectorEndpoint).where(ConnectorEndpoint.local_authority_id.in_(la_ids))
-        ).scalars().all()
-        endpoints = {row.local_authority_id: client_endpoint(row) for row in rows}
-        for row in rows:
-            db.session.expunge(row)
-        db.session.rollback()  # end the read: no transaction stays open across the network calls
+        # A short unit of its own: no transaction stays open across the network calls.
+        with unit_of_work():
+            rows = db.session.execute(
+                select(ConnectorEndpoint).where(ConnectorEndpoint.local_authority_id.in_(la_ids))
+            ).scalars().all()
+            endpoints = {row.local_authority_id: client_endpoint(row) for row in rows}
+            for row in rows:
+                db.session.expunge(row)
         return endpoints
 
     def _send(self, endpoint: Endpoint | None, item: outbox.ClaimedItem) -> DeliveryResult:
@@ -108,15 +110,15 @@ class Worker:
         if not force and now < self._next_pull_check:
             return
         self._next_pull_check = now + min(self.options.pull_interval, 5.0)
-        la_ids = list(db.session.execute(select(ConnectorEndpoint.local_authority_id)).scalars())
-        db.session.rollback()
+        with unit_of_work():
+            la_ids = list(db.session.execute(select(ConnectorEndpoint.local_authority_id)).scalars())
         for la_id in la_ids:
             if self.stopping.is_set():
                 return
             try:
+                # Each step of a pull is a unit of work of its own, rolled back if it fails.
                 pull_la(la_id, self.options.worker_id, self.http, interval=self.options.pull_interval, force=force)
             except Exception:
-                db.session.rollback()
                 log.exception("connector pull failed unexpectedly")
 
     # --- loop ------------------------------------------------------------------------------------
@@ -133,8 +135,8 @@ class Worker:
                         self.pull_due(force=once)
                     errors = 0
                 except Exception:
-                    # The database went away or was busy: nothing is lost (leases run out), try again.
-                    db.session.rollback()
+                    # The database went away or was busy: the unit of work that failed has rolled
+                    # back, and nothing is lost (leases run out): try again.
                     errors += 1
                     log.exception("connector worker loop failed; carrying on")
                     if once and errors >= 5:
@@ -170,6 +172,11 @@ def run_worker(options: WorkerOptions, once: bool = False, install_signals: bool
         worker.close()
         db.session.remove()
     return worker.totals
+
+
+def single_writer_database() -> bool:
+    """SQLite: one writer at a time, so several workers would only wait on each other."""
+    return db.engine.dialect.name == "sqlite"
 
 
 def sleep_until(predicate, timeout: float, step: float = 0.05) -> bool:

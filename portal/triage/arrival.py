@@ -18,12 +18,13 @@ from portal import audit
 from portal.db import db, utcnow
 from portal.domain_errors import Conflict
 from portal.orgs.models import LocalAuthority
-from portal.referrals.models import Referral
+from portal.referrals.models import Referral, ReferralStatus
 from portal.referrals.lifecycle import record_status
 from portal.templating import uk_datetime
 from portal.transaction import transactional
 from portal.triage.decision_deadline import decision_due
-from portal.triage.models import TriageItem, TriageNote
+from portal.triage.models import ItemState, NoteKind, TriageItem, TriageNote
+from portal.updates.models import UpdateKind
 from portal.updates.service import create_shared_update
 
 
@@ -58,7 +59,7 @@ def receive_referral(referral: Referral, *, received_at: datetime | None = None,
     existing = current_item(referral.id)
     if existing is not None and existing.local_authority_id == referral.local_authority_id:
         return existing
-    if referral.status != "submitted":
+    if referral.status != ReferralStatus.SUBMITTED:
         raise ArrivalRefused("only a submitted referral can arrive")
     received_at = received_at or referral.submitted_at or utcnow()
     last_round = db.session.execute(
@@ -73,13 +74,13 @@ def receive_referral(referral: Referral, *, received_at: datetime | None = None,
         urgent=bool(referral.urgent),
         received_at=received_at,
         due_at=decision_due(received_at),
-        state="new",
+        state=ItemState.NEW,
         open=True,
     )
     db.session.add(item)
     db.session.flush()
 
-    record_status(referral, "acknowledged")
+    record_status(referral, ReferralStatus.ACKNOWLEDGED)
     la = db.session.get(LocalAuthority, referral.local_authority_id)
     if acknowledge:
         _acknowledge(referral, item, la)
@@ -108,7 +109,7 @@ def _acknowledge(referral: Referral, item: TriageItem, la: LocalAuthority) -> No
     create_shared_update(
         school_id=referral.school_id,
         local_authority_id=la.id,
-        kind="acknowledgement",
+        kind=UpdateKind.ACKNOWLEDGEMENT,
         content=acknowledgement_content(referral, item, la),
         referral_id=referral.id,
         created_by=None,
@@ -125,7 +126,7 @@ def route_to_another_la(referral: Referral, item: TriageItem, to_la: LocalAuthor
     moved = db.session.execute(
         update(Referral)
         .where(Referral.id == referral.id, Referral.local_authority_id == item.local_authority_id)
-        .values(local_authority_id=to_la.id, status="submitted", updated_at=at)
+        .values(local_authority_id=to_la.id, status=ReferralStatus.SUBMITTED, updated_at=at)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not moved:
@@ -136,7 +137,7 @@ def route_to_another_la(referral: Referral, item: TriageItem, to_la: LocalAuthor
     )
     if note.strip():
         routing_note = TriageNote(referral_id=referral.id, local_authority_id=to_la.id, author_id=by_user.id,
-                                  created_at=at, kind="routing")
+                                  created_at=at, kind=NoteKind.ROUTING)
         routing_note.text = note.strip()
         db.session.add(routing_note)
     db.session.refresh(referral)

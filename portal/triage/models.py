@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,18 +24,41 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.crypto import encrypted
 from portal.db import Base, UUIDPrimaryKey, utcnow
 
-OUTCOMES = (
-    "no_further_action",
-    "advice_and_signposting",
-    "early_help",
-    "child_and_family_assessment",
-    "section_47_enquiry",
-    "referred_to_another_la",
-)
-RAG_RATINGS = ("red", "amber", "green")
-# new: arrived, not yet opened; in_triage: opened or assigned; decided; routed: sent to another LA.
-ITEM_STATES = ("new", "in_triage", "decided", "routed")
-OPEN_STATES = ("new", "in_triage")
+class DecisionOutcome(StrEnum):
+    """What the LA decided about a referral."""
+
+    NO_FURTHER_ACTION = "no_further_action"
+    ADVICE_AND_SIGNPOSTING = "advice_and_signposting"
+    EARLY_HELP = "early_help"
+    CHILD_AND_FAMILY_ASSESSMENT = "child_and_family_assessment"
+    SECTION_47_ENQUIRY = "section_47_enquiry"
+    REFERRED_TO_ANOTHER_LA = "referred_to_another_la"
+
+
+class Rag(StrEnum):
+    """The LA's internal red/amber/green rating (never shown to a school)."""
+
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+
+class ItemState(StrEnum):
+    NEW = "new"  # arrived, not yet opened
+    IN_TRIAGE = "in_triage"  # opened or assigned
+    DECIDED = "decided"
+    ROUTED = "routed"  # sent to another LA
+
+
+class NoteKind(StrEnum):
+    NOTE = "note"  # a worker's note
+    ROUTING = "routing"  # the note sent with a referral from another LA
+
+
+OUTCOMES = tuple(DecisionOutcome)
+RAG_RATINGS = tuple(Rag)
+ITEM_STATES = tuple(ItemState)
+OPEN_STATES = (ItemState.NEW, ItemState.IN_TRIAGE)
 
 
 class TriageItem(UUIDPrimaryKey, Base):
@@ -51,7 +75,7 @@ class TriageItem(UUIDPrimaryKey, Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     # One working day after receipt (weekends and bank holidays skipped), fixed on arrival.
     due_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(20), default="new")
+    state: Mapped[str] = mapped_column(String(20), default=ItemState.NEW)
     # new or in_triage: a plain boolean so that the queue's main index matches it exactly.
     open: Mapped[bool] = mapped_column(default=True)
     assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
@@ -122,7 +146,7 @@ class TriageNote(UUIDPrimaryKey, Base):
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # note: a worker's note; routing: the note sent with a referral from another LA.
-    kind: Mapped[str] = mapped_column(String(20), default="note")
+    kind: Mapped[str] = mapped_column(String(20), default=NoteKind.NOTE)
     text = encrypted(str)
 
 

@@ -37,7 +37,7 @@ from portal.orgs.models import School
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral
 from portal.triage.decision_deadline import Clock, clock_for
-from portal.triage.models import TriageItem
+from portal.triage.models import ItemState, TriageItem
 
 PER_PAGE = 25
 # Counting every one of 180,000 decided referrals to print "7,200 pages" helps nobody and costs a
@@ -45,10 +45,10 @@ PER_PAGE = 25
 COUNT_CAP = 10_000
 STATUS_FILTERS = {
     "open": "Awaiting a decision",
-    "new": "New",
-    "in_triage": "In triage",
-    "decided": "Decided",
-    "routed": "Sent to another LA",
+    ItemState.NEW: "New",
+    ItemState.IN_TRIAGE: "In triage",
+    ItemState.DECIDED: "Decided",
+    ItemState.ROUTED: "Sent to another LA",
     "all": "All",
 }
 URGENCY_FILTERS = {"": "Any", "urgent": "Urgent", "not_urgent": "Not urgent"}
@@ -197,7 +197,7 @@ def council_counts(la_id: uuid.UUID, now: datetime) -> CouncilCounts:
         select(
             TriageItem.assigned_to_id,
             func.count(),
-            func.sum(case((TriageItem.state == "new", 1), else_=0)),
+            func.sum(case((TriageItem.state == ItemState.NEW, 1), else_=0)),
             func.sum(case((TriageItem.due_at <= now, 1), else_=0)),
             func.sum(case((TriageItem.urgent.is_(True), 1), else_=0)),
             func.min(case((TriageItem.due_at > now, TriageItem.due_at))),

@@ -32,26 +32,28 @@ from portal.files.models import StoredFile
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil
-from portal.referrals.models import Referral, ReferralConcern
+from portal.referrals.models import Referral, ReferralConcern, ReferralStatus
 from portal.referrals.lifecycle import record_status
 from portal.templating import uk_datetime
 from portal.triage.arrival import route_to_another_la
-from portal.triage.models import OPEN_STATES, OUTCOMES, RAG_RATINGS, TriageDecision, TriageItem, TriageNote
+from portal.triage.models import (OPEN_STATES, OUTCOMES, RAG_RATINGS, DecisionOutcome, ItemState, NoteKind, Rag,
+                                  TriageDecision, TriageItem, TriageNote)
 from portal.transaction import transactional, unit_of_work
-from portal.updates.models import SharedUpdate
+from portal.updates.models import SharedUpdate, UpdateKind
 from portal.updates.service import create_shared_update
 
 OUTCOME_LABELS = {
-    "no_further_action": "No further action",
-    "advice_and_signposting": "Advice and signposting",
-    "early_help": "Early help",
-    "child_and_family_assessment": "Child and family assessment (section 17)",
-    "section_47_enquiry": "Strategy discussion / section 47 enquiry",
-    "referred_to_another_la": "Referred to another local authority",
+    DecisionOutcome.NO_FURTHER_ACTION: "No further action",
+    DecisionOutcome.ADVICE_AND_SIGNPOSTING: "Advice and signposting",
+    DecisionOutcome.EARLY_HELP: "Early help",
+    DecisionOutcome.CHILD_AND_FAMILY_ASSESSMENT: "Child and family assessment (section 17)",
+    DecisionOutcome.SECTION_47_ENQUIRY: "Strategy discussion / section 47 enquiry",
+    DecisionOutcome.REFERRED_TO_ANOTHER_LA: "Referred to another local authority",
 }
 assert tuple(OUTCOME_LABELS) == OUTCOMES
-RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green"}
-STATE_LABELS = {"new": "New", "in_triage": "In triage", "decided": "Decided", "routed": "Sent to another LA"}
+RAG_LABELS = {Rag.RED: "Red", Rag.AMBER: "Amber", Rag.GREEN: "Green"}
+STATE_LABELS = {ItemState.NEW: "New", ItemState.IN_TRIAGE: "In triage", ItemState.DECIDED: "Decided",
+                ItemState.ROUTED: "Sent to another LA"}
 
 
 class TriageError(Invalid):
@@ -97,7 +99,7 @@ def open_referral(user: User, referral_id: uuid.UUID) -> Opened:
     """The referral for a worker to read; the view is audited, and a new item moves to "in triage"."""
     opened = referral_in_queue(user, referral_id)
     audit.record("triage.referral_view", object_type="referral", object_id=opened.referral.id, actor=user)
-    if opened.item.state == "new" and opened.item.current:
+    if opened.item.state == ItemState.NEW and opened.item.current:
         _start_triage(opened.item, opened.referral, user)
     return opened
 
@@ -105,12 +107,12 @@ def open_referral(user: User, referral_id: uuid.UUID) -> Opened:
 def _start_triage(item: TriageItem, referral: Referral, user: User) -> None:
     now = utcnow()
     moved = db.session.execute(
-        update(TriageItem).where(TriageItem.id == item.id, TriageItem.state == "new")
-        .values(state="in_triage", first_opened_at=now)
+        update(TriageItem).where(TriageItem.id == item.id, TriageItem.state == ItemState.NEW)
+        .values(state=ItemState.IN_TRIAGE, first_opened_at=now)
         .execution_options(synchronize_session=False, queue_of=item.local_authority_id)
     ).rowcount == 1
     if moved:
-        record_status(referral, "in_triage", by_user=user)
+        record_status(referral, ReferralStatus.IN_TRIAGE, by_user=user)
     db.session.refresh(item)
 
 
@@ -153,8 +155,8 @@ def assign(user: User, item: TriageItem, assignee_id: uuid.UUID | None) -> None:
     if assignee_id is not None and assignee_id not in {u.id for u in assignable_workers(item.local_authority_id)}:
         raise TriageError("Choose a triage worker from your council")
     values = {"assigned_to_id": assignee_id, "assigned_at": utcnow() if assignee_id else None}
-    if item.state == "new":
-        values["state"] = "in_triage"
+    if item.state == ItemState.NEW:
+        values["state"] = ItemState.IN_TRIAGE
     db.session.execute(update(TriageItem).where(TriageItem.id == item.id, TriageItem.open.is_(True)).values(**values)
                        .execution_options(synchronize_session=False, queue_of=item.local_authority_id))
     audit.record("triage.assign", object_type="referral", object_id=item.referral_id,
@@ -181,7 +183,7 @@ def add_note(user: User, item: TriageItem, text: str) -> TriageNote:
     if not item.current:
         raise NoLongerOpen("This referral is now with another local authority")
     note = TriageNote(referral_id=item.referral_id, local_authority_id=item.local_authority_id, author_id=user.id,
-                      created_at=utcnow(), kind="note")
+                      created_at=utcnow(), kind=NoteKind.NOTE)
     note.text = text
     db.session.add(note)
     db.session.flush()
@@ -227,7 +229,7 @@ def decision_content(referral: Referral, draft: DecisionDraft, la: LocalAuthorit
         {"label": "Decision", "value": label},
         {"label": "Decided", "value": uk_datetime(decided_at)},
     ]
-    if draft.outcome == "referred_to_another_la" and draft.routed_to_la_id:
+    if draft.outcome == DecisionOutcome.REFERRED_TO_ANOTHER_LA and draft.routed_to_la_id:
         to_la = db.session.get(LocalAuthority, draft.routed_to_la_id)
         facts.append({"label": "Sent to", "value": to_la.name if to_la else ""})
     return {
@@ -255,7 +257,7 @@ def validate_draft(item: TriageItem, draft: DecisionDraft) -> dict[str, str]:
         errors["feedback"] = "Enter the feedback for the school"
     if draft.rag is not None and draft.rag not in RAG_RATINGS:
         errors["rag"] = "Select a RAG rating"
-    if draft.outcome == "referred_to_another_la":
+    if draft.outcome == DecisionOutcome.REFERRED_TO_ANOTHER_LA:
         if draft.routed_to_la_id not in {la.id for la in other_las(item.local_authority_id)}:
             errors["routed_to"] = "Select the local authority to send the referral to"
     return errors
@@ -303,11 +305,11 @@ def decide(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision
 def _record_decision(user: User, item: TriageItem, draft: DecisionDraft) -> TriageDecision:
     item_id, referral_id = item.id, item.referral_id
     now = utcnow()
-    routed = draft.outcome == "referred_to_another_la"
+    routed = draft.outcome == DecisionOutcome.REFERRED_TO_ANOTHER_LA
     won = db.session.execute(
         update(TriageItem)
         .where(TriageItem.id == item_id, TriageItem.open.is_(True), TriageItem.current.is_(True))
-        .values(open=False, state="routed" if routed else "decided", decided_at=now, outcome=draft.outcome,
+        .values(open=False, state=ItemState.ROUTED if routed else ItemState.DECIDED, decided_at=now, outcome=draft.outcome,
                 rag=draft.rag or TriageItem.rag)
         .execution_options(synchronize_session=False, queue_of=item.local_authority_id)
     ).rowcount == 1
@@ -325,7 +327,7 @@ def _record_decision(user: User, item: TriageItem, draft: DecisionDraft) -> Tria
     db.session.add(decision)
     db.session.flush()  # the unique item_id: an IntegrityError here rolls the whole decision back
 
-    shared = create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind="decision",
+    shared = create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind=UpdateKind.DECISION,
                                   content=decision_content(referral, draft, la, decided_at=now),
                                   referral_id=referral.id, created_by=user)
     decision.shared_update_id = shared.id
@@ -336,7 +338,7 @@ def _record_decision(user: User, item: TriageItem, draft: DecisionDraft) -> Tria
         audit.record("triage.route", object_type="referral", object_id=referral.id, detail=f"to_{to_la.code}",
                      actor=user)
     else:
-        record_status(referral, "decided", by_user=user)
+        record_status(referral, ReferralStatus.DECIDED, by_user=user)
     return decision
 
 
@@ -364,7 +366,7 @@ def send_update(user: User, item: TriageItem, title: str, body: str) -> SharedUp
         raise TriageError("Enter a title and a message")
     referral = db.session.get(Referral, item.referral_id)
     la = db.session.get(LocalAuthority, item.local_authority_id)
-    shared = create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind="note",
+    shared = create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind=UpdateKind.NOTE,
                                   content=note_content(referral, la, title, body), referral_id=referral.id,
                                   created_by=user)
     audit.record("triage.update_send", object_type="referral", object_id=referral.id, actor=user)
@@ -456,7 +458,7 @@ def latest_case_summary(referral: Referral) -> SharedUpdate | None:
     """The case summary the LA last shared about this child (the connector stores them as shared
     updates of kind "case_summary"); None until there is one."""
     return db.session.execute(
-        select(SharedUpdate).where(SharedUpdate.pupil_id == referral.pupil_id, SharedUpdate.kind == "case_summary")
+        select(SharedUpdate).where(SharedUpdate.pupil_id == referral.pupil_id, SharedUpdate.kind == UpdateKind.CASE_SUMMARY)
         .order_by(SharedUpdate.created_at.desc()).limit(1)
     ).scalar_one_or_none()
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -9,7 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.crypto import encrypted
 from portal.db import Base, UUIDPrimaryKey, utcnow
 
-KINDS = ("acknowledgement", "decision", "case_summary", "note")
+class UpdateKind(StrEnum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+    DECISION = "decision"
+    CASE_SUMMARY = "case_summary"
+    NOTE = "note"
+
+
+KINDS = tuple(UpdateKind)
 
 
 class SharedUpdate(UUIDPrimaryKey, Base):

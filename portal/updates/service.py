@@ -28,13 +28,13 @@ from portal.policy import can
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral
 from portal.transaction import transactional
-from portal.updates.models import KINDS, SharedUpdate, SharedUpdateRead
+from portal.updates.models import KINDS, SharedUpdate, SharedUpdateRead, UpdateKind
 
 KIND_LABELS = {
-    "acknowledgement": "Acknowledgement",
-    "decision": "Decision",
-    "case_summary": "Case summary",
-    "note": "Note",
+    UpdateKind.ACKNOWLEDGEMENT: "Acknowledgement",
+    UpdateKind.DECISION: "Decision",
+    UpdateKind.CASE_SUMMARY: "Case summary",
+    UpdateKind.NOTE: "Note",
 }
 
 
