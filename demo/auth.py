@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from portal.auth import passwords, signin, totp
+from flask import current_app
+
+from portal.auth import passwords, totp, users
 from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.db import db
@@ -26,14 +28,13 @@ DEMO_USERS = [
 
 
 def seed_demo_users() -> None:
-    """Create the demo accounts that do not exist yet. Refused in production."""
-    from flask import current_app
-
+    """Create the demo accounts that do not exist yet (in the caller's unit of work: the demo
+    seed's). Refused in production."""
     if current_app.config["PORTAL_ENV"] == "production":
         raise RuntimeError("demo accounts are refused in production")
     password_hash = None
     for email, name, role, code in DEMO_USERS:
-        if signin.find_user(email) is not None:
+        if users.find_user(email) is not None:
             continue
         org = orgs.get_local_authority_by_code(code) if len(code) == 3 else orgs.get_school_by_urn(code)
         if org is None:

@@ -10,8 +10,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.db import db
+from demo.auth import seed_demo_users
+from demo.concerns import seed_demo_concerns
+from demo.pupils import seed_demo_pupils
+from demo.referrals import seed_demo_referrals
+from demo.transfers import seed_demo_transfers
+from demo.triage import seed_demo_triage
 from portal.orgs import service as orgs
+from portal.transaction import transactional
 
 demo_cli = AppGroup("demo", help="Demo data (development only).")
 
@@ -32,34 +38,22 @@ class DemoRefused(click.ClickException):
     pass
 
 
+@transactional
 def seed() -> None:
+    """The whole demo in one unit of work: all of it, or (if any part fails) none of it."""
     if current_app.config["PORTAL_ENV"] == "production":
         raise DemoRefused("Demo data is refused when PORTAL_ENV=production: it contains known passwords.")
     las = {code: orgs.ensure_local_authority(code, name) for code, name in LOCAL_AUTHORITIES}
     for la_code, urn, number, name, phase in SCHOOLS:
         if orgs.get_school_by_urn(urn) is None:
             orgs.add_school(las[la_code], orgs.SchoolDetails(urn, number, name, phase), audited=False)
-    db.session.flush()
     # Each area that has demo data adds one call here, in dependency order.
-    from demo.auth import seed_demo_users
-
     seed_demo_users()
-    from demo.pupils import seed_demo_pupils
-
     seed_demo_pupils()
-    from demo.concerns import seed_demo_concerns
-
     seed_demo_concerns()
-    from demo.referrals import seed_demo_referrals
-
     seed_demo_referrals()
-    from demo.triage import seed_demo_triage
-
     seed_demo_triage()
-    from demo.transfers import seed_demo_transfers
-
     seed_demo_transfers()
-    db.session.commit()
 
 
 @demo_cli.command("seed")

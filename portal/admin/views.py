@@ -1,27 +1,35 @@
-"""LA admin pages for the schools of their LA: list, add, edit, deactivate and reactivate."""
+"""Administration pages.
+
+- An LA admin's schools: list, add, edit, deactivate and reactivate.
+- User administration: an LA admin looks after the accounts of the LA and its schools; a DSL
+  those of their school's staff and deputies. Every decision is the policy's, asked by the
+  services (portal.auth.administration, portal.auth.invitations, portal.orgs.service).
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.admin.forms import ConfirmForm, SchoolForm
+from portal.admin.forms import ConfirmForm, InviteForm, RoleForm, SchoolForm
+from portal.auth import administration, invitations, session_store
+from portal.auth.credentials import AccountError
+from portal.auth.roles import Role
+from portal.domain_errors import Invalid, Refused
 from portal.errors import reshows_form_on_csrf_failure
-from portal.db import db
 from portal.orgs import service as orgs
-from portal.policy import require, requires
+from portal.policy import can, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _school_or_404(school_id: uuid.UUID):
-    school = orgs.get_school(school_id)
-    if school is None:
-        abort(404)
-    require("schools:manage", school)
-    return school
+def _actor():
+    return current_user._get_current_object()
+
+
+# --- schools --------------------------------------------------------------------------------
 
 
 def _details(form: SchoolForm) -> orgs.SchoolDetails:
@@ -49,9 +57,8 @@ def add_school():
         try:
             school = orgs.add_school(current_user.local_authority, _details(form))
         except orgs.OrganisationError as error:
-            getattr(form, error.field or "name").errors.append(str(error))
+            getattr(form, error.field or "name").errors.append(error.message)
         else:
-            db.session.commit()
             flash(f"{school.name} has been added", "success")
             return redirect(url_for("admin.schools"))
     return render_template("admin/school_form.html", form=form, school=None)
@@ -61,16 +68,14 @@ def add_school():
 @requires("schools:manage")
 @reshows_form_on_csrf_failure
 def edit_school(school_id: uuid.UUID):
-    school = _school_or_404(school_id)
+    school = orgs.school_to_manage(school_id)
     form = SchoolForm(obj=school)
     if form.validate_on_submit():
         try:
             orgs.edit_school(school, _details(form))
         except orgs.OrganisationError as error:
-            db.session.rollback()
-            getattr(form, error.field or "name").errors.append(str(error))
+            getattr(form, error.field or "name").errors.append(error.message)
         else:
-            db.session.commit()
             flash(f"{school.name} has been updated", "success")
             return redirect(url_for("admin.schools"))
     return render_template("admin/school_form.html", form=form, school=school)
@@ -89,11 +94,142 @@ def reactivate_school(school_id: uuid.UUID):
 
 
 def _change_activation(school_id: uuid.UUID, active: bool):
-    school = _school_or_404(school_id)
+    school = orgs.school_to_manage(school_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         orgs.set_school_active(school, active)
-        db.session.commit()
         flash(f"{school.name} has been {'reactivated' if active else 'deactivated'}", "success")
         return redirect(url_for("admin.schools"))
     return render_template("admin/school_activation.html", form=form, school=school, active=active)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@requires("users:list")
+def users():
+    actor = _actor()
+    return render_template(
+        "admin/users.html",
+        users=administration.users_visible_to(actor),
+        can_invite=can(actor, "users:invite"),
+        organisation=actor.organisation,
+    )
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@requires("users:invite")
+@reshows_form_on_csrf_failure
+def invite_user():
+    actor = _actor()
+    organisations = administration.invite_organisations(actor)
+    by_id = {str(org.id): org for org in organisations}
+    roles = sorted({role for org in organisations for role in administration.invitable_roles(actor, org)}, key=list(Role).index)
+    form = InviteForm()
+    form.organisation.choices = [(str(org.id), org.name) for org in organisations]
+    form.role.choices = [(role.value, role.label) for role in roles]
+    if request.method == "GET" and len(organisations) == 1:
+        form.organisation.data = str(organisations[0].id)
+    if form.validate_on_submit():
+        try:
+            invitation = invitations.invite(
+                form.email.data, form.display_name.data, Role(form.role.data),
+                by_id.get(form.organisation.data), invited_by=actor,
+            )
+        except (Invalid, Refused) as error:  # AccountError, InvitationRefused: shown on the form
+            getattr(form, error.field or "email").errors.append(error.message)
+        else:
+            flash(f"An invitation has been sent to {invitation.user.email}. The link works for 72 hours.", "success")
+            return redirect(url_for("admin.user", user_id=invitation.user.id))
+    return render_template("admin/users_invite.html", form=form)
+
+
+@bp.get("/users/<uuid:user_id>")
+@requires("users:list")
+def user(user_id: uuid.UUID):
+    actor = _actor()
+    target = administration.user_for(user_id)
+    invitation = invitations.pending_invitation(target) if not target.has_accepted_invitation else None
+    return render_template(
+        "admin/users_detail.html",
+        user=target,
+        invitation=invitation,
+        can_change_role=len(administration.assignable_roles(actor, target)) > 1,
+        can_deactivate=can(actor, "users:deactivate", target),
+        can_reset_2fa=can(actor, "users:reset_2fa", target),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/users/<uuid:user_id>/role", methods=["GET", "POST"])
+@requires("users:list")
+@reshows_form_on_csrf_failure
+def change_user_role(user_id: uuid.UUID):
+    target = administration.user_for(user_id)
+    roles = administration.roles_to_change_to(_actor(), target)
+    reauth = session_store.reauthentication_needed()
+    if reauth is not None:
+        return reauth
+    form = RoleForm()
+    form.role.choices = [(role.value, role.label) for role in roles]
+    if request.method == "GET":
+        form.role.data = target.role
+    if form.validate_on_submit():
+        role = Role(form.role.data)
+        administration.change_role(target, role, actor=_actor())
+        flash(f"{target.display_name} is now {role.label}", "success")
+        return redirect(url_for("admin.user", user_id=target.id))
+    return render_template("admin/users_role.html", form=form, user=target)
+
+
+@bp.route("/users/<uuid:user_id>/deactivate", methods=["GET", "POST"])
+@requires("users:list")
+def deactivate_user(user_id: uuid.UUID):
+    return _activation(user_id, active=False)
+
+
+@bp.route("/users/<uuid:user_id>/reactivate", methods=["GET", "POST"])
+@requires("users:list")
+def reactivate_user(user_id: uuid.UUID):
+    return _activation(user_id, active=True)
+
+
+def _activation(user_id: uuid.UUID, active: bool):
+    target = administration.user_for(user_id, "users:deactivate")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        administration.set_active(target, active, actor=_actor())
+        flash(f"{target.display_name} has been {'reactivated' if active else 'deactivated and signed out'}", "success")
+        return redirect(url_for("admin.user", user_id=target.id))
+    return render_template("admin/users_confirm.html", form=form, user=target, action="reactivate" if active else "deactivate")
+
+
+@bp.route("/users/<uuid:user_id>/reset-2fa", methods=["GET", "POST"])
+@requires("users:list")
+def reset_user_2fa(user_id: uuid.UUID):
+    target = administration.user_for(user_id, "users:reset_2fa")
+    reauth = session_store.reauthentication_needed()
+    if reauth is not None:
+        return reauth
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        administration.reset_second_factor(target, actor=_actor())
+        flash(f"{target.display_name} will set up their authenticator app again at their next sign-in", "success")
+        return redirect(url_for("admin.user", user_id=target.id))
+    return render_template("admin/users_confirm.html", form=form, user=target, action="reset_2fa")
+
+
+@bp.post("/users/<uuid:user_id>/resend-invitation")
+@requires("users:list")
+def resend_invitation(user_id: uuid.UUID):
+    target = administration.invitee_for(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            invitations.reinvite(target, invited_by=_actor())
+        except AccountError as error:
+            flash(error.message, "info")
+        else:
+            flash("A new invitation has been sent. The old link no longer works.", "success")
+    return redirect(url_for("admin.user", user_id=target.id))

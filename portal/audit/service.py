@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context, request
+from flask_login import current_user
 from sqlalchemy import select, update
 
 from portal.audit.models import AuditChainHead, AuditEvent
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
@@ -102,8 +102,6 @@ def record(
     if detail is not None and not _CODE.match(detail):
         raise ValueError("audit detail must be a short code, never free text")
     if actor is None and actor_id is None and has_request_context():
-        from flask_login import current_user
-
         if current_user and current_user.is_authenticated:
             actor = current_user
     if actor is not None:

@@ -1,30 +1,41 @@
 """User administration: who an administrator sees, and the changes they make to accounts.
 
-Whether the actor may do each thing is decided by portal.policy (the views call `require`);
-these functions carry the change out, end sessions where needed and audit it.
+Whether the actor may do each thing is decided by portal.policy: these functions ask it
+(`require`, which raises NotFound for an account the actor may not see), carry the change out in
+one unit of work, end sessions where needed, and audit it.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from sqlalchemy import func, or_, select
 
 from portal import audit
-from portal.auth import emails, recovery, session_store, totp
-from portal.auth.models import User
+from portal.auth import emails, recovery, session_store, totp, users
+from portal.auth.models import SessionEndReason, User
 from portal.auth.roles import Role
 from portal.db import db
-from portal.notify import EmailNotSent
+from portal.domain_errors import NotFound
 from portal.orgs.models import LocalAuthority, School
-from portal.policy import can
+from portal.policy import InviteTarget, RoleChange, can, require
+from portal.transaction import transactional
 
-log = logging.getLogger(__name__)
+
+def user_for(user_id: uuid.UUID, action: str = "users:view") -> User:
+    """The account, if the signed-in administrator may do `action` to it; NotFound otherwise."""
+    user = users.get_user(user_id)
+    if user is None:
+        raise NotFound()
+    require(action, user)
+    return user
 
 
-def get_user(user_id: uuid.UUID) -> User | None:
-    return db.session.get(User, user_id)
+def invitee_for(user_id: uuid.UUID) -> User:
+    """An account the administrator may send a new invitation to; NotFound otherwise."""
+    user = user_for(user_id)
+    require("users:invite", InviteTarget(user.role_enum, user.organisation))
+    return user
 
 
 def users_visible_to(actor: User) -> list[User]:
@@ -36,8 +47,8 @@ def users_visible_to(actor: User) -> list[User]:
         )
     else:
         query = select(User).where(User.school_id == actor.school_id)
-    users = db.session.execute(query.order_by(func.lower(User.display_name))).scalars()
-    return [user for user in users if can(actor, "users:view", user)]
+    found = db.session.execute(query.order_by(func.lower(User.display_name))).scalars()
+    return [user for user in found if can(actor, "users:view", user)]
 
 
 def invite_organisations(actor: User) -> list[School | LocalAuthority]:
@@ -48,49 +59,53 @@ def invite_organisations(actor: User) -> list[School | LocalAuthority]:
     return organisations
 
 
+def assignable_roles(actor: User, user: User) -> list[Role]:
+    """The roles the actor may give this user (the policy decides each one), theirs included."""
+    return [role for role in Role if role == user.role_enum or can(actor, "users:change_role", RoleChange(user, role))]
+
+
+def roles_to_change_to(actor: User, user: User) -> list[Role]:
+    """`assignable_roles`, or NotFound when there is no other role the actor may give."""
+    roles = assignable_roles(actor, user)
+    if len(roles) <= 1:
+        raise NotFound()
+    return roles
+
+
+def invitable_roles(actor: User, organisation: School | LocalAuthority) -> list[Role]:
+    return [role for role in Role if can(actor, "users:invite", InviteTarget(role, organisation))]
+
+
+@transactional
 def change_role(user: User, role: Role, *, actor: User) -> None:
     role = Role(role)
+    require("users:change_role", RoleChange(user, role))
     if role == user.role_enum:
         return
     old = user.role
     user.role = role.value
     # A new role means new permissions: start again from a fresh sign-in.
-    session_store.end_all(user, "role_change")
+    session_store.end_all(user, SessionEndReason.ROLE_CHANGE)
     audit.record("user.role_change", object_type="user", object_id=user.id, detail=f"{old}_to_{role.value}", actor=actor)
 
 
+@transactional
 def set_active(user: User, active: bool, *, actor: User) -> None:
+    require("users:deactivate", user)
     if user.active == active:
         return
     user.active = active
     if not active:
-        session_store.end_all(user, "deactivated")
+        session_store.end_all(user, SessionEndReason.DEACTIVATED)
     audit.record("user.reactivate" if active else "user.deactivate", object_type="user", object_id=user.id, actor=actor)
 
 
+@transactional
 def reset_second_factor(user: User, *, actor: User) -> None:
-    """The user must set up their authenticator app again at their next sign-in."""
+    """The user must set up their authenticator app again at their next sign-in (and is told)."""
+    require("users:reset_2fa", user)
     totp.clear_secret(user)
     recovery.remove_codes(user)
-    session_store.end_all(user, "2fa_reset")
+    session_store.end_all(user, SessionEndReason.SECOND_FACTOR_RESET)
     audit.record("auth.totp_reset", object_type="user", object_id=user.id, actor=actor)
-
-
-def notify_second_factor_reset(user: User) -> None:
-    try:
-        emails.second_factor_reset(user)
-    except EmailNotSent:
-        log.error("2FA reset email not sent")
-
-
-def assignable_roles(actor: User, user: User) -> list[Role]:
-    """The roles the actor may give this user (the policy decides each one)."""
-    from portal.policy import RoleChange
-
-    return [role for role in Role if role == user.role_enum or can(actor, "users:change_role", RoleChange(user, role))]
-
-
-def invitable_roles(actor: User, organisation: School | LocalAuthority) -> list[Role]:
-    from portal.policy import InviteTarget
-
-    return [role for role in Role if can(actor, "users:invite", InviteTarget(role, organisation))]
+    emails.second_factor_reset(user)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from portal.auth import accounts
+from portal.auth import invitations
+from portal.auth.credentials import AccountError
 from portal.auth.roles import Role
-from portal.db import db
 from portal.orgs import service as orgs
 
 users_cli = AppGroup("users", help="User accounts.")
@@ -36,11 +36,11 @@ def invite_command(email: str, role: str, org_code: str, display_name: str | Non
     organisation = _organisation(org_code)
     name = display_name or email.split("@", 1)[0].replace(".", " ").title()
     try:
-        invitation = accounts.invite(email, name, Role(role), organisation, invited_by=None, send=False)
-    except accounts.AccountError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
-    emailed = accounts.send_invitation(invitation.user, invitation.link)
+        invitation = invitations.invite(email, name, Role(role), organisation, invited_by=None)
+    except AccountError as error:
+        raise click.ClickException(error.message) from None
     click.echo(f"Invited {invitation.user.email} as {Role(role).label} at {organisation.name}.")
-    click.echo("The invitation email was sent." if emailed else "The email could not be sent: give the person this link yourself.")
+    # The email is in the mail outbox (sent now, or retried by `flask mail send`); the link is
+    # printed too, for an operator whose first account's mail may not be working yet.
+    click.echo("The invitation email has been queued. You can also give the person this link yourself.")
     click.echo(invitation.link)

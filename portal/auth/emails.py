@@ -1,16 +1,20 @@
-"""The texts of account emails. Plain text, GOV.UK style; no children's details, ever."""
+"""The texts of account emails. Plain text, GOV.UK style; no children's details, ever.
+
+Each one is queued in the caller's unit of work (portal.notify.outbox): it goes out once the
+change it tells of has committed, and the outbox worker retries it if the mail server is away.
+"""
 
 from __future__ import annotations
 
 from portal.auth.models import User
-from portal.notify import send_email, send_email_in_background
+from portal.notify.outbox import queue_email
 from portal.templating import uk_datetime
 
 SIGN_OFF = "Safeguard Portal\n\nThis is an automatic email: replies are not read."
 
 
 def invitation(user: User, link: str, expires_at) -> None:
-    send_email(
+    queue_email(
         user.email,
         "You have been invited to Safeguard Portal",
         f"Dear {user.display_name},\n\n"
@@ -25,8 +29,10 @@ def invitation(user: User, link: str, expires_at) -> None:
 
 
 def password_reset(user: User, link: str, expires_at) -> None:
-    # In the background: the "check your email" page must not take longer for a real account.
-    send_email_in_background(
+    # Left to the outbox worker (within seconds), not sent as this request commits: the "check
+    # your email" answer must not wait for the mail server when the address has an account, or
+    # its timing would tell that it has one. See credentials.request_password_reset.
+    queue_email(
         user.email,
         "Reset your Safeguard Portal password",
         f"Dear {user.display_name},\n\n"
@@ -36,11 +42,12 @@ def password_reset(user: User, link: str, expires_at) -> None:
         "authenticator app to sign in.\n\n"
         "If it was not you, you do not need to do anything: your password has not changed. If "
         "this keeps happening, tell your organisation's safeguarding lead or administrator.\n\n" + SIGN_OFF,
+        send_after_commit=False,
     )
 
 
 def password_changed(user: User) -> None:
-    send_email(
+    queue_email(
         user.email,
         "Your Safeguard Portal password has changed",
         f"Dear {user.display_name},\n\n"
@@ -51,7 +58,7 @@ def password_changed(user: User) -> None:
 
 
 def second_factor_reset(user: User) -> None:
-    send_email(
+    queue_email(
         user.email,
         "Set up your Safeguard Portal sign-in again",
         f"Dear {user.display_name},\n\n"
@@ -64,7 +71,7 @@ def second_factor_reset(user: User) -> None:
 def email_changed(user: User, old_email: str) -> None:
     """Both addresses hear about it: the old one in case someone else made the change."""
     for to in (old_email, user.email):
-        send_email(
+        queue_email(
             to,
             "The email address for your Safeguard Portal account has changed",
             f"Dear {user.display_name},\n\n"

@@ -1,8 +1,8 @@
 """Forms for signing in and managing one's account (GOV.UK widgets)."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from portal.auth.passwords import MAX_LENGTH
@@ -68,19 +68,6 @@ class EnrolForm(FlaskForm):
 
 class ContinueForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
-
-
-class InviteForm(FlaskForm):
-    display_name = StringField("Full name", widget=GovTextInput(), validators=[InputRequired(message="Enter the person’s full name"), Length(max=200, message="The name must be 200 characters or fewer")])
-    email = StringField("Email address", description="Their work email address. The invitation is sent here.", widget=GovTextInput(), validators=[InputRequired(message="Enter their email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
-    organisation = SelectField("Organisation", widget=GovSelect(), validators=[InputRequired(message="Select the organisation")])
-    role = RadioField("Role", widget=GovRadioInput(), validators=[InputRequired(message="Select a role")])
-    submit = SubmitField("Send invitation", widget=GovSubmitInput())
-
-
-class RoleForm(FlaskForm):
-    role = RadioField("Role", widget=GovRadioInput(), validators=[InputRequired(message="Select a role")])
-    submit = SubmitField("Change role", widget=GovSubmitInput())
 
 
 class ChangeEmailForm(FlaskForm):

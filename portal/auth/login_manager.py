@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, redirect, request, url_for
+from flask_login import current_user
 
+from portal.auth import session_store
 from portal.extensions import login_manager
+from portal.policy import can
 
 
 def init_login(app: Flask) -> None:
-    from portal.auth import session_store
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     # The server-side session is the protection: binding the cookie to an IP address would sign
@@ -39,20 +40,14 @@ def init_login(app: Flask) -> None:
             g.pop(name, None)
         if request.endpoint in ("static", "govuk_assets") or request.endpoint is None:
             return
-        from flask_login import current_user
-
         current_user._get_current_object()
 
     @app.context_processor
     def _account_context():
         """The timeout warning's settings and the signed-in navigation items, for base.html."""
-        from portal.policy import can
-
         record = g.get("user_session")
         if record is None:
             return {"session_timeout": None, "account_nav": []}
-        from flask_login import current_user
-
         seconds, _ = session_store.seconds_left(record)
         nav = [{"text": "Your account", "href": url_for("auth.account")}]
         if can(current_user, "users:list"):

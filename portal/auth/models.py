@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
@@ -13,6 +14,42 @@ from portal.auth.roles import Role
 from portal.crypto import encrypted
 from portal.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 from portal.orgs.models import LocalAuthority, School
+
+class TokenPurpose(StrEnum):
+    """What a single-use link sent by email is for (AccountToken.purpose)."""
+
+    INVITATION = "invitation"  # valid 72 hours: set the first password
+    PASSWORD_RESET = "password_reset"  # valid 1 hour
+
+
+class SessionEndReason(StrEnum):
+    """Why a server-side session ended (UserSession.end_reason; at most 20 characters)."""
+
+    SIGN_OUT = "sign_out"
+    TIMEOUT = "timeout"  # the timeout warning ran out and the page signed itself out
+    IDLE_TIMEOUT = "idle_timeout"
+    ABSOLUTE_TIMEOUT = "absolute_timeout"
+    DEACTIVATED = "deactivated"  # the user (or their organisation) was deactivated
+    PASSWORD_CHANGE = "password_change"
+    PASSWORD_RESET = "password_reset"
+    INVITATION = "invitation"  # someone accepted an invitation in this browser
+    ROLE_CHANGE = "role_change"
+    SECOND_FACTOR_CHANGE = "2fa_change"  # the user moved to a new authenticator app
+    SECOND_FACTOR_RESET = "2fa_reset"  # an administrator reset it
+    ENDED = "ended"  # ended without a recorded reason
+
+
+# Session ends that mean "you were away too long" (the timed-out page), not "you were signed out".
+TIMEOUTS = frozenset({SessionEndReason.IDLE_TIMEOUT, SessionEndReason.ABSOLUTE_TIMEOUT})
+
+
+class SignInMethod(StrEnum):
+    """How the second step of a sign-in was passed (the audit event's detail)."""
+
+    TOTP = "totp"
+    RECOVERY_CODE = "recovery_code"
+    ENROLMENT = "enrolment"  # the first code from a newly set-up app
+
 
 # BigInteger on PostgreSQL, INTEGER on SQLite.
 Counter64 = BigInteger().with_variant(Integer(), "sqlite")
@@ -105,7 +142,7 @@ class AccountToken(UUIDPrimaryKey, Base):
     __tablename__ = "account_token"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))  # a TokenPurpose
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
@@ -143,6 +180,6 @@ class UserSession(UUIDPrimaryKey, Base):
     # When the user last typed their password and a code (at sign-in or on re-authentication).
     authenticated_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
-    end_reason: Mapped[str | None] = mapped_column(String(20))
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # a SessionEndReason
 
     user: Mapped[User] = relationship()

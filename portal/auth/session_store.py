@@ -22,9 +22,10 @@ from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.auth import wall_clock
-from portal.auth.models import User, UserSession
+from portal.auth.models import TIMEOUTS, SessionEndReason, User, UserSession
 from portal.db import db
 from portal.orgs.models import LocalAuthority, School
+from portal.transaction import transactional, unit_of_work
 
 SESSION_KEY = "sid"
 REAUTH_MINUTES = 15
@@ -83,7 +84,8 @@ def current() -> UserSession | None:
     return g.get("user_session")
 
 
-def end_current(reason: str) -> None:
+def end_current(reason: SessionEndReason) -> None:
+    """End this browser's session and forget its sign-in (the caller's unit of work commits)."""
     record = g.get("user_session") or _find(session.get(SESSION_KEY))
     if record is not None and record.ended_at is None:
         record.ended_at = wall_clock.now()
@@ -97,7 +99,7 @@ def end_current(reason: str) -> None:
     g.user_session = None
 
 
-def end_all(user: User, reason: str, *, keep: UserSession | None = None) -> int:
+def end_all(user: User, reason: SessionEndReason, *, keep: UserSession | None = None) -> int:
     """End every live session of `user` (except `keep`): deactivation, password change, 2FA reset."""
     query = (
         update(UserSession)
@@ -156,34 +158,40 @@ def _find(token: str | None) -> UserSession | None:
 def expiry_reason(record: UserSession) -> str | None:
     now = wall_clock.now()
     if record.ended_at is not None:
-        return record.end_reason or "ended"
+        return record.end_reason or SessionEndReason.ENDED
     if now - record.created_at >= absolute_limit():
-        return "absolute_timeout"
+        return SessionEndReason.ABSOLUTE_TIMEOUT
     if now - record.last_seen_at >= idle_limit():
-        return "idle_timeout"
+        return SessionEndReason.IDLE_TIMEOUT
     return None
 
 
 def load(user_id: str) -> User | None:
-    """Flask-Login's user loader: the user only if this cookie's server-side session is alive."""
+    """Flask-Login's user loader: the user only if this cookie's server-side session is alive.
+
+    Performance-critical (every page runs it, see README "Performance"): one SELECT, and a write
+    only when the session ends or at most every LAST_SEEN_GRANULARITY. Each write is a unit of
+    work of its own (the before_request hook runs this before the view opens any), so activity
+    is never mixed into the view's transaction.
+    """
     record = _find(session.get(SESSION_KEY))
     if record is None or str(record.user_id) != user_id:
         return None
     reason = expiry_reason(record)
     if reason is None and not record.user.is_active:
-        reason = "deactivated"
+        reason = SessionEndReason.DEACTIVATED
     if reason is not None:
         if record.ended_at is None:
-            record.ended_at = wall_clock.now()
-            record.end_reason = reason
-            db.session.commit()
-        if reason in ("idle_timeout", "absolute_timeout"):
+            with unit_of_work():
+                record.ended_at = wall_clock.now()
+                record.end_reason = reason
+        if reason in TIMEOUTS:
             g.session_timed_out = True
         return None
     now = wall_clock.now()
     if not _is_background_request() and now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
-        record.last_seen_at = now
-        db.session.commit()
+        with unit_of_work():
+            record.last_seen_at = now
     g.user_session = record
     return record.user
 
@@ -197,7 +205,9 @@ def seconds_left(record: UserSession) -> tuple[int, bool]:
     return max(0, int((end - now).total_seconds())), idle_end < absolute_end
 
 
+@transactional
 def keep_alive(record: UserSession) -> None:
+    """"Stay signed in": the idle timer starts again now."""
     record.last_seen_at = wall_clock.now()
 
 

@@ -3,29 +3,21 @@
 Every answer to a failed attempt is the same whether or not the email belongs to an account,
 and takes about as long (the password is checked against a dummy hash when there is none).
 Throttling is in portal.auth.throttle; every attempt is audited without the password or code.
+
+Each step is a unit of work: a failure is an answer (an `Outcome`), not an error, so its audit
+event commits; a success that completes the sign-in starts the server-side session in the same
+transaction as the code is used up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from portal import audit
-from portal.auth import passwords, recovery, throttle, totp
-from portal.auth.models import User
-from portal.db import db
-
-
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def find_user(email: str) -> User | None:
-    email = normalise_email(email)
-    if not email:
-        return None
-    return db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+from portal.auth import credentials, passwords, recovery, session_store, throttle, totp
+from portal.auth.models import SessionEndReason, SignInMethod, User
+from portal.auth.users import find_user, get_user, normalise_email
+from portal.transaction import transactional
 
 
 @dataclass(frozen=True)
@@ -55,7 +47,7 @@ def _refuse(source, user: User | None, detail: str, *, replayed: bool = False) -
             object_type="user" if user else None,
             object_id=user.id if user else None,
             outcome="success",
-            detail="source_locked_15_minutes" if lock.scope == "source" else "account_hourly_limit",
+            detail="source_locked_15_minutes" if lock.scope == throttle.LockScope.SOURCE else "account_hourly_limit",
             actor_id=user.id if user else None,
             organisation_id=user.organisation_id if user else None,
         )
@@ -68,13 +60,14 @@ def _locked(source, user: User | None, lock: throttle.Locked) -> Outcome:
         object_type="user" if user else None,
         object_id=user.id if user else None,
         outcome="failure",
-        detail="locked" if lock.scope == "source" else "account_hourly_limit",
+        detail="locked" if lock.scope == throttle.LockScope.SOURCE else "account_hourly_limit",
         actor_id=user.id if user else None,
         organisation_id=user.organisation_id if user else None,
     )
     return Outcome(locked=lock)
 
 
+@transactional
 def check_password(email: str, password: str) -> Outcome:
     """Step one. On success the caller asks for a code (or enrolment, if the user has none)."""
     source = throttle.source_for(normalise_email(email))
@@ -92,8 +85,16 @@ def check_password(email: str, password: str) -> Outcome:
     return Outcome(ok=True, user=user, must_enrol=not user.has_second_factor)
 
 
-def check_code(user: User, code: str) -> Outcome:
-    """Step two with the authenticator app's code."""
+@transactional
+def sign_in_with_code(user: User, code: str) -> Outcome:
+    """Step two with the authenticator app's code; a correct one starts the session."""
+    outcome = _check_code(user, code)
+    if outcome.ok:
+        _start(user, SignInMethod.TOTP)
+    return outcome
+
+
+def _check_code(user: User, code: str) -> Outcome:
     source = throttle.source_for(user.email)
     lock = throttle.check(source)
     if lock is not None:
@@ -110,8 +111,10 @@ def check_code(user: User, code: str) -> Outcome:
     return Outcome(ok=True, user=user)
 
 
-def check_recovery_code(user: User, code: str) -> Outcome:
-    """Step two with a recovery code: used up, audited, and the user told how many are left."""
+@transactional
+def sign_in_with_recovery_code(user: User, code: str) -> Outcome:
+    """Step two with a recovery code: used up, audited, the session started, and the user told
+    how many are left."""
     source = throttle.source_for(user.email)
     lock = throttle.check(source)
     if lock is not None:
@@ -121,15 +124,45 @@ def check_recovery_code(user: User, code: str) -> Outcome:
     throttle.record_success(source)
     left = recovery.remaining(user)
     audit.record("auth.recovery_code_used", object_type="user", object_id=user.id, detail=f"left_{left}", actor=user)
+    _start(user, SignInMethod.RECOVERY_CODE)
     return Outcome(ok=True, user=user, recovery_codes_left=left)
 
 
-def record_signed_in(user: User, method: str) -> None:
+@transactional
+def enrol_and_sign_in(user: User, code: str) -> list[str]:
+    """Step two for someone with no app yet: the first correct code from the newly set-up app
+    makes it their second factor and starts the session. Returns their 10 recovery codes (an
+    `AccountError` if the code is wrong)."""
+    codes = credentials.finish_enrolment(user, code)
+    _start(user, SignInMethod.ENROLMENT)
+    return codes
+
+
+def _start(user: User, method: SignInMethod) -> None:
+    session_store.start(user)
     audit.record("auth.sign_in", object_type="user", object_id=user.id, detail=method, actor=user)
 
 
+def pending_user(user_id: str) -> User | None:
+    """The account a half-finished sign-in (password done, code not yet) is for, if it may still
+    sign in."""
+    user = get_user(user_id)
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+@transactional
+def sign_out(user: User, *, timed_out: bool) -> None:
+    """End this browser's session (the page's timeout warning ran out, or the person chose to)."""
+    audit.record("auth.sign_out", object_type="user", object_id=user.id, detail="timeout" if timed_out else None, actor=user)
+    session_store.end_current(SessionEndReason.TIMEOUT if timed_out else SessionEndReason.SIGN_OUT)
+
+
+@transactional
 def reauthenticate(user: User, password: str, code: str) -> Outcome:
-    """Password and code again, for sensitive actions. Failures count towards the lock."""
+    """Password and code again, for sensitive actions; a success restarts this session's
+    15 minutes. Failures count towards the lock."""
     source = throttle.source_for(user.email)
     lock = throttle.check(source)
     if lock is not None:
@@ -144,4 +177,5 @@ def reauthenticate(user: User, password: str, code: str) -> Outcome:
         return _refuse(source, user, "reauth_bad_code")
     throttle.record_success(source)
     audit.record("auth.reauthenticate", object_type="user", object_id=user.id, actor=user)
+    session_store.mark_reauthenticated(session_store.current())
     return Outcome(ok=True, user=user)

@@ -31,12 +31,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.auth import wall_clock
 from portal.extensions import limiter
+from portal.templating import uk_datetime
 
 SOURCE_FAILURE_LIMIT = 10
 LOCK_MINUTES = 15
@@ -50,10 +52,15 @@ DEVICE_COOKIE_DAYS = 180
 DEVICE_COOKIE_ACCOUNTS = 5  # a shared school computer may recognise a few staff
 
 
+class LockScope(StrEnum):
+    SOURCE = "source"  # this browser (device cookie) or address, for this account
+    ACCOUNT = "account"  # every unrecognised source, for this account (the hourly budget)
+
+
 @dataclass(frozen=True)
 class Locked:
     until: datetime
-    scope: str  # "source": this browser/address; "account": all unrecognised sources
+    scope: LockScope
     started: bool = False  # this failure is the one that started the lock
 
 
@@ -145,7 +152,7 @@ def check(source: Source) -> Locked | None:
     storage = _storage()
     lock_until = int(storage.get(_k("lock", source.account, source.key)) or 0)
     if lock_until > now_ts:
-        return Locked(_at(lock_until), "source")
+        return Locked(_at(lock_until), LockScope.SOURCE)
     if not source.recognised:
         counts = _account_buckets(source.account, now_ts)
         if sum(counts) >= ACCOUNT_FAILURES_PER_HOUR:
@@ -155,8 +162,8 @@ def check(source: Source) -> Locked | None:
             for k, dropped in enumerate(counts, start=1):
                 total -= dropped
                 if total < ACCOUNT_FAILURES_PER_HOUR:
-                    return Locked(_at((current + k) * BUCKET_SECONDS), "account")
-            return Locked(_at((current + len(counts)) * BUCKET_SECONDS), "account")
+                    return Locked(_at((current + k) * BUCKET_SECONDS), LockScope.ACCOUNT)
+            return Locked(_at((current + len(counts)) * BUCKET_SECONDS), LockScope.ACCOUNT)
     return None
 
 
@@ -174,9 +181,9 @@ def record_failure(source: Source) -> Locked | None:
         # Storage holds counters only: the lock is a counter whose value is the time it ends.
         storage.incr(lock_key, LOCK_MINUTES * 60 + 60, amount=until)
         storage.clear(_k("fail", source.account, source.key))
-        return Locked(_at(until), "source", started=True)
+        return Locked(_at(until), LockScope.SOURCE, started=True)
     lock = check(source)
-    if lock is not None and lock.scope == "account":
+    if lock is not None and lock.scope == LockScope.ACCOUNT:
         started = sum(_account_buckets(source.account, now_ts)) == ACCOUNT_FAILURES_PER_HOUR
         return Locked(lock.until, lock.scope, started=started)
     return lock
@@ -210,6 +217,15 @@ def sign_in_rate_limit() -> str:
 
 def describe(lock: Locked) -> str:
     """'at 5:23pm' for the user, in UK time."""
-    from portal.templating import uk_datetime
-
     return uk_datetime(lock.until).split(" at ")[-1]
+
+
+def lock_message(lock: Locked) -> str:
+    """What the sign-in and re-authentication pages say about a lock."""
+    when = describe(lock)
+    if lock.scope == LockScope.ACCOUNT:
+        return (
+            "There have been too many attempts to sign in to this account. Try again at "
+            f"{when}, or sign in from a device you have used before."
+        )
+    return f"There have been too many attempts to sign in. Try again at {when}."

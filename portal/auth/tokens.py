@@ -9,19 +9,17 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from portal.auth import wall_clock
-from portal.auth.models import AccountToken, User
+from portal.auth.models import AccountToken, TokenPurpose, User
 from portal.db import db
 
-INVITATION = "invitation"
-PASSWORD_RESET = "password_reset"
-LIFETIMES = {INVITATION: timedelta(hours=72), PASSWORD_RESET: timedelta(hours=1)}
+LIFETIMES = {TokenPurpose.INVITATION: timedelta(hours=72), TokenPurpose.PASSWORD_RESET: timedelta(hours=1)}
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(user: User, purpose: str, created_by: User | None = None) -> str:
+def issue(user: User, purpose: TokenPurpose, created_by: User | None = None) -> str:
     """Make a new token for `user`, cancelling earlier unused ones of the same purpose."""
     now = wall_clock.now()
     db.session.execute(
@@ -45,7 +43,7 @@ def issue(user: User, purpose: str, created_by: User | None = None) -> str:
     return token
 
 
-def find_valid(token: str, purpose: str) -> AccountToken | None:
+def find_valid(token: str, purpose: TokenPurpose) -> AccountToken | None:
     """The unused, unexpired token row for this link, or None (never says which check failed)."""
     if not token or len(token) > 100:
         return None
@@ -71,7 +69,7 @@ def use(row: AccountToken) -> bool:
 def pending_invitation(user: User) -> AccountToken | None:
     return db.session.execute(
         select(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == INVITATION)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.INVITATION)
         .order_by(AccountToken.created_at.desc())
         .limit(1)
     ).scalar_one_or_none()

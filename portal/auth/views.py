@@ -1,81 +1,83 @@
-"""Signing in and out, invitations, password resets and setting up the authenticator app.
+"""The accounts pages: signing in and out, invitations, password resets, setting up the
+authenticator app, and Your account (password, email address, app, recovery codes,
+re-authentication and the session-timeout warning's two endpoints).
 
-These pages are reached before sign-in, so they are `@public`; the steps after the password
-check that the browser's session holds a recent, matching "pending sign-in" first.
+The pages before sign-in are `@public`; the steps after the password check that the browser's
+session holds a recent, matching "pending sign-in" first. Each page parses its form, calls one
+service (portal.auth.signin, credentials, invitations, session_store) and renders or redirects.
 """
 
 from __future__ import annotations
 
-import uuid
+from enum import StrEnum
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from portal import audit
-from portal.auth import accounts, wall_clock, session_store, signin, throttle
+from portal.auth import credentials, invitations, recovery, session_store, signin, throttle, wall_clock
+from portal.auth.credentials import AccountError
 from portal.auth.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
     CodeForm,
+    ContinueForm,
     EnrolForm,
     ForgotPasswordForm,
     NewPasswordForm,
+    ReauthenticateForm,
     RecoveryCodeForm,
     SignInForm,
 )
 from portal.auth.models import User
 from portal.errors import reshows_form_on_csrf_failure
-from portal.db import db
 from portal.extensions import limiter
-from portal.policy import public
+from portal.policy import public, requires
 
 bp = Blueprint("auth", __name__)
 
 PENDING = "pending_sign_in"
 PENDING_SECONDS = 10 * 60
 WRONG_DETAILS = "Enter a correct email address and password"
+REPLAYED_CODE = "This code has already been used. Wait for your app to show a new code, then enter it"
+
+
+class PendingStage(StrEnum):
+    """What a half-finished sign-in waits for after the password."""
+
+    CODE = "code"  # a code from the app, or a recovery code
+    ENROL = "enrol"  # setting up the app (no second factor yet)
 
 
 # --- the pending sign-in (between the password and the code) --------------------------------
 
 
-def _set_pending(user: User, stage: str, next_url: str | None) -> None:
-    session[PENDING] = {"user": str(user.id), "stage": stage, "at": wall_clock.timestamp(), "next": next_url}
+def _set_pending(user: User, stage: PendingStage, next_url: str | None) -> None:
+    session[PENDING] = {"user": str(user.id), "stage": stage.value, "at": wall_clock.timestamp(), "next": next_url}
 
 
-def _pending(stage: str) -> tuple[User, dict] | None:
+def _pending(stage: PendingStage) -> tuple[User, dict] | None:
     data = session.get(PENDING)
     if not isinstance(data, dict) or data.get("stage") != stage:
         return None
     if wall_clock.timestamp() - float(data.get("at", 0)) > PENDING_SECONDS:
         session.pop(PENDING, None)
         return None
-    try:
-        user = db.session.get(User, uuid.UUID(data["user"]))
-    except (KeyError, ValueError):
-        return None
-    if user is None or not user.is_active:
+    user = signin.pending_user(data.get("user"))
+    if user is None:
         return None
     return user, data
 
 
-def _lock_message(lock: throttle.Locked) -> str:
-    when = throttle.describe(lock)
-    if lock.scope == "account":
-        return (
-            "There have been too many attempts to sign in to this account. Try again at "
-            f"{when}, or sign in from a device you have used before."
-        )
-    return f"There have been too many attempts to sign in. Try again at {when}."
-
-
-def _complete_sign_in(user: User, method: str, next_url: str | None):
-    """The password and the second factor are both done: start the server-side session."""
+def _signed_in(user: User, next_url: str | None):
+    """The password and the second factor are both done (the session has started)."""
     session.pop(PENDING, None)
-    session_store.start(user)
-    signin.record_signed_in(user, method)
-    db.session.commit()
     response = redirect(session_store.safe_next(next_url) or url_for("home.dashboard"))
     throttle.remember_device(response, user.email)
     return response
+
+
+def _me() -> User:
+    return current_user._get_current_object()
 
 
 # --- sign in --------------------------------------------------------------------------------
@@ -93,11 +95,10 @@ def sign_in():
     if form.validate_on_submit():
         outcome = signin.check_password(form.email.data, form.password.data)
         if outcome.ok:
-            _set_pending(outcome.user, "enrol" if outcome.must_enrol else "code", next_url)
-            db.session.commit()
+            stage = PendingStage.ENROL if outcome.must_enrol else PendingStage.CODE
+            _set_pending(outcome.user, stage, next_url)
             return redirect(url_for("auth.enrol" if outcome.must_enrol else "auth.sign_in_code"))
-        db.session.commit()
-        form.email.errors.append(_lock_message(outcome.locked) if outcome.locked else WRONG_DETAILS)
+        form.email.errors.append(throttle.lock_message(outcome.locked) if outcome.locked else WRONG_DETAILS)
         form.password.data = ""
     return render_template("auth/sign_in.html", form=form, next_url=next_url)
 
@@ -107,21 +108,20 @@ def sign_in():
 @limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
 @reshows_form_on_csrf_failure
 def sign_in_code():
-    pending = _pending("code")
+    pending = _pending(PendingStage.CODE)
     if pending is None:
         return redirect(url_for("auth.sign_in"))
     user, data = pending
     form = CodeForm()
     if form.validate_on_submit():
-        outcome = signin.check_code(user, form.code.data)
+        outcome = signin.sign_in_with_code(user, form.code.data)
         if outcome.ok:
-            return _complete_sign_in(user, "totp", data.get("next"))
-        db.session.commit()
+            return _signed_in(user, data.get("next"))
         if outcome.locked:
             session.pop(PENDING, None)
-            form.code.errors.append(_lock_message(outcome.locked))
+            form.code.errors.append(throttle.lock_message(outcome.locked))
         elif outcome.replayed:
-            form.code.errors.append("This code has already been used. Wait for your app to show a new code, then enter it")
+            form.code.errors.append(REPLAYED_CODE)
         else:
             form.code.errors.append("The security code is not correct. Enter the newest code from your app")
         form.code.data = ""
@@ -133,15 +133,15 @@ def sign_in_code():
 @limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
 @reshows_form_on_csrf_failure
 def sign_in_recovery():
-    pending = _pending("code")
+    pending = _pending(PendingStage.CODE)
     if pending is None:
         return redirect(url_for("auth.sign_in"))
     user, data = pending
     form = RecoveryCodeForm()
     if form.validate_on_submit():
-        outcome = signin.check_recovery_code(user, form.code.data)
+        outcome = signin.sign_in_with_recovery_code(user, form.code.data)
         if outcome.ok:
-            response = _complete_sign_in(user, "recovery_code", data.get("next"))
+            response = _signed_in(user, data.get("next"))
             left = outcome.recovery_codes_left
             flash(
                 f"You used a recovery code. You have {left} recovery code{'' if left == 1 else 's'} left. "
@@ -149,10 +149,9 @@ def sign_in_recovery():
                 "info",
             )
             return response
-        db.session.commit()
         if outcome.locked:
             session.pop(PENDING, None)
-            form.code.errors.append(_lock_message(outcome.locked))
+            form.code.errors.append(throttle.lock_message(outcome.locked))
         else:
             form.code.errors.append("This recovery code is not correct or has already been used")
         form.code.data = ""
@@ -165,27 +164,25 @@ def sign_in_recovery():
 @reshows_form_on_csrf_failure
 def enrol():
     """Mandatory second factor: shown after the password when the user has none yet."""
-    pending = _pending("enrol")
+    pending = _pending(PendingStage.ENROL)
     if pending is None:
         return redirect(url_for("auth.sign_in"))
     user, data = pending
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = accounts.finish_enrolment(user, form.code.data)
-        except accounts.AccountError as error:
-            form.code.errors.append(str(error))
+            codes = signin.enrol_and_sign_in(user, form.code.data)
+        except AccountError as error:
+            form.code.errors.append(error.message)
         else:
             session.pop(PENDING, None)
-            session_store.start(user)
-            signin.record_signed_in(user, "enrolment")
-            db.session.commit()
             response = make_response(render_template(
-                "auth/recovery_codes.html", codes=codes, next_url=session_store.safe_next(data.get("next")) or url_for("home.dashboard")
+                "auth/recovery_codes.html", codes=codes,
+                next_url=session_store.safe_next(data.get("next")) or url_for("home.dashboard"),
             ))
             throttle.remember_device(response, user.email)
             return response
-    enrolment = accounts.enrolment_for(user)
+    enrolment = credentials.enrolment_for(user)
     return render_template("auth/enrol.html", form=form, enrolment=enrolment, replacing=False)
 
 
@@ -197,10 +194,7 @@ def enrol():
 def sign_out():
     timed_out = request.form.get("reason") == "timeout"
     if current_user.is_authenticated:
-        user = current_user._get_current_object()
-        audit.record("auth.sign_out", object_type="user", object_id=user.id, detail="timeout" if timed_out else None, actor=user)
-        session_store.end_current("timeout" if timed_out else "sign_out")
-        db.session.commit()
+        signin.sign_out(_me(), timed_out=timed_out)
     if timed_out:
         return redirect(url_for(
             "auth.timed_out",
@@ -237,8 +231,7 @@ def timed_out():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
-        db.session.commit()
+        credentials.request_password_reset(form.email.data)
         # The same page whether or not the address has an account.
         return redirect(url_for("auth.reset_sent"))
     return render_template("auth/forgot_password.html", form=form)
@@ -255,21 +248,18 @@ def reset_sent():
 @limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
 @reshows_form_on_csrf_failure
 def reset_password(token: str):
-    user = accounts.reset_user(token)
+    user = credentials.reset_user(token)
     if user is None:
         return render_template("auth/link_expired.html", kind="reset"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(token, form.password.data, form.confirm.data)
-        except accounts.AccountError as error:
-            db.session.rollback()
-            getattr(form, error.field or "password").errors.append(str(error))
+            credentials.reset_password(
+                token, form.password.data, form.confirm.data, sign_out_here=current_user.is_authenticated
+            )
+        except AccountError as error:
+            getattr(form, error.field or "password").errors.append(error.message)
         else:
-            db.session.commit()
-            accounts.notify_password_changed(user)
-            if current_user.is_authenticated:
-                session_store.end_current("password_reset")
             flash("Your password has been changed. Sign in with your new password and the code from your app.", "success")
             return redirect(url_for("auth.sign_in"))
     return render_template("auth/new_password.html", form=form, user=user, invitation=False)
@@ -283,24 +273,138 @@ def reset_password(token: str):
 @limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
 @reshows_form_on_csrf_failure
 def accept_invitation(token: str):
-    user = accounts.invitation_user(token)
+    user = invitations.invitation_user(token)
     if user is None:
         return render_template("auth/link_expired.html", kind="invitation"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.accept_invitation(token, form.password.data, form.confirm.data)
-        except accounts.AccountError as error:
-            db.session.rollback()
-            getattr(form, error.field or "password").errors.append(str(error))
+            invitations.accept_invitation(
+                token, form.password.data, form.confirm.data, sign_out_here=current_user.is_authenticated
+            )
+        except AccountError as error:
+            getattr(form, error.field or "password").errors.append(error.message)
         else:
-            if current_user.is_authenticated:
-                session_store.end_current("invitation")
-            db.session.commit()
-            _set_pending(user, "enrol", None)
+            _set_pending(user, PendingStage.ENROL, None)
             return redirect(url_for("auth.enrol"))
     return render_template("auth/new_password.html", form=form, user=user, invitation=True)
 
 
-# The account pages live on this blueprint too (a module of their own).
-from portal.auth import account_views  # noqa: E402,F401
+# --- your account ---------------------------------------------------------------------------
+
+
+@bp.get("/account")
+@requires("account:manage")
+def account():
+    return render_template("auth/account.html", user=_me(), codes_left=recovery.remaining(_me()))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires("account:manage")
+@reshows_form_on_csrf_failure
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            credentials.change_password(_me(), form.current_password.data, form.password.data, form.confirm.data)
+        except AccountError as error:
+            getattr(form, error.field or "password").errors.append(error.message)
+        else:
+            flash("Your password has been changed. You have been signed out on other devices.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@requires("account:manage")
+@session_store.recent_auth
+@reshows_form_on_csrf_failure
+def change_email():
+    """A new sign-in address (needs a recent password and code); both addresses are told."""
+    user = _me()
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            credentials.change_email(user, form.email.data)
+        except AccountError as error:
+            form.email.errors.append(error.message)
+        else:
+            flash(f"Your email address is now {user.email}", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_email.html", form=form)
+
+
+@bp.route("/account/authenticator", methods=["GET", "POST"])
+@requires("account:manage")
+@session_store.recent_auth
+@reshows_form_on_csrf_failure
+def replace_authenticator():
+    """Move the second factor to a new app (needs a recent password and code)."""
+    user = _me()
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = credentials.replace_authenticator(user, form.code.data)
+        except AccountError as error:
+            form.code.errors.append(error.message)
+        else:
+            return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
+    enrolment = credentials.enrolment_for(user, fresh=request.method == "GET")
+    return render_template("auth/enrol.html", form=form, enrolment=enrolment, replacing=True)
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@requires("account:manage")
+@session_store.recent_auth
+@reshows_form_on_csrf_failure
+def replace_recovery_codes():
+    form = ContinueForm()
+    if form.validate_on_submit():
+        codes = credentials.new_recovery_codes(_me())
+        return render_template("auth/recovery_codes.html", codes=codes, next_url=url_for("auth.account"))
+    return render_template("auth/replace_recovery_codes.html", form=form)
+
+
+@bp.route("/re-authenticate", methods=["GET", "POST"])
+@requires("account:manage")
+@reshows_form_on_csrf_failure
+def reauthenticate():
+    """Password and code again before a sensitive action; then back to where the user was."""
+    next_url = session_store.safe_next(request.args.get("next")) or url_for("auth.account")
+    form = ReauthenticateForm()
+    if form.validate_on_submit():
+        outcome = signin.reauthenticate(_me(), form.password.data, form.code.data)
+        if outcome.ok:
+            return redirect(next_url)
+        if outcome.locked:
+            form.password.errors.append(throttle.lock_message(outcome.locked))
+        elif outcome.replayed:
+            form.code.errors.append(REPLAYED_CODE)
+        else:
+            form.password.errors.append("Enter your correct password and the newest code from your app")
+        form.code.data = ""
+    return render_template("auth/reauthenticate.html", form=form)
+
+
+# --- the timeout warning --------------------------------------------------------------------
+
+
+def _status():
+    seconds, can_extend = session_store.seconds_left(session_store.current())
+    return jsonify(signed_in=True, expires_in=seconds, can_extend=can_extend)
+
+
+@bp.get("/session/status")
+@session_store.background
+@requires("account:manage")
+def session_status():
+    """How long the session has left. A background request: it never extends the session."""
+    return _status()
+
+
+@bp.post("/session/keep-alive")
+@requires("account:manage")
+def session_keep_alive():
+    """"Stay signed in": this request is activity, so the idle timer has just restarted."""
+    session_store.keep_alive(session_store.current())
+    return _status()

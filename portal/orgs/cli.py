@@ -1,9 +1,10 @@
+"""`flask --app portal schools ...`: register LAs and import schools from a GIAS extract."""
+
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from portal.db import db
 from portal.orgs.service import OrganisationError, ensure_local_authority, import_schools_csv
 
 schools_cli = AppGroup("schools", help="Local authorities and schools.")
@@ -19,7 +20,6 @@ def import_command(csv_path: Path):
     """
     text = csv_path.read_bytes().decode("utf-8-sig", errors="replace")
     report = import_schools_csv(text)
-    db.session.commit()
     for line, message in report.errors:
         click.echo(f"line {line}: {message}", err=True)
     click.echo(report.summary)
@@ -35,6 +35,5 @@ def add_la_command(code: str, name: str):
     try:
         la = ensure_local_authority(code, name)
     except OrganisationError as error:
-        raise click.ClickException(str(error))
-    db.session.commit()
+        raise click.ClickException(error.message)
     click.echo(f"{la.code} {la.name}")

@@ -1,4 +1,8 @@
-"""Local authorities and schools: creation, edits, activation and the GIAS CSV import."""
+"""Local authorities and schools: creation, edits, activation and the GIAS CSV import.
+
+The functions that change something are units of work (portal.transaction); rule breaks raise
+`OrganisationError` (an `Invalid` naming the form field).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from sqlalchemy import func, select
 
 from portal import audit
 from portal.db import db
+from portal.domain_errors import Invalid, NotFound
 from portal.orgs.identifiers import (
     is_establishment_number,
     is_la_code,
@@ -19,14 +24,15 @@ from portal.orgs.identifiers import (
     normalise_phase,
 )
 from portal.orgs.models import LocalAuthority, School
+from portal.policy import require
+from portal.transaction import transactional
 
 
-class OrganisationError(ValueError):
+class OrganisationError(Invalid):
     """A rule about organisations was broken. `field` names the form field it concerns."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 # --- local authorities ----------------------------------------------------------------------
@@ -36,6 +42,7 @@ def get_local_authority_by_code(code: str) -> LocalAuthority | None:
     return db.session.execute(select(LocalAuthority).where(LocalAuthority.code == code)).scalar_one_or_none()
 
 
+@transactional
 def ensure_local_authority(code: str, name: str) -> LocalAuthority:
     """The LA with this code, created if it does not exist (used by the demo and the CLI)."""
     if not is_la_code(code):
@@ -61,6 +68,15 @@ class SchoolDetails:
 
 def get_school(school_id: uuid.UUID) -> School | None:
     return db.session.get(School, school_id)
+
+
+def school_to_manage(school_id: uuid.UUID) -> School:
+    """A school the signed-in LA admin manages; NotFound for any other."""
+    school = get_school(school_id)
+    if school is None:
+        raise NotFound()
+    require("schools:manage", school)
+    return school
 
 
 def get_school_by_urn(urn: str) -> School | None:
@@ -101,6 +117,7 @@ def _validate(la: LocalAuthority, details: SchoolDetails, existing: School | Non
     return SchoolDetails(urn=urn, establishment_number=number, name=name, phase=phase)
 
 
+@transactional
 def add_school(la: LocalAuthority, details: SchoolDetails, *, audited: bool = True) -> School:
     clean = _validate(la, details)
     school = School(
@@ -118,6 +135,7 @@ def add_school(la: LocalAuthority, details: SchoolDetails, *, audited: bool = Tr
     return school
 
 
+@transactional
 def edit_school(school: School, details: SchoolDetails) -> School:
     la = school.local_authority
     clean = _validate(la, details, existing=school)
@@ -131,6 +149,7 @@ def edit_school(school: School, details: SchoolDetails) -> School:
     return school
 
 
+@transactional
 def set_school_active(school: School, active: bool) -> None:
     """Deactivating a school refuses its users at once (see User.is_active); nothing is deleted."""
     school.active = active
@@ -160,6 +179,7 @@ class ImportReport:
         return f"{self.added} added, {self.updated} updated, {len(self.errors)} rows with errors"
 
 
+@transactional
 def import_schools_csv(text: str, *, only_la: LocalAuthority | None = None) -> ImportReport:
     """Import schools from a CSV in the DfE Get Information About Schools layout.
 
