@@ -22,6 +22,9 @@ from collections.abc import Iterable
 from sqlalchemy import event, update
 from sqlalchemy.orm import ORMExecuteState, Session, attributes
 
+from portal.orgs.models import LocalAuthority
+from portal.triage.models import TriageItem
+
 _CHANGED = "triage_queues_changed"  # key in Session.info: the councils whose queue this transaction changed
 
 
@@ -37,8 +40,6 @@ def _note(session: Session, la_ids: Iterable[uuid.UUID | None]) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _changes_in_flush(session: Session, flush_context) -> None:
-    from portal.triage.models import TriageItem
-
     # After a flush the new/dirty/deleted collections still show what was just written.
     for obj in itertools.chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, TriageItem):
@@ -51,8 +52,6 @@ def _changes_in_flush(session: Session, flush_context) -> None:
 def _changes_in_statements(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete):
         return
-    from portal.triage.models import TriageItem
-
     # By name: update(TriageItem) targets an annotated copy of the table, not the Table itself.
     if getattr(getattr(state.statement, "table", None), "name", None) != TriageItem.__tablename__:
         return
@@ -70,8 +69,6 @@ def _bump_queue_versions(session: Session) -> None:
     changed = session.info.pop(_CHANGED, None)
     if not changed:
         return
-    from portal.orgs.models import LocalAuthority
-
     table = LocalAuthority.__table__
     # One council at a time and always in the same order: two commits that both change the same
     # two queues (a referral sent on to another council) then lock them in the same order and

@@ -28,6 +28,7 @@ from portal.concerns.models import Concern, ConcernAttachment
 from portal.crypto import lookup
 from portal.db import db, utcnow
 from portal.domain_errors import Conflict, Invalid, NotFound, Refused
+from portal.events import ReferralDecided, publish
 from portal.files.models import StoredFile
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can
@@ -327,10 +328,8 @@ def _record_decision(user: User, item: TriageItem, draft: DecisionDraft) -> Tria
     db.session.add(decision)
     db.session.flush()  # the unique item_id: an IntegrityError here rolls the whole decision back
 
-    shared = create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind=UpdateKind.DECISION,
-                                  content=decision_content(referral, draft, la, decided_at=now),
-                                  referral_id=referral.id, created_by=user)
-    decision.shared_update_id = shared.id
+    # The school is told before any routing moves the referral to the other council.
+    publish(ReferralDecided(referral, decision, decision_content(referral, draft, la, decided_at=now), user))
     audit.record("triage.decide", object_type="referral", object_id=referral.id, detail=draft.outcome, actor=user)
     if routed:
         to_la = db.session.get(LocalAuthority, draft.routed_to_la_id)
