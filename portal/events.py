@@ -73,3 +73,16 @@ class TransferAccepted:
 
     transfer: Any
     accepted_by: Any
+
+
+@dataclass(frozen=True)
+class ReferralDecided:
+    """The council decided a referral (`decision`, already flushed); `content_for_school` is exactly
+    what the school may read of it (the outcome and the feedback, never RAG, reasons or notes).
+    Raised by portal.triage.service; portal.updates tells the school and links the shared update
+    to the decision (`decision.shared_update_id`)."""
+
+    referral: Any
+    decision: Any
+    content_for_school: dict
+    decided_by: Any

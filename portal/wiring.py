@@ -14,4 +14,6 @@ def subscribe_areas() -> None:
     import portal.triage.subscribers  # noqa: F401
     import portal.connector.subscribers  # noqa: F401
     import portal.updates.subscribers  # noqa: F401
+    # ReferralDecided: the school's shared update.
+    import portal.updates.decision_subscribers  # noqa: F401
     pass
