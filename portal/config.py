@@ -3,6 +3,11 @@
 Development and test get safe defaults so that `make demo` and `make test` work on a fresh
 machine. Production refuses to start unless every secret is real: a portal holding children's
 records must never run on a key that is printed in its own source code.
+
+Secrets (the master keys, the SMTP password) are read once, by `read_secrets`, and handed to the
+one part that uses each (portal.crypto, portal.notify) when the app is built: they are never kept
+in `app.config`, which debuggers, error reporters and careless log lines print. The only secret
+Flask itself needs in its config is SECRET_KEY (it signs the session cookie).
 """
 
 from __future__ import annotations
@@ -35,11 +40,36 @@ class Settings:
     # emptied by every committed change to the queue; this bounds only how stale the "time left"
     # text may be. See portal/triage/queue.py.
     queue_cache_seconds: int = 10
+    # Proxies in front of the portal whose X-Forwarded-For/-Proto/-Host are trusted (werkzeug's
+    # ProxyFix). 0 (the default): none, the client is whoever connected. Behind one TLS proxy or
+    # load balancer: 1. Set it to exactly the number of proxies: one more lets a client choose the
+    # address that throttling and the audit trail see.
+    trusted_proxy_hops: int = 0
+    # Every other PORTAL_* setting that is not a secret (see SECRET_SETTINGS).
     extra: dict = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+
+# Settings that are secrets: read once by read_secrets(), never kept in Settings or app.config.
+SECRET_SETTINGS = frozenset({
+    "PORTAL_SECRET_KEY",
+    "PORTAL_MASTER_KEY",
+    "PORTAL_PREVIOUS_MASTER_KEY",
+    "PORTAL_SMTP_PASSWORD",
+})
+
+
+def is_secret(name: str) -> bool:
+    return name in SECRET_SETTINGS or any(word in name for word in ("PASSWORD", "SECRET", "TOKEN"))
+
+
+def read_secrets(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The secret settings, for create_app() to hand to the parts that use them, then drop."""
+    environ = os.environ if environ is None else environ
+    return {name: value for name, value in environ.items() if name.startswith("PORTAL_") and is_secret(name)}
 
 
 def _default_sqlite_url(instance_path: Path) -> str:
@@ -68,6 +98,11 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         base_url = environ.get("PORTAL_BASE_URL", "")
         if not base_url.startswith("https://"):
             problems.append("PORTAL_BASE_URL must be the portal's https:// address (links in emails use it)")
+        if not environ.get("PORTAL_REDIS_URL"):
+            problems.append(
+                "PORTAL_REDIS_URL is missing (sign-in throttling and lockout counts must be shared by "
+                "every worker and node and survive a restart)"
+            )
         if problems:
             raise ConfigurationError(
                 "Refusing to start in production: " + "; ".join(problems) + ". "
@@ -88,8 +123,20 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         session_idle_minutes=int(environ.get("PORTAL_SESSION_IDLE_MINUTES", "30")),
         session_absolute_hours=int(environ.get("PORTAL_SESSION_ABSOLUTE_HOURS", "12")),
         queue_cache_seconds=int(environ.get("PORTAL_QUEUE_CACHE_SECONDS", "10")),
-        extra={k: v for k, v in environ.items() if k.startswith("PORTAL_")},
+        trusted_proxy_hops=_proxy_hops(environ.get("PORTAL_TRUSTED_PROXY_HOPS", "0")),
+        extra={k: v for k, v in environ.items() if k.startswith("PORTAL_") and not is_secret(k)},
     )
+
+
+def _proxy_hops(value: str) -> int:
+    try:
+        hops = int(value)
+    except ValueError:
+        hops = -1
+    if not 0 <= hops <= 5:
+        raise ConfigurationError("PORTAL_TRUSTED_PROXY_HOPS must be a whole number from 0 to 5 "
+                                 "(the number of proxies in front of the portal)")
+    return hops
 
 
 def normalise_database_url(url: str) -> str:

@@ -51,7 +51,14 @@ Attachments: portal.files (encrypted, streamed, type- and size-checked).
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
+from sqlalchemy import inspect as inspect_database
+from sqlalchemy.exc import DBAPIError
+
+from portal.config import ConfigurationError
+from portal.db import db
 
 from portal.crypto.errors import (
     CryptoError,
@@ -66,6 +73,7 @@ from portal.crypto.keys import load_master_keys
 from portal.crypto.lookup import lookup
 
 DEFAULT_CACHE_SECONDS = 30.0
+log = logging.getLogger(__name__)
 
 
 class CryptoState:
@@ -73,18 +81,50 @@ class CryptoState:
         self.keyring = keyring
 
 
-def init_crypto(app: Flask) -> None:
+def init_crypto(app: Flask, secrets: dict[str, str] | None = None) -> None:
     """Load the master key (production refuses to start without one) and set up the keyring.
 
-    Raises portal.config.ConfigurationError with a message saying what to set.
+    `secrets` holds the master keys (portal.config.read_secrets): they go into the keyring's key
+    providers and nowhere else. Raises portal.config.ConfigurationError with a message saying what
+    to set.
     """
     settings = app.config["PORTAL_SETTINGS"]
-    master = load_master_keys(settings.extra, settings.env, settings.instance_path)
+    master = load_master_keys({**settings.extra, **(secrets or {})}, settings.env, settings.instance_path)
     cache_seconds = float(settings.extra.get("PORTAL_KEYRING_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
     # A rotation waits until every process has re-read the keyring; tests run in one process,
     # which learns of key changes at once (see portal.crypto.keyring).
     settle_seconds = 0.0 if settings.env == "test" else cache_seconds + 1
     app.extensions["portal_crypto"] = CryptoState(Keyring(master, cache_seconds, settle_seconds))
+    _refuse_keys_that_do_not_open(app)
+
+
+def key_problems(app: Flask) -> list[str]:
+    """Why this app's master keys cannot open the stored data keys; [] when they can, or when
+    there are none yet. Raises the database's error if it cannot be reached."""
+    with app.app_context(), db.engine.connect() as connection:
+        if not inspect_database(connection).has_table("crypto_data_key"):
+            return []  # a new database: `flask db upgrade` comes first
+        return app.extensions["portal_crypto"].keyring.problems(connection)
+
+
+def _refuse_keys_that_do_not_open(app: Flask) -> None:
+    """A wrong master key must stop the portal before anyone signs in, not fail their sign-in.
+
+    The check only reads. If the database cannot be reached now, the portal starts and /readyz
+    reports it (and checks the keys) until it can.
+    """
+    try:
+        problems = key_problems(app)
+    except DBAPIError as error:
+        log.warning("master keys not checked at start-up: the database did not answer (%s)", type(error).__name__)
+        return
+    if problems:
+        raise ConfigurationError(
+            "Refusing to start: the master key cannot open the stored data keys. "
+            + "; ".join(problems)
+            + ". Set PORTAL_MASTER_KEY to the key they were made under (or it as PORTAL_PREVIOUS_MASTER_KEY "
+            "beside a new one, then run `flask keys rewrap`). Nothing was changed."
+        )
 
 
 __all__ = [

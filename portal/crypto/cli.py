@@ -18,8 +18,11 @@ def status_command():
 
     with db.engine.connect() as connection:
         report = status(connection)
+        problems = keyring().problems(connection)
     master_id = keyring().master.current.key_id
     click.echo(f"Master key: {master_id}")
+    for problem in problems:
+        click.echo(f"  PROBLEM: {problem}")
     if not report.keys:
         click.echo("No data keys yet (the first is made when the first value is encrypted).")
     for key in report.keys:
@@ -39,6 +42,8 @@ def status_command():
         )
         for table, (rows, finished) in sorted(rotation["tables"].items()):
             click.echo(f"  {table}: {rows} rows rewritten{' (done)' if finished else ''}")
+    if problems:
+        raise SystemExit(1)
 
 
 @keys_cli.command("rotate")

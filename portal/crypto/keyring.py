@@ -124,6 +124,30 @@ class Keyring:
             return self._keys
         return self.load(connection)
 
+    def problems(self, connection: ConnectionSource) -> list[str]:
+        """Why the configured master keys cannot open the stored data keys (empty: they can).
+
+        Each message names the data key and the master key it needs, never key material. Reads
+        only: nothing is written, so a wrong key changes nothing.
+        """
+        connection = resolve(connection)
+        rows = connection.execute(
+            select(_TABLE.c.kid, _TABLE.c.purpose, _TABLE.c.state, _TABLE.c.master_key_id, _TABLE.c.wrapped_key)
+        ).all()
+        found = []
+        for kid, purpose, state, master_key_id, wrapped in rows:
+            if state == STATE_RETIRED:
+                continue
+            try:
+                self.master.by_id(master_key_id).unwrap(bytes(wrapped), wrap_context(kid, purpose))
+            except KeyringError:
+                found.append(
+                    f"data key {kid} ({purpose}) is wrapped by master key {master_key_id}, but the "
+                    f"configured master key is {self.master.current.key_id}"
+                    + (f" (previous: {', '.join(p.key_id for p in self.master.previous)})" if self.master.previous else "")
+                )
+        return found
+
     # --- looking keys up ---------------------------------------------------------------------
 
     def current(self, purpose: str, connection: ConnectionSource) -> KeyRecord:

@@ -20,6 +20,11 @@ class EmailNotSent(RuntimeError):
     """The email could not be handed to the mail server. The message names no recipient."""
 
 
+def init_mail(app, secrets: dict[str, str]) -> None:
+    """Keep the SMTP password where only this module reads it (not in app.config)."""
+    app.extensions["portal_smtp_password"] = secrets.get("PORTAL_SMTP_PASSWORD")
+
+
 def _settings() -> dict[str, str]:
     settings = current_app.config.get("PORTAL_SETTINGS")
     return dict(settings.extra) if settings is not None else {}
@@ -61,7 +66,7 @@ def send_email(to: str, subject: str, body: str) -> None:
 def _send_smtp(message: EmailMessage, host: str, settings: dict[str, str]) -> None:
     port = int(settings.get("PORTAL_SMTP_PORT") or 587)
     username = settings.get("PORTAL_SMTP_USERNAME")
-    password = settings.get("PORTAL_SMTP_PASSWORD")
+    password = current_app.extensions.get("portal_smtp_password")
     use_ssl = settings.get("PORTAL_SMTP_SSL", "").lower() in ("1", "true", "yes") or port == 465
     starttls = settings.get("PORTAL_SMTP_STARTTLS", "true").lower() not in ("0", "false", "no")
     context = ssl.create_default_context()

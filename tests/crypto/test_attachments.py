@@ -198,7 +198,7 @@ def test_downloads_go_through_the_policy_and_are_audited(app, monkeypatch):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         events = db.session.query(AuditEvent).filter_by(action="attachment.download").all()
         assert [e.object_id for e in events] == [str(stored.id)]
-        from werkzeug.exceptions import NotFound
+        from portal.domain_errors import NotFound  # the policy refuses another record as not found
 
         with pytest.raises(NotFound):
             attachment_response(stored, "crypto_test:view", object())

@@ -17,7 +17,8 @@ def _production_environ(tmp_path, **extra):
     environ = environ_for_tests("sqlite:///" + str(tmp_path / "x.sqlite3"), tmp_path)
     environ.update({"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "s" * 48,
                     "PORTAL_DATABASE_URL": "sqlite:///" + str(tmp_path / "x.sqlite3"),
-                    "PORTAL_BASE_URL": "https://safeguard.example.gov.uk"})
+                    "PORTAL_BASE_URL": "https://safeguard.example.gov.uk",
+                    "PORTAL_REDIS_URL": "redis://127.0.0.1:6379/15"})
     environ.update(extra)
     return environ
 

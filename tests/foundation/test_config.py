@@ -24,6 +24,10 @@ def test_development_has_safe_defaults(tmp_path):
             {"PORTAL_SECRET_KEY": STRONG, "PORTAL_DATABASE_URL": "postgresql://db/portal", "PORTAL_BASE_URL": "http://portal.example"},
             "PORTAL_BASE_URL must be",
         ),
+        (
+            {"PORTAL_SECRET_KEY": STRONG, "PORTAL_DATABASE_URL": "postgresql://db/portal", "PORTAL_BASE_URL": "https://portal.example"},
+            "PORTAL_REDIS_URL is missing",
+        ),
     ],
 )
 def test_production_refuses_to_start_without_real_secrets(environ, message, tmp_path):
@@ -42,3 +46,19 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
         {"PORTAL_ENV": "development", "PORTAL_DATABASE_URL": "postgres://u@h/db"}, instance_path=tmp_path
     )
     assert settings.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_secrets_are_not_kept_in_the_apps_config(tmp_path):
+    master = "q" * 43 + "="
+    app = create_app({"PORTAL_ENV": "development", "PORTAL_INSTANCE_PATH": str(tmp_path),
+                      "PORTAL_MASTER_KEY": master, "PORTAL_SMTP_PASSWORD": "smtp-pass-9f2c",
+                      "PORTAL_SMTP_HOST": "smtp.example.org"})
+    config_text = repr(dict(app.config)) + repr(app.config["PORTAL_SETTINGS"])
+    assert "smtp-pass-9f2c" not in config_text and master not in config_text
+    assert app.config["PORTAL_SETTINGS"].extra["PORTAL_SMTP_HOST"] == "smtp.example.org"
+
+
+@pytest.mark.parametrize("hops", ["-1", "6", "one"])
+def test_a_nonsense_number_of_trusted_proxies_is_refused(tmp_path, hops):
+    with pytest.raises(ConfigurationError, match="PORTAL_TRUSTED_PROXY_HOPS"):
+        load_settings({"PORTAL_ENV": "development", "PORTAL_TRUSTED_PROXY_HOPS": hops}, instance_path=tmp_path)

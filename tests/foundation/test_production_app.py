@@ -19,6 +19,7 @@ def production_app(_database, tmp_path, monkeypatch):
             "PORTAL_DATABASE_URL": _database,
             "PORTAL_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
             "PORTAL_BASE_URL": "https://safeguard.example.gov.uk",
+            "PORTAL_REDIS_URL": os.environ.get("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15"),
         }
     )
     return create_app(environ)
