@@ -9,7 +9,7 @@ from flask import Flask, send_from_directory
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from portal.config import flask_config, load_settings
+from portal.config import flask_config, load_settings, read_secrets
 from portal.templating import TemplateEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,7 @@ class Portal(Flask):
 
 def create_app(environ: dict[str, str] | None = None, **overrides) -> Flask:
     settings = load_settings(environ)
+    secrets = read_secrets(environ)  # handed to crypto and mail below, never kept in app.config
     app = Portal(
         __name__,
         instance_path=str(settings.instance_path),
@@ -39,7 +40,9 @@ def create_app(environ: dict[str, str] | None = None, **overrides) -> Flask:
     logging.getLogger("fontTools").setLevel(logging.WARNING)
 
     _init_templates(app)
-    _init_extensions(app)
+    _init_extensions(app, secrets)
+    del secrets
+    _trust_proxies(app, settings.trusted_proxy_hops)
     _register_blueprints(app)
     _register_cli(app)
     from portal.extensions import check_rate_limits_only_where_declared
@@ -70,7 +73,16 @@ def _init_templates(app: Flask) -> None:
     init_templating(app)
 
 
-def _init_extensions(app: Flask) -> None:
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind the documented TLS proxy or load balancer, take the client's address and scheme from
+    the headers that many proxies set (PORTAL_TRUSTED_PROXY_HOPS); with none, from the socket."""
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+
+def _init_extensions(app: Flask, secrets: dict[str, str]) -> None:
     from portal.auth.login_manager import init_login
     from portal.errors import init_errors
     from portal.db import db
@@ -90,7 +102,10 @@ def _init_extensions(app: Flask) -> None:
 
     from portal.crypto import init_crypto
 
-    init_crypto(app)  # production refuses to start without a master key
+    init_crypto(app, secrets)  # production refuses to start without a master key
+    from portal.notify.mail import init_mail
+
+    init_mail(app, secrets)
 
     # Import every model so that metadata (and Alembic autogenerate) sees all tables.
     import portal.models  # noqa: F401
