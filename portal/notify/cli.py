@@ -20,18 +20,25 @@ mail_cli = AppGroup("mail", help="The mail outbox: send what is due, show what i
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes with --loop.")
 def send_command(loop: bool, interval: float) -> None:
     """Send every email that is due (the ones a mail server refused are retried with backoff)."""
+    failures = 0
     while True:
         try:
             sent = send_due()
-        except Exception as error:  # the database is away: wait and try again, quietly
-            log.warning("mail worker pass failed (%s)", type(error).__name__)
+            if failures:
+                log.info("mail worker: the database is back after %d failed passes", failures)
+            failures = 0
+        except Exception as error:  # the database is away: back off, and say so once in a while
+            failures += 1
             sent = 0
             if not loop:
+                log.warning("mail worker pass failed (%s)", type(error).__name__)
                 raise SystemExit(1)
+            if failures == 1 or failures % 20 == 0:
+                log.warning("mail worker pass failed (%s), %d in a row", type(error).__name__, failures)
         if not loop:
             click.echo(f"{sent} sent")
             return
-        time.sleep(interval)
+        time.sleep(min(interval * 2 ** min(failures, 6), 60.0) if failures else interval)
 
 
 @mail_cli.command("status")
