@@ -22,7 +22,7 @@ from portal.connector import payload as contract
 from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.pupils.models import Pupil
-from portal.referrals import sections
+from portal.referrals import choices
 from portal.referrals.models import Referral, ReferralConcern
 
 # The portal's concern category codes (portal.concerns.options) -> the contract's.
@@ -150,7 +150,7 @@ def _household(form: dict) -> list[dict]:
 def _consent(form: dict) -> dict:
     consent = form.get("consent") or {}
     given = _yes_no(consent.get("consent_given"))
-    reason = sections.label(consent.get("no_consent_reason"), sections.NO_CONSENT_LABELS)
+    reason = choices.label(consent.get("no_consent_reason"), choices.NO_CONSENT_LABELS)
     details = _text(consent.get("no_consent_details"))
     why = ": ".join(part for part in (reason, details) if part) or None
     return {
@@ -163,9 +163,9 @@ def _consent(form: dict) -> dict:
 def _agencies(form: dict) -> tuple[list[dict], str | None]:
     agencies = form.get("agencies") or {}
     items = [
-        {"name": sections.AGENCY_LABELS.get(code, code)[:200]}
+        {"name": choices.AGENCY_LABELS.get(code, code)[:200]}
         for code in agencies.get("involved") or []
-        if code != sections.NO_AGENCIES
+        if code != choices.NO_AGENCIES
     ][:30]
     return items, _text(agencies.get("details"))
 

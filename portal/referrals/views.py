@@ -14,7 +14,8 @@ from portal.domain_errors import NotFound
 from portal.errors import reshows_form_on_csrf_failure
 from portal.policy import requires
 from portal.referrals import answers as referral_answers
-from portal.referrals import forms, sections
+from portal.referrals import choices
+from portal.referrals import form_definition, forms, sections
 from portal.referrals import service as referrals
 from portal.referrals.duty import duty_line_for
 from portal.referrals.models import Referral, ReferralStatus
@@ -189,26 +190,6 @@ def _question_page(referral: Referral, form, *, title: str, key: str, single_que
     )
 
 
-def _form_for(form_class, saved: dict, **defaults):
-    if request.method == "POST":
-        return form_class()
-    return form_class(data={**defaults, **saved})
-
-
-@bp.route("/<uuid:referral_id>/immediate-risk", methods=["GET", "POST"])
-@requires(MANAGE)
-@reshows_form_on_csrf_failure
-@editing("risk")
-def immediate_risk(referral: Referral):
-    form = _form_for(forms.RiskForm, referral.form.get("risk") or {})
-    if form.validate_on_submit():
-        referrals.save_section(referral, current_user, "risk", {"immediate_risk": form.immediate_risk.data})
-        if form.immediate_risk.data == "yes":
-            return _saved(referral, url_for("referrals.call_now", referral_id=referral.id))
-        return _saved(referral)
-    return _question_page(referral, form, title="Immediate risk", key="risk", single_question=True)
-
-
 @bp.get("/<uuid:referral_id>/immediate-risk/call-now")
 @requires(MANAGE)
 def call_now(referral_id: uuid.UUID):
@@ -217,34 +198,43 @@ def call_now(referral_id: uuid.UUID):
     return render_template("referrals/call_now.html", **_context(referral))
 
 
-@bp.route("/<uuid:referral_id>/child", methods=["GET", "POST"])
-@requires(MANAGE)
-@reshows_form_on_csrf_failure
-@editing("child")
-def child(referral: Referral):
-    saved = dict(referral.form.get("child") or {})
-    if saved.get("date_of_birth"):
-        saved["date_of_birth"] = date.fromisoformat(saved["date_of_birth"])
-    form = _form_for(forms.ChildForm, saved)
+def section_page(referral: Referral, section_key: str):
+    """Any section's question page (all but the household list): the definition's questions,
+    saved as its answers."""
+    section = form_definition.SECTIONS_BY_KEY[section_key]
+    form_class = forms.QUESTION_FORMS[section.key]
+    saved = dict(referral.form.get(section.key) or {})
+    if section.links_concerns:
+        saved["concerns"] = [str(cid) for cid in referrals.linked_concern_ids(referral)]
+    form = form_class() if request.method == "POST" else form_class(data=section.form_data(saved) | (
+        {"concerns": saved["concerns"]} if section.links_concerns else {}))
+    if section.links_concerns:
+        form.concerns.choices = [(str(c.id), referrals.concern_label(c))
+                                 for c in referrals.pupil_concerns(referrals.pupil_of(referral))]
     if form.validate_on_submit():
-        answers = {name: (form[name].data or "") for name in referral_answers_child_fields()}
-        answers["date_of_birth"] = form.date_of_birth.data.isoformat()
-        referrals.save_section(referral, current_user, "child", answers)
-        return _saved(referral)
-    return _question_page(referral, form, title="The child", key="child",
-                          intro="We have filled this in from the pupil’s record. Check it, and change anything "
-                                "that is different for this referral.",
-                          field_params={
-                              "upn": {"classes": "govuk-input--width-20", "spellcheck": False},
-                              "nhs_number": {"classes": "govuk-input--width-10", "inputmode": "numeric"},
-                              "postcode": {"classes": "govuk-input--width-10", "autocomplete": "postal-code"},
-                              "year_group": {"classes": "govuk-input--width-10"},
-                          })
+        answers = section.answers_from(form)
+        if section.links_concerns:
+            referrals.save_reasons(referral, current_user, answers, [uuid.UUID(v) for v in form.concerns.data or []])
+        else:
+            referrals.save_section(referral, current_user, section.key, answers)
+        following = section.next_page(answers) if section.next_page else None
+        return _saved(referral, url_for(following, referral_id=referral.id) if following else None)
+    if section.links_concerns and not form.concerns.choices:
+        del form.concerns
+    return _question_page(referral, form, title=section.page_title, key=section.key,
+                          single_question=section.single_question, intro=section.intro,
+                          field_params=forms.field_params(section.fields))
 
 
-def referral_answers_child_fields() -> tuple[str, ...]:
-    return ("legal_forename", "legal_surname", "preferred_name", "sex", "gender", "upn", "nhs_number",
-            "address", "postcode", "ethnicity", "first_language", "sen_status", "year_group")
+def _register_section_pages() -> None:
+    """One view, a URL and endpoint per section (the URLs and endpoint names as they always were)."""
+    for section in form_definition.QUESTION_PAGES:
+        view = requires(MANAGE)(reshows_form_on_csrf_failure(editing(section.key)(section_page)))
+        bp.add_url_rule(f"/<uuid:referral_id>{section.path}", endpoint=section.endpoint.split(".", 1)[1],
+                        view_func=view, methods=["GET", "POST"], defaults={"section_key": section.key})
+
+
+_register_section_pages()
 
 
 @bp.route("/<uuid:referral_id>/household", methods=["GET", "POST"])
@@ -266,20 +256,11 @@ def household(referral: Referral):
             return _saved(referral)
     return render_template("referrals/household.html",
                            **_context(referral, form=form, members=referrals.household_members(referral),
-                                      labels=sections.ANSWER_LABELS))
+                                      labels=choices.ANSWER_LABELS))
 
 
-def _member_answers(form: forms.HouseholdMemberForm) -> dict:
-    return {
-        "name": form.name.data,
-        "relationship": form.relationship.data,
-        "date_of_birth": form.date_of_birth.data.isoformat() if form.date_of_birth.data else None,
-        "age": form.age.data or None,
-        "lives_with_child": form.lives_with_child.data,
-        "address": "" if form.lives_with_child.data == "yes" else (form.address.data or ""),
-        "phone": form.phone.data or "",
-        "parental_responsibility": form.parental_responsibility.data,
-    }
+def _member_answers(form) -> dict:
+    return form_definition.HOUSEHOLD.answers_from(form)
 
 
 @bp.route("/<uuid:referral_id>/household/add", methods=["GET", "POST"])
@@ -296,8 +277,7 @@ def add_household_member(referral: Referral):
 
 
 def _member_params():
-    return {"age": {"classes": "govuk-input--width-3", "inputmode": "numeric"},
-            "phone": {"classes": "govuk-input--width-20", "type": "tel"}}
+    return forms.field_params(form_definition.HOUSEHOLD_MEMBER)
 
 
 @bp.route("/<uuid:referral_id>/household/<uuid:member_id>/change", methods=["GET", "POST"])
@@ -305,10 +285,9 @@ def _member_params():
 @reshows_form_on_csrf_failure
 @editing("household")
 def change_household_member(referral: Referral, member_id: uuid.UUID):
-    saved = dict(referrals.household_member(referral, str(member_id)))
-    if saved.get("date_of_birth"):
-        saved["date_of_birth"] = date.fromisoformat(saved["date_of_birth"])
-    form = _form_for(forms.HouseholdMemberForm, saved)
+    saved = referrals.household_member(referral, str(member_id))
+    form = forms.HouseholdMemberForm() if request.method == "POST" else forms.HouseholdMemberForm(
+        data=form_definition.HOUSEHOLD.form_data(saved))
     if form.validate_on_submit():
         referrals.save_household_member(referral, current_user, _member_answers(form), str(member_id))
         return _saved(referral, url_for("referrals.household", referral_id=referral.id))
@@ -326,114 +305,6 @@ def remove_household_member(referral: Referral, member_id: uuid.UUID):
         referrals.remove_household_member(referral, current_user, str(member_id))
         return _saved(referral, url_for("referrals.household", referral_id=referral.id))
     return render_template("referrals/remove_member.html", **_context(referral, form=form, member=member))
-
-
-@bp.route("/<uuid:referral_id>/referrer", methods=["GET", "POST"])
-@requires(MANAGE)
-@reshows_form_on_csrf_failure
-@editing("referrer")
-def referrer(referral: Referral):
-    form = _form_for(forms.ReferrerForm, referral.form.get("referrer") or {})
-    if form.validate_on_submit():
-        referrals.save_section(referral, current_user, "referrer", {
-            "name": form.name.data, "role": form.role.data, "phone": form.phone.data, "email": form.email.data,
-        })
-        return _saved(referral)
-    return _question_page(referral, form, title="Referrer (you)", key="referrer",
-                          intro="The person the local authority will contact about this referral.",
-                          field_params={"phone": {"classes": "govuk-input--width-20", "type": "tel",
-                                                  "autocomplete": "tel"},
-                                        "email": {"type": "email", "autocomplete": "email", "spellcheck": False}})
-
-
-@bp.route("/<uuid:referral_id>/reasons", methods=["GET", "POST"])
-@requires(MANAGE)
-@reshows_form_on_csrf_failure
-@editing("reasons")
-def reasons(referral: Referral):
-    pupil = referrals.pupil_of(referral)
-    saved = dict(referral.form.get("reasons") or {})
-    saved["concerns"] = [str(cid) for cid in referrals.linked_concern_ids(referral)]
-    form = _form_for(forms.ReasonsForm, saved)
-    form.concerns.choices = [(str(c.id), referrals.concern_label(c)) for c in referrals.pupil_concerns(pupil)]
-    if form.validate_on_submit():
-        chosen = list(form.categories.data or [])
-        referrals.save_reasons(referral, current_user, {
-            "summary": form.summary.data,
-            "categories": chosen,
-            "other_category": (form.other_category.data or "") if "other" in chosen else "",
-            "actions_taken": form.actions_taken.data or "",
-        }, [uuid.UUID(v) for v in form.concerns.data or []])
-        return _saved(referral)
-    if not form.concerns.choices:
-        del form.concerns
-    return _question_page(referral, form, title="Reasons for referral", key="reasons",
-                          field_params={"summary": {"rows": 10}, "other_category": {"classes": "govuk-!-width-two-thirds"}})
-
-
-@bp.route("/<uuid:referral_id>/consent", methods=["GET", "POST"])
-@requires(MANAGE)
-@reshows_form_on_csrf_failure
-@editing("consent")
-def consent(referral: Referral):
-    form = _form_for(forms.ConsentForm, referral.form.get("consent") or {})
-    if form.validate_on_submit():
-        told = form.parents_aware.data == "yes" and form.consent_given.data == "yes"
-        referrals.save_section(referral, current_user, "consent", {
-            "parents_aware": form.parents_aware.data,
-            "consent_given": form.consent_given.data,
-            "no_consent_reason": None if told else form.no_consent_reason.data,
-            "no_consent_details": "" if told else (form.no_consent_details.data or ""),
-        })
-        return _saved(referral)
-    return _question_page(
-        referral, form, title="Consent", key="consent",
-        intro="You do not need consent, and should not tell the parents or carers first, if doing so "
-              "would put the child or anyone else at risk of harm.",
-    )
-
-
-@bp.route("/<uuid:referral_id>/childs-voice", methods=["GET", "POST"])
-@requires(MANAGE)
-@reshows_form_on_csrf_failure
-@editing("voice")
-def voice(referral: Referral):
-    form = _form_for(forms.VoiceForm, referral.form.get("voice") or {})
-    if form.validate_on_submit():
-        referrals.save_section(referral, current_user, "voice",
-                               {"child_voice": form.child_voice.data, "wishes": form.wishes.data or ""})
-        return _saved(referral)
-    return _question_page(referral, form, title="The child’s voice and wishes", key="voice",
-                          field_params={"child_voice": {"rows": 8}})
-
-
-@bp.route("/<uuid:referral_id>/agencies", methods=["GET", "POST"])
-@requires(MANAGE)
-@reshows_form_on_csrf_failure
-@editing("agencies")
-def agencies(referral: Referral):
-    form = _form_for(forms.AgenciesForm, referral.form.get("agencies") or {})
-    if form.validate_on_submit():
-        referrals.save_section(referral, current_user, "agencies",
-                               {"involved": list(form.involved.data), "details": form.details.data or ""})
-        return _saved(referral)
-    return _question_page(referral, form, title="Other agencies involved", key="agencies", field_params={
-        "involved": {"items": [{} for _ in sections.AGENCIES] + [{"behaviour": "exclusive"}]},
-    })
-
-
-@bp.route("/<uuid:referral_id>/level-of-need", methods=["GET", "POST"])
-@requires(MANAGE)
-@reshows_form_on_csrf_failure
-@editing("need")
-def level_of_need(referral: Referral):
-    form = _form_for(forms.NeedForm, referral.form.get("need") or {})
-    if form.validate_on_submit():
-        referrals.save_section(referral, current_user, "need", {"level": form.level.data, "why": form.why.data})
-        return _saved(referral)
-    return _question_page(referral, form, title="Level of need", key="need", field_params={
-        "level": {"items": [{"hint": {"text": hint}} for _, _, hint in sections.LEVELS_OF_NEED]},
-    }, intro="Use your safeguarding partnership’s threshold document (the continuum of need) to decide.")
 
 
 @bp.app_template_filter("iso_uk_date")

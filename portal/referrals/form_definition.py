@@ -1,0 +1,466 @@
+"""The multi-agency referral form, declared once.
+
+Every section of the task list, every question in it, and how each answer is kept, checked and
+shown comes from here: the question pages (portal.referrals.forms builds their WTForms classes
+and portal.referrals.views serves them through one view), the task list, check your answers
+(portal.referrals.answers) and the connector's snapshot (portal.connector.snapshot reads the
+answers by these keys and these answer lists).
+
+The whole form is one JSON document (Referral.form, encrypted):
+
+    {
+      "status": {"<section>": "in_progress" | "completed"},     # absent: not yet started
+      "<section key>": {"<field key>": answer, ...},             # one dict per section below
+      "household": {"members": [{"id", <HOUSEHOLD_MEMBER field keys>}]},
+    }
+
+Dates are kept as ISO strings, choices as their codes, lists of choices as lists of codes. The
+reasons' linked concerns are ReferralConcern rows, not answers.
+
+The order below is the task list's order. Immediate risk comes first on purpose: if the child is
+in danger now, the person filling in the form must be told to phone before anything else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from wtforms.validators import ValidationError
+
+from portal.concerns.options import CATEGORIES
+from portal.pupils import identifiers
+from portal.pupils.service import SEN_STATUSES, SEXES, YEAR_GROUPS
+from portal.referrals import choices
+from portal.templating import uk_date
+
+# The kinds of question (each a GOV.UK component).
+TEXT = "text"
+TEXTAREA = "textarea"
+DATE = "date"
+RADIOS = "radios"
+CHECKBOXES = "checkboxes"
+SELECT = "select"
+
+LONG_TEXT = 10_000
+
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+
+PHONE = re.compile(r"^(?:\+44|0)\d{9,10}$")
+# The connector contract's shape for an email address (portal.connector.payload): simple on
+# purpose, as GOV.UK advises; a typing mistake is for the person to see on check your answers.
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One question: its key in the section's answers, and everything about asking and showing it."""
+
+    key: str
+    label: str
+    kind: str = TEXT
+    hint: str | None = None
+    choices: tuple = ()
+    # The message when it is not answered; None: the question is optional.
+    required: str | None = None
+    max_length: int | None = None
+    # How a length message names it ("First name must be 100 characters or fewer"); default:
+    # the label without its "(optional)".
+    name: str | None = None
+    # Date questions: the message for a date that is not real.
+    invalid: str | None = None
+    # (pattern, message): the answer must match.
+    pattern: tuple[re.Pattern, str] | None = None
+    # A check of the answer alone, after the others: (form, wtforms field) -> None, raising
+    # ValidationError; it may put the answer in its usual shape (field.data = ...).
+    check: Callable | None = None
+    # Parameters for the GOV.UK component (classes, inputmode, items' hints...).
+    params: dict = field(default_factory=dict)
+    # What an unanswered question is kept as.
+    blank: Any = ""
+    # Its row on check your answers: the row's label (None: no row of its own), and how the value
+    # is shown from the section's answers (default: the words for its code(s), a date as words).
+    answer: str | None = None
+    show: Callable[[dict], Any] | None = None
+
+    def shown(self, answers: dict) -> Any:
+        if self.show is not None:
+            return self.show(answers)
+        value = answers.get(self.key)
+        words = {code: text for code, text, *_ in self.choices}
+        if self.kind == DATE:
+            return uk_date(date.fromisoformat(value)) if value else ""
+        if self.kind == CHECKBOXES:
+            return "\n".join(choices.label(code, words) for code in value or [])
+        if self.kind == RADIOS and words:
+            return choices.label(value, words)
+        return value
+
+    def kept(self, data: Any) -> Any:
+        """The answer as the form document keeps it, from the WTForms field's data."""
+        if self.kind == DATE:
+            return data.isoformat() if data else self.blank
+        if self.kind == CHECKBOXES:
+            return list(data or [])
+        return data if data else self.blank
+
+    def loaded(self, value: Any) -> Any:
+        """The kept answer as the WTForms field takes it."""
+        if self.kind == DATE and value:
+            return date.fromisoformat(value)
+        return value
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str  # on the task list and check your answers
+    endpoint: str
+    path: str  # under /referrals/<id>
+    fields: tuple[Field, ...]
+    page_title: str = ""
+    intro: str | None = None
+    # One question whose legend is the page's heading.
+    single_question: bool = False
+    # Checks across answers after each answer's own: (form) -> True if all is well, else False
+    # with the messages added to the fields' errors.
+    check: Callable | None = None
+    # The answers as kept, after the questions' own (clearing an answer another makes moot).
+    clean: Callable[[dict], dict] | None = None
+    # The page to go to after saving, given the answers (default: the task list).
+    next_page: Callable[[dict], str | None] | None = None
+    # The reasons page also links the pupil's concerns (ReferralConcern rows).
+    links_concerns: bool = False
+    # A list the user adds to (household): its own pages, the fields are one member's.
+    list_of: str | None = None
+
+    def answers_from(self, form) -> dict:
+        answers = {f.key: f.kept(form[f.key].data) for f in self.fields}
+        return self.clean(answers) if self.clean else answers
+
+    def form_data(self, saved: dict) -> dict:
+        return {f.key: f.loaded(saved[f.key]) for f in self.fields if f.key in saved}
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def _identifier(validate):
+    def check(form, field):
+        if not field.data:
+            return
+        try:
+            field.data = validate(field.data)
+        except identifiers.InvalidIdentifier as error:
+            raise ValidationError(str(error)) from None
+
+    return check
+
+
+def _child_born(form, field):
+    if field.data is not None:
+        try:
+            identifiers.validate_date_of_birth(field.data)
+        except identifiers.InvalidIdentifier as error:
+            raise ValidationError(str(error)) from None
+
+
+def _adult_born(form, field):
+    if field.data is not None:
+        if field.data > date.today():
+            raise ValidationError("Date of birth must be today or in the past")
+        if field.data.year < 1900:
+            raise ValidationError("Date of birth must be after 1900: check the year")
+
+
+def _phone(form, field):
+    if field.data and not PHONE.match(re.sub(r"[\s()\-]", "", field.data)):
+        raise ValidationError("Enter a telephone number, like 01632 960 001 or +44 1632 960 001")
+
+
+def _age(form, field):
+    if field.data and (not field.data.isdigit() or not 0 <= int(field.data) <= 120):
+        raise ValidationError("Age must be a whole number of years between 0 and 120")
+
+
+def _aware_before_consent(form, field):
+    if form.parents_aware.data == "no" and field.data == "yes":
+        raise ValidationError("Parents or carers cannot consent to a referral they are not aware of: select no")
+
+
+def _none_or_agencies(form, field):
+    if choices.NO_AGENCIES in (field.data or []) and len(field.data) > 1:
+        raise ValidationError("Select the agencies involved, or ‘None that we know of’, not both")
+
+
+def _add_error(field, message: str) -> bool:
+    field.errors = [*field.errors, message]
+    return False
+
+
+def _member_dated_or_aged(form) -> bool:
+    if not form.age.data and form.date_of_birth.data is None and not form.date_of_birth.errors:
+        return _add_error(form.age, "Enter their date of birth or their age")
+    return True
+
+
+def _other_said(form) -> bool:
+    if "other" in (form.categories.data or []) and not form.other_category.data and not form.other_category.errors:
+        return _add_error(form.other_category, "Enter what you are worried about")
+    return True
+
+
+def _why_no_consent(form) -> bool:
+    if form.parents_aware.data == "no" or form.consent_given.data == "no":
+        if not form.no_consent_reason.data and not form.no_consent_reason.errors:
+            form.no_consent_reason.errors = ["Select why the parents or carers are not aware or have not consented"]
+            return False
+        if (form.no_consent_reason.data == "other" and not form.no_consent_details.data
+                and not form.no_consent_details.errors):
+            form.no_consent_details.errors = ["Enter why the parents or carers are not aware or have not consented"]
+            return False
+    return True
+
+
+# --- cleaning and showing ------------------------------------------------------------------------
+
+
+def _told(answers: dict) -> bool:
+    return answers.get("parents_aware") == "yes" and answers.get("consent_given") == "yes"
+
+
+def _clean_consent(answers: dict) -> dict:
+    if _told(answers):
+        answers.update(no_consent_reason=None, no_consent_details="")
+    return answers
+
+
+def _clean_reasons(answers: dict) -> dict:
+    if "other" not in answers["categories"]:
+        answers["other_category"] = ""
+    return answers
+
+
+def _clean_member(answers: dict) -> dict:
+    if answers.get("lives_with_child") == "yes":
+        answers["address"] = ""
+    return answers
+
+
+def _worries(answers: dict) -> str:
+    return "\n".join(
+        choices.label(code, choices.CATEGORY_LABELS) if code != "other" else f"Other: {answers.get('other_category') or ''}"
+        for code in answers.get("categories") or []
+    )
+
+
+def _why_not(answers: dict) -> str:
+    reason = choices.label(answers.get("no_consent_reason"), choices.NO_CONSENT_LABELS)
+    return "\n".join(x for x in (reason, answers.get("no_consent_details")) if x)
+
+
+def _member_address(answers: dict) -> str:
+    return answers.get("address") or ("Same as the child" if answers.get("lives_with_child") == "yes" else "")
+
+
+# --- the form ------------------------------------------------------------------------------------
+
+RISK = Section(
+    "risk", "Immediate risk", "referrals.immediate_risk", "/immediate-risk",
+    page_title="Immediate risk", single_question=True,
+    next_page=lambda answers: "referrals.call_now" if answers.get("immediate_risk") == "yes" else None,
+    fields=(
+        Field("immediate_risk", "Is the child at immediate risk of significant harm?", RADIOS,
+              hint="For example, they have been seriously hurt, are afraid to go home today, or are missing",
+              choices=tuple(choices.YES_NO), blank=None,
+              required="Select yes if the child is at immediate risk of significant harm",
+              answer="Is the child at immediate risk?"),
+    ),
+)
+
+CHILD = Section(
+    "child", "The child", "referrals.child", "/child",
+    page_title="The child",
+    intro="We have filled this in from the pupil’s record. Check it, and change anything that is different "
+          "for this referral.",
+    fields=(
+        Field("legal_forename", "First name", required="Enter the child’s first name", max_length=100,
+              answer="First name"),
+        Field("legal_surname", "Last name", required="Enter the child’s last name", max_length=100,
+              answer="Last name"),
+        Field("preferred_name", "Preferred name (optional)", max_length=100, answer="Preferred name"),
+        Field("date_of_birth", "Date of birth", DATE, hint="For example, 27 3 2014",
+              required="Enter the child’s date of birth",
+              invalid="Date of birth must be a real date, like 27 3 2014", check=_child_born, blank=None,
+              answer="Date of birth"),
+        Field("sex", "Sex (optional)", RADIOS, choices=tuple((x, x) for x in SEXES), answer="Sex",
+              show=lambda a: a.get("sex")),
+        Field("gender", "Gender, if different (optional)", max_length=60, answer="Gender"),
+        Field("upn", "Unique pupil number (UPN) (optional)", max_length=20,
+              hint="13 characters, like B801200005001", check=_identifier(identifiers.validate_upn),
+              params={"classes": "govuk-input--width-20", "spellcheck": False}, answer="UPN"),
+        Field("nhs_number", "NHS number (optional)", max_length=20, hint="10 digits, like 943 476 5919",
+              check=_identifier(identifiers.validate_nhs_number),
+              params={"classes": "govuk-input--width-10", "inputmode": "numeric"}, answer="NHS number"),
+        Field("address", "Home address", TEXTAREA, required="Enter the child’s home address, or ‘not known’",
+              max_length=500, answer="Home address"),
+        Field("postcode", "Postcode (optional)", max_length=10, check=_identifier(identifiers.validate_postcode),
+              params={"classes": "govuk-input--width-10", "autocomplete": "postal-code"}, answer="Postcode"),
+        Field("ethnicity", "Ethnicity (optional)", max_length=100, answer="Ethnicity"),
+        Field("first_language", "First language (optional)", max_length=100, answer="First language"),
+        Field("sen_status", "Special educational needs (optional)", RADIOS,
+              choices=tuple((x, x) for x in SEN_STATUSES), answer="Special educational needs",
+              show=lambda a: a.get("sen_status")),
+        Field("year_group", "Year group (optional)", SELECT,
+              choices=(("", "Select a year group"),) + tuple((y, y) for y in YEAR_GROUPS),
+              params={"classes": "govuk-input--width-10"}, answer="Year group",
+              show=lambda a: a.get("year_group")),
+    ),
+)
+
+# One person in the child's household (the household section is a list of them).
+HOUSEHOLD_MEMBER = (
+    Field("name", "Full name", required="Enter the person’s full name", max_length=200),
+    Field("relationship", "Relationship to the child",
+          required="Enter their relationship to the child, like mother or stepfather", max_length=100,
+          answer="Relationship to the child"),
+    Field("date_of_birth", "Date of birth (if known)", DATE, hint="For example, 15 8 1985",
+          invalid="Date of birth must be a real date, like 15 8 1985", check=_adult_born, blank=None,
+          answer="Date of birth"),
+    Field("age", "Age (if you do not know their date of birth)", max_length=3, hint="An approximate age is fine",
+          check=_age, params={"classes": "govuk-input--width-3", "inputmode": "numeric"}, blank=None,
+          answer="Age"),
+    Field("lives_with_child", "Do they live with the child?", RADIOS, choices=tuple(choices.YES_NO), blank=None,
+          required="Select yes if they live with the child", answer="Lives with the child"),
+    Field("address", "Their address, if they do not live with the child (optional)", TEXTAREA, max_length=500,
+          name="Their address", answer="Address", show=_member_address),
+    Field("phone", "Telephone number (optional)", max_length=30, check=_phone,
+          params={"classes": "govuk-input--width-20", "type": "tel"}, answer="Telephone"),
+    Field("parental_responsibility", "Do they have parental responsibility for the child?", RADIOS,
+          choices=tuple(choices.YES_NO_NOT_KNOWN), blank=None,
+          required="Select whether they have parental responsibility", answer="Parental responsibility"),
+)
+HOUSEHOLD_MEMBER_CHECK = _member_dated_or_aged
+HOUSEHOLD_MEMBER_CLEAN = _clean_member
+
+HOUSEHOLD = Section(
+    "household", "Household members", "referrals.household", "/household",
+    page_title="Household members", fields=HOUSEHOLD_MEMBER, list_of="members",
+    check=HOUSEHOLD_MEMBER_CHECK, clean=HOUSEHOLD_MEMBER_CLEAN,
+)
+
+REFERRER = Section(
+    "referrer", "Referrer (you)", "referrals.referrer", "/referrer",
+    page_title="Referrer (you)", intro="The person the local authority will contact about this referral.",
+    fields=(
+        Field("name", "Your name", required="Enter your name", max_length=200, answer="Name"),
+        Field("role", "Your role", required="Enter your role, like designated safeguarding lead", max_length=200,
+              answer="Role"),
+        Field("phone", "Telephone number", required="Enter a telephone number the local authority can call you on",
+              max_length=30, hint="A number you will answer today. For example, 01632 960 001", check=_phone,
+              params={"classes": "govuk-input--width-20", "type": "tel", "autocomplete": "tel"},
+              answer="Telephone"),
+        Field("email", "Email address", required="Enter your email address", max_length=320,
+              pattern=(EMAIL, "Enter an email address in the correct format, like name@example.org"),
+              params={"type": "email", "autocomplete": "email", "spellcheck": False}, answer="Email"),
+    ),
+)
+
+REASONS = Section(
+    "reasons", "Reasons for referral and linked concerns", "referrals.reasons", "/reasons",
+    page_title="Reasons for referral", links_concerns=True, check=_other_said, clean=_clean_reasons,
+    fields=(
+        Field("summary", "Why are you referring this child?", TEXTAREA, required="Enter why you are referring this child",
+              max_length=LONG_TEXT, name="The reason for referral",
+              hint="What has happened, what you are worried will happen, and how it affects the child",
+              params={"rows": 10}, answer="Why the child is being referred"),
+        Field("categories", "What are you worried about?", CHECKBOXES, choices=tuple(CATEGORIES),
+              hint="Select all that apply", required="Select what you are worried about",
+              answer="What the school is worried about", show=_worries),
+        Field("other_category", "If other, say what", max_length=200, name="Other",
+              params={"classes": "govuk-!-width-two-thirds"}),
+        Field("actions_taken", "What has the school done so far? (optional)", TEXTAREA, max_length=LONG_TEXT,
+              name="What the school has done", answer="What the school has done"),
+    ),
+)
+
+CONSENT = Section(
+    "consent", "Consent", "referrals.consent", "/consent",
+    page_title="Consent", check=_why_no_consent, clean=_clean_consent,
+    intro="You do not need consent, and should not tell the parents or carers first, if doing so would put "
+          "the child or anyone else at risk of harm.",
+    fields=(
+        Field("parents_aware", "Are the child’s parents or carers aware of this referral?", RADIOS,
+              choices=tuple(choices.YES_NO), blank=None,
+              required="Select yes if the parents or carers are aware of this referral",
+              answer="Parents or carers aware"),
+        Field("consent_given", "Have they given consent to the referral?", RADIOS, choices=tuple(choices.YES_NO),
+              blank=None, required="Select yes if they have given consent", check=_aware_before_consent,
+              answer="Consent given"),
+        Field("no_consent_reason", "If not, why not?", RADIOS, choices=tuple(choices.NO_CONSENT_REASONS),
+              hint="Answer this if they are not aware or have not given consent", blank=None,
+              answer="If not, why not", show=_why_not),
+        Field("no_consent_details", "Tell us more", TEXTAREA, max_length=LONG_TEXT, name="The reason"),
+    ),
+)
+
+VOICE = Section(
+    "voice", "The child’s voice and wishes", "referrals.voice", "/childs-voice",
+    page_title="The child’s voice and wishes",
+    fields=(
+        Field("child_voice", "What has the child said?", TEXTAREA,
+              required="Enter what the child has said, or why they have not been asked", max_length=LONG_TEXT,
+              name="What the child has said",
+              hint="Use the child’s own words where you can. If they have not been asked, say why",
+              params={"rows": 8}, answer="What the child has said"),
+        Field("wishes", "What would the child like to happen? (optional)", TEXTAREA, max_length=LONG_TEXT,
+              name="What the child would like to happen", answer="What the child would like to happen"),
+    ),
+)
+
+AGENCIES = Section(
+    "agencies", "Other agencies involved", "referrals.agencies", "/agencies",
+    page_title="Other agencies involved",
+    fields=(
+        Field("involved", "Which other agencies are involved with the child or family?", CHECKBOXES,
+              choices=tuple(choices.AGENCIES) + ((choices.NO_AGENCIES, choices.AGENCY_LABELS[choices.NO_AGENCIES]),),
+              hint="Select all that apply", required="Select the agencies involved, or ‘None that we know of’",
+              check=_none_or_agencies,
+              params={"items": [{} for _ in choices.AGENCIES] + [{"behaviour": "exclusive"}]},
+              answer="Agencies involved"),
+        Field("details", "Names and contact details (optional)", TEXTAREA, max_length=LONG_TEXT,
+              hint="For example, the GP surgery, or the name and number of a worker",
+              answer="Names and contact details"),
+    ),
+)
+
+NEED = Section(
+    "need", "Level of need", "referrals.level_of_need", "/level-of-need",
+    page_title="Level of need",
+    intro="Use your safeguarding partnership’s threshold document (the continuum of need) to decide.",
+    fields=(
+        Field("level", "What level of need does the school think the child has?", RADIOS,
+              choices=tuple(choices.LEVELS_OF_NEED), required="Select the level of need", blank=None,
+              params={"items": [{"hint": {"text": hint}} for _, _, hint in choices.LEVELS_OF_NEED]},
+              answer="Level of need"),
+        Field("why", "Why do you think this?", TEXTAREA, required="Enter why you think this is the child’s level of need",
+              max_length=LONG_TEXT, name="Why you think this", answer="Why"),
+    ),
+)
+
+SECTIONS = (RISK, CHILD, HOUSEHOLD, REFERRER, REASONS, CONSENT, VOICE, AGENCIES, NEED)
+SECTION_KEYS = tuple(section.key for section in SECTIONS)
+SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
+# The sections one generic question page serves (household has pages of its own).
+QUESTION_PAGES = tuple(section for section in SECTIONS if section.list_of is None)
+
+
+def section_status(form: dict, key: str) -> str | None:
+    return (form.get("status") or {}).get(key)
+
+
+def incomplete_sections(form: dict) -> list[Section]:
+    return [section for section in SECTIONS if section_status(form, section.key) != COMPLETED]
