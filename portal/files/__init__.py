@@ -7,10 +7,13 @@ See portal/files/service.py for the usage example and docs/crypto.md for the for
 
 from portal.files.service import (  # noqa: F401
     FileRefused,
+    allowed_description,
     attachment_response,
+    clean_name,
     delete_stored,
     download_name,
     max_bytes,
     read_chunks,
+    record_download,
     store_upload,
 )

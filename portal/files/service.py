@@ -3,15 +3,19 @@
     from portal.files import FileRefused, attachment_response, store_upload
 
     try:
-        stored = store_upload(form.file.data, uploaded_by=current_user)   # caller commits
+        stored = store_upload(form.file.data, uploaded_by=current_user)   # in the caller's unit of work
     except FileRefused as refusal:
         form.file.errors.append(refusal.message)                          # GOV.UK wording
 
     return attachment_response(stored, "concern:view", concern)          # in a view
 
-`attachment_response` checks the policy (`require(action, obj)`: 404 if refused), writes an
-`attachment.download` audit event, and streams the decrypted file with headers that make the
-browser download it rather than render it.
+`attachment_response` checks the policy (`require(action, obj)`: NotFound if refused), writes an
+`attachment.download` audit event in a unit of work of its own (`record_download`), and streams
+the decrypted file with headers that make the browser download it rather than render it.
+
+The encrypted bytes follow the transaction of their row: the SQLAlchemy session hooks at the end
+of this module delete the bytes of an upload whose transaction rolled back, and the bytes of a
+deleted file once its transaction has committed. They never commit anything themselves.
 """
 
 from __future__ import annotations
@@ -26,10 +30,14 @@ from flask import Response, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal import audit
 from portal.db import db
+from portal.domain_errors import Invalid
 from portal.files.models import StoredFile
 from portal.files.sniff import EXTENSIONS, Sniffer
 from portal.files.store import ChunkEncryptor, FileStore, LocalFileStore, decrypt_chunks, new_storage_name
+from portal.policy import require
+from portal.transaction import transactional
 
 log = logging.getLogger("portal.files")
 
@@ -39,13 +47,14 @@ MAX_NAME_LENGTH = 200
 ALLOWED_DESCRIPTION = "a PDF, JPG, PNG, Word document (DOCX) or text file"
 
 
-class FileRefused(ValueError):
-    """An upload that is not kept. `code` for audit and logs; `message` for the person."""
+class FileRefused(Invalid):
+    """An upload that is not kept. `code` for audit and logs (and the exception's text);
+    `message` for the person."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(code)
+        super().__init__(message)
+        self.args = (code,)  # str(error) is the code: a log line never carries the file's name
         self.code = code
-        self.message = message
 
 
 def max_bytes() -> int:
@@ -64,13 +73,18 @@ def file_store() -> FileStore:
     return store
 
 
-def _describe_limit(limit: int) -> str:
+def describe_limit(limit: int) -> str:
     if limit >= 1024 * 1024:
         return f"{limit / (1024 * 1024):g}MB"
     return f"{limit / 1024:g}KB"
 
 
-def _clean_name(filename: str | None) -> str:
+def allowed_description() -> str:
+    """What may be uploaded, for the page that asks for files."""
+    return f"Each file must be {ALLOWED_DESCRIPTION}, and smaller than {describe_limit(max_bytes())}."
+
+
+def clean_name(filename: str | None) -> str:
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     name = "".join(c for c in name if c.isprintable())[:MAX_NAME_LENGTH]
     return name or "attachment"
@@ -82,12 +96,12 @@ def store_upload(upload, *, filename: str | None = None, uploaded_by=None, sessi
 
     The content is read in chunks and encrypted as it arrives; its type is decided from its
     content and its size counted on the way. A refused upload leaves nothing behind and raises
-    FileRefused. The StoredFile is added to the session; the caller commits (if the transaction
+    FileRefused. The StoredFile is added to the session, in the caller's unit of work (if that
     rolls back, the encrypted file is deleted too).
     """
     session = session or db.session
     stream: BinaryIO = getattr(upload, "stream", upload)
-    name = _clean_name(filename if filename is not None else getattr(upload, "filename", None))
+    name = clean_name(filename if filename is not None else getattr(upload, "filename", None))
     limit = limit or max_bytes()
     store = file_store()
     stored = StoredFile(storage_name=new_storage_name(), original_name=name,
@@ -103,7 +117,7 @@ def store_upload(upload, *, filename: str | None = None, uploaded_by=None, sessi
                 if not chunk:
                     break
                 if sniffer.size + len(chunk) > limit:
-                    raise FileRefused("too_large", f"The selected file must be smaller than {_describe_limit(limit)}")
+                    raise FileRefused("too_large", f"The selected file must be smaller than {describe_limit(limit)}")
                 sniffer.feed(chunk)
                 encryptor.write(chunk)
             encryptor.close()
@@ -142,12 +156,7 @@ def download_name(stored: StoredFile) -> str:
 
 def attachment_response(stored: StoredFile, action: str, obj) -> Response:
     """Serve a stored file to the signed-in user, if the policy allows `action` on `obj`."""
-    from portal import audit
-    from portal.policy import require
-
-    require(action, obj)
-    audit.record("attachment.download", object_type="stored_file", object_id=stored.id)
-    db.session.commit()
+    record_download(stored, action, obj)
     name = download_name(stored)
     response = Response(read_chunks(stored), mimetype=stored.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(stored.size_bytes)
@@ -157,6 +166,13 @@ def attachment_response(stored: StoredFile, action: str, obj) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@transactional
+def record_download(stored: StoredFile, action: str, obj) -> None:
+    """The policy check and the audit event of a download, committed before a byte is sent."""
+    require(action, obj)
+    audit.record("attachment.download", object_type="stored_file", object_id=stored.id)
 
 
 def delete_stored(stored: StoredFile, session: Session | None = None) -> None:
