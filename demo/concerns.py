@@ -12,9 +12,8 @@ from datetime import date, timedelta, timezone
 from portal.auth.signin import find_user
 from portal.concerns import service
 from portal.concerns.flow import Answers
-from portal.concerns.models import ConcernReview
-from portal.db import utcnow
-from portal.db import db
+from portal.concerns.models import ConcernReview, ConcernStatus
+from portal.db import db, utcnow
 from portal.orgs.service import get_school_by_urn
 from portal.pupils.service import find_by_identifiers
 
@@ -158,7 +157,7 @@ def seed_demo_concerns() -> int:
                                        reviewed_at=occurred + timedelta(hours=5))
                 review.reasons = demo.review[2]
                 db.session.add(review)
-                concern.status = service.REVIEWED
+                concern.status = ConcernStatus.REVIEWED
         db.session.flush()
         created += 1
     return created

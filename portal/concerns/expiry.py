@@ -20,7 +20,6 @@ from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
 from portal.auth import session_store
-from portal.db import db
 
 TIMED_OUT = frozenset({"idle_timeout", "absolute_timeout"})
 
@@ -49,8 +48,9 @@ def _timed_out_user():
 
 
 def keeps_typing(park: Callable, back_to: Callable):
-    """`park(user, **view_args)` saves the post into the user's draft; `back_to(**view_args)` is
-    the page (a path) to return to after signing in again."""
+    """`park(user, **view_args)` saves the post into the user's draft (through
+    portal.concerns.drafts.park, which commits it); `back_to(**view_args)` is the page (a path) to
+    return to after signing in again."""
 
     def decorate(view):
         @wraps(view)
@@ -62,8 +62,7 @@ def keeps_typing(park: Callable, back_to: Callable):
                 return view(*args, **kwargs)  # the ordinary sign-in redirect
             # Deciding "not signed in: sign in again" is the policy's answer, as in @requires.
             g.policy_checked = True
-            kept = park(user, **kwargs)
-            db.session.commit()
+            kept = park(user, **kwargs)  # a unit of work: portal.concerns.drafts.park
             target = back_to(**kwargs)
             if request.is_json:
                 return jsonify(signed_in=False, kept=bool(kept)), 401

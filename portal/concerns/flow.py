@@ -1,4 +1,5 @@
-"""The order of the concern flow's steps, and turning a draft into checked answers.
+"""The order of the concern flow's steps, the pupils a user may pick, and the checked answers a
+concern is made from (`Answers`; portal.concerns.checking makes them from a draft's fields).
 
 A simple concern is five short pages (pupil, when and where, categories, what happened, urgency)
 and check your answers. The other pupils, body map and attachments pages appear only when the
@@ -14,11 +15,12 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from portal.concerns import drafts, forms, options
+from portal.concerns import drafts, options
 from portal.concerns.models import ConcernDraft
 from portal.db import db
 from portal.files.models import StoredFile
 from portal.policy import can
+from portal.pupils import service as pupils
 from portal.pupils.models import Pupil
 
 BASE_STEPS = ("pupil", "when", "categories", "what", "more")
@@ -66,8 +68,6 @@ def pupil_for(user, value) -> Pupil | None:
 
 def search_pupils(user, query: str) -> tuple[list[Pupil], bool]:
     """The user's school's pupils matching a name fragment or a UPN (and whether there were more)."""
-    from portal.pupils import service as pupils
-
     query = (query or "").strip()
     school = user.school
     if not query or school is None:
@@ -120,75 +120,3 @@ def draft_files(user, draft: ConcernDraft) -> list[StoredFile]:
     ).scalars()
     by_id = {f.id: f for f in files}
     return [by_id[i] for i in ids if i in by_id]
-
-
-def content_of(when: forms.WhenWhereForm, categories: forms.CategoriesForm, what: forms.WhatForm,
-               body_map: list[dict]) -> tuple[datetime, dict]:
-    occurred_at = when.occurred_at().astimezone(timezone.utc)
-    chosen = [key for key, _label in options.CATEGORIES if key in (categories.categories.data or [])]
-    content = {
-        "occurred_at": occurred_at.isoformat(),
-        "location": when.location.data,
-        "categories": chosen,
-        "other_category": categories.other_category.data if "other" in chosen else None,
-        "account": what.account.data,
-        "action_taken": what.action_taken.data,
-        "people_informed": what.people_informed.data or None,
-        "body_map": body_map,
-    }
-    return occurred_at, content
-
-
-def answers(user, draft: ConcernDraft) -> Answers:
-    """Every step checked again over the draft; raises Incomplete naming the first bad step."""
-    fields = drafts.fields(draft)
-    pupil = pupil_for(user, fields.get("pupil_id"))
-    if pupil is None:
-        raise Incomplete("pupil")
-    checked = {}
-    for step in ("when", "categories", "what", "more"):
-        form = forms.form_over(forms.STEP_FORMS[step], fields)
-        if not form.validate():
-            raise Incomplete(step)
-        checked[step] = form
-    chosen = steps_for(fields)
-    body_map: list[dict] = []
-    if "body_map" in chosen:
-        form = forms.form_over(forms.BodyMapForm, fields)
-        if not form.validate():
-            raise Incomplete("body_map")
-        body_map = form.marks()
-    others = other_pupils(user, draft) if "others" in chosen else []
-    others = [(p, role) for p, role in others if p.id != pupil.id]
-    files = draft_files(user, draft) if "attachments" in chosen else []
-    occurred_at, content = content_of(checked["when"], checked["categories"], checked["what"], body_map)
-    return Answers(
-        pupil=pupil,
-        occurred_at=occurred_at,
-        urgent=checked["more"].urgent.data == "yes",
-        content=content,
-        others=others,
-        files=files,
-    )
-
-
-def fields_from_content(content: dict) -> dict:
-    """A version's content as form fields, to start a correction from what the concern says now."""
-    from portal.templating import UK
-
-    when = datetime.fromisoformat(content["occurred_at"]).astimezone(UK)
-    result = {
-        "occurred_date": [str(when.day), str(when.month), str(when.year)],
-        "occurred_time": f"{when:%H:%M}",
-        "location": content.get("location") or "",
-        "categories": list(content.get("categories") or []),
-        "other_category": content.get("other_category") or "",
-        "account": content.get("account") or "",
-        "action_taken": content.get("action_taken") or "",
-        "people_informed": content.get("people_informed") or "",
-        "body_regions": [mark["region"] for mark in content.get("body_map") or []],
-        "change_reason": "",
-    }
-    for mark in content.get("body_map") or []:
-        result[f"note_{mark['region']}"] = mark.get("note") or ""
-    return result

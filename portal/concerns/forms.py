@@ -1,22 +1,28 @@
 """The concern flow's question pages, the correction page and the DSL's review.
 
 Each step's form checks its own answers with GOV.UK error messages. Check your answers runs every
-step's form again over the saved draft, so a draft changed by autosave cannot skip a check.
+step's form again over the saved draft (`answers`, at the end), so a draft changed by autosave
+cannot skip a check.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timezone
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovTextArea, GovTextInput
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation, ValidationError
 
-from portal.concerns import options
+from portal.concerns import drafts, options
+from portal.concerns.flow import Answers, Incomplete, draft_files, other_pupils, pupil_for, steps_for
+from portal.concerns.models import ConcernDraft
+from portal.db import utcnow
 from portal.forms import GovDateField
+from portal.templating import UK
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
 
@@ -99,8 +105,6 @@ class WhenWhereForm(FlaskForm):
 
     def occurred_at(self) -> datetime | None:
         """The moment in UK local time, made timezone-aware (None while the date or time is wrong)."""
-        from portal.templating import UK
-
         if self.occurred_date.data is None:
             return None
         try:
@@ -113,8 +117,6 @@ class WhenWhereForm(FlaskForm):
         ok = super().validate(extra_validators)
         when = self.occurred_at()
         if ok and when is not None:
-            from portal.db import utcnow
-
             if when > utcnow():
                 self.occurred_date.errors.append("Date and time it happened must be in the past")
                 ok = False
@@ -318,6 +320,61 @@ def form_over(form_class: type[FlaskForm], fields: dict) -> FlaskForm:
 
 def field_names(form_class: type[FlaskForm]) -> set[str]:
     """The names of a form's own fields (what a step may save into the draft)."""
-    from wtforms.fields.core import UnboundField
-
     return {name for name in dir(form_class) if isinstance(getattr(form_class, name, None), UnboundField)}
+
+
+# --- check your answers ---------------------------------------------------------------------
+# A draft holds fields as typed (portal.concerns.drafts), valid or not, and autosave can change
+# them after a page was passed: so before a concern is made, each page's form checks its fields
+# again here, and the checked values become the `Answers` (portal.concerns.flow) the service
+# makes the concern from.
+
+
+def content_of(when: WhenWhereForm, categories: CategoriesForm, what: WhatForm,
+               body_map: list[dict]) -> tuple[datetime, dict]:
+    occurred_at = when.occurred_at().astimezone(timezone.utc)
+    chosen = [key for key, _label in options.CATEGORIES if key in (categories.categories.data or [])]
+    content = {
+        "occurred_at": occurred_at.isoformat(),
+        "location": when.location.data,
+        "categories": chosen,
+        "other_category": categories.other_category.data if "other" in chosen else None,
+        "account": what.account.data,
+        "action_taken": what.action_taken.data,
+        "people_informed": what.people_informed.data or None,
+        "body_map": body_map,
+    }
+    return occurred_at, content
+
+
+def answers(user, draft: ConcernDraft) -> Answers:
+    """Every step checked again over the draft; raises Incomplete naming the first bad step."""
+    fields = drafts.fields(draft)
+    pupil = pupil_for(user, fields.get("pupil_id"))
+    if pupil is None:
+        raise Incomplete("pupil")
+    checked = {}
+    for step in ("when", "categories", "what", "more"):
+        form = form_over(STEP_FORMS[step], fields)
+        if not form.validate():
+            raise Incomplete(step)
+        checked[step] = form
+    chosen = steps_for(fields)
+    body_map: list[dict] = []
+    if "body_map" in chosen:
+        form = form_over(BodyMapForm, fields)
+        if not form.validate():
+            raise Incomplete("body_map")
+        body_map = form.marks()
+    others = other_pupils(user, draft) if "others" in chosen else []
+    others = [(p, role) for p, role in others if p.id != pupil.id]
+    files = draft_files(user, draft) if "attachments" in chosen else []
+    occurred_at, content = content_of(checked["when"], checked["categories"], checked["what"], body_map)
+    return Answers(
+        pupil=pupil,
+        occurred_at=occurred_at,
+        urgent=checked["more"].urgent.data == "yes",
+        content=content,
+        others=others,
+        files=files,
+    )

@@ -12,12 +12,40 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import encrypted
 from portal.db import Base, UUIDPrimaryKey, utcnow
+from portal.pupils.models import Pupil
+
+
+class ConcernStatus(StrEnum):
+    """Where a concern is in the DSL's review: logged, then reviewed (once; a correction after
+    the review does not send it back)."""
+
+    AWAITING_REVIEW = "awaiting_review"
+    REVIEWED = "reviewed"
+
+
+class ReviewOutcome(StrEnum):
+    """What the DSL decided on reviewing a concern (labels in portal.concerns.options)."""
+
+    NO_FURTHER_ACTION = "no_further_action"
+    MONITOR = "monitor"
+    EARLY_HELP = "early_help"
+    REFER_TO_LA = "refer_to_la"
+
+
+class PupilRole(StrEnum):
+    """A pupil's part in a concern (labels in portal.concerns.options)."""
+
+    SUBJECT = "subject"
+    ALLEGED_VICTIM = "alleged_victim"
+    ALLEGED_PERPETRATOR = "alleged_perpetrator"
+    WITNESS = "witness"
 
 
 class Concern(UUIDPrimaryKey, Base):
@@ -32,8 +60,8 @@ class Concern(UUIDPrimaryKey, Base):
     # own identifies nobody, so it stays in clear for ordering and date filters.
     occurred_at: Mapped[datetime] = mapped_column(index=True)
     urgent: Mapped[bool] = mapped_column(default=False)
-    # awaiting_review -> reviewed
-    status: Mapped[str] = mapped_column(String(20), default="awaiting_review", index=True)
+    # ConcernStatus: awaiting_review -> reviewed
+    status: Mapped[str] = mapped_column(String(20), default=ConcernStatus.AWAITING_REVIEW, index=True)
     current_version: Mapped[int] = mapped_column(default=1)
     # Submitting twice (double click, back button) creates one concern: the flow's token.
     submission_token: Mapped[str] = mapped_column(String(64), unique=True)
@@ -41,6 +69,8 @@ class Concern(UUIDPrimaryKey, Base):
     versions: Mapped[list[ConcernVersion]] = relationship(
         back_populates="concern", order_by="ConcernVersion.version", cascade="all"
     )
+    # The child's record, read by the policy (a record transferred out is read-only).
+    pupil: Mapped[Pupil] = relationship(viewonly=True)
     pupils: Mapped[list[ConcernPupil]] = relationship(back_populates="concern", cascade="all")
     reviews: Mapped[list[ConcernReview]] = relationship(
         back_populates="concern", order_by="ConcernReview.reviewed_at", cascade="all"
@@ -75,7 +105,7 @@ class ConcernPupil(UUIDPrimaryKey, Base):
 
     concern_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("concern.id"), index=True)
     pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupil.id"), index=True)
-    # subject / alleged_victim / alleged_perpetrator / witness. Encrypted: "alleged perpetrator"
+    # A PupilRole: subject / alleged_victim / alleged_perpetrator / witness. Encrypted: "alleged perpetrator"
     # next to a pupil id is itself sensitive.
     role = encrypted(str)
 
@@ -88,7 +118,7 @@ class ConcernReview(UUIDPrimaryKey, Base):
     concern_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("concern.id"), index=True)
     reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # no_further_action / monitor / early_help / refer_to_la
+    # A ReviewOutcome: no_further_action / monitor / early_help / refer_to_la
     outcome: Mapped[str] = mapped_column(String(30))
     reasons = encrypted(str)
 

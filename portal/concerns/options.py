@@ -3,6 +3,8 @@ body-map regions. Keys are stored; labels are shown."""
 
 from __future__ import annotations
 
+from portal.concerns.models import PupilRole, ReviewOutcome
+
 # Keeping Children Safe in Education categories (domain.md), in the order staff see them.
 CATEGORIES: list[tuple[str, str]] = [
     ("physical_abuse", "Physical abuse"),
@@ -31,18 +33,18 @@ CATEGORIES: list[tuple[str, str]] = [
 CATEGORY_LABELS = dict(CATEGORIES)
 
 ROLES: list[tuple[str, str]] = [
-    ("subject", "Subject of the concern"),
-    ("alleged_victim", "Alleged victim"),
-    ("alleged_perpetrator", "Alleged perpetrator"),
-    ("witness", "Witness"),
+    (PupilRole.SUBJECT, "Subject of the concern"),
+    (PupilRole.ALLEGED_VICTIM, "Alleged victim"),
+    (PupilRole.ALLEGED_PERPETRATOR, "Alleged perpetrator"),
+    (PupilRole.WITNESS, "Witness"),
 ]
 ROLE_LABELS = dict(ROLES)
 
 OUTCOMES: list[tuple[str, str]] = [
-    ("no_further_action", "No further action"),
-    ("monitor", "Monitor"),
-    ("early_help", "Early help"),
-    ("refer_to_la", "Refer to the local authority"),
+    (ReviewOutcome.NO_FURTHER_ACTION, "No further action"),
+    (ReviewOutcome.MONITOR, "Monitor"),
+    (ReviewOutcome.EARLY_HELP, "Early help"),
+    (ReviewOutcome.REFER_TO_LA, "Refer to the local authority"),
 ]
 OUTCOME_LABELS = dict(OUTCOMES)
 

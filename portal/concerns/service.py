@@ -1,28 +1,31 @@
 """Concerns: submitting, finding, showing, correcting and reviewing them.
 
-    concern, created = submit(user, draft, token)     # idempotent by the flow's token; audits
-    notify_leads(concern)                              # after commit: DSLs get an email, no child details
-    concern = get_concern_for(user, concern_id)        # 404 unless allowed; audits the view
-    correct(user, concern, answers..., reason)         # a new version; the old ones are kept
-    review(user, concern, outcome, reasons)            # audits
+    concern, created = submit(user, draft, token, answers)  # idempotent by the flow's token; audits;
+                                                            # the DSLs are emailed once it commits
+    concern = view_concern(user, concern_id)                # NotFound unless allowed; audits the view
+    save_correction(user, concern, posted, correction)      # a new version; the old ones are kept
+    review(user, concern, outcome, reasons)                 # audits
     review_queue(school) / awaiting_review_count(school)
 
-Callers commit. Every function that reads a concern goes through the policy ("concern:view",
-"concern:correct", "concerns:review"), which answers 404 for another school's concern.
+The functions that change anything, or audit a read, are units of work (`@transactional`): each
+commits its own transaction. Every function that reads a concern goes through the policy
+("concern:view", "concern:correct", "concerns:review"), which answers NotFound for another
+school's concern.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime
 
-from flask import abort
+from typing import Mapping
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
+from portal.auth.links import external_url
 from portal.auth.models import User
 from portal.concerns import drafts, options
 from portal.concerns.flow import Answers
@@ -32,22 +35,22 @@ from portal.concerns.models import (
     ConcernDraft,
     ConcernPupil,
     ConcernReview,
+    ConcernStatus,
     ConcernVersion,
+    PupilRole,
+    ReviewOutcome,
 )
 from portal.db import db
+from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.files.models import StoredFile
-from portal.notify import EmailNotSent, send_email
+from portal.notify.outbox import queue_email
 from portal.orgs.models import School
 from portal.policy import can, require
 from portal.pupils.models import Pupil
-
-log = logging.getLogger(__name__)
-
-AWAITING_REVIEW = "awaiting_review"
-REVIEWED = "reviewed"
+from portal.transaction import transactional, unit_of_work
 
 
-class StaleSubmission(Exception):
+class StaleSubmission(Conflict):
     """A submit for a flow that is no longer the user's draft and made no concern."""
 
 
@@ -64,7 +67,10 @@ def submit(user, draft: ConcernDraft | None, token: str, answers: Answers | None
     """Make the concern from checked answers, once per flow.
 
     A second submit of the same flow (a double click, the back button, a retry after a lost
-    response) finds the concern the first one made: (concern, False). Commits.
+    response) finds the concern the first one made: (concern, False). The concern is made in a
+    unit of work of its own (so this is called outside one: the losing side of a race must see
+    its transaction rolled back before it looks for the winner's concern), with the emails to
+    the school's DSLs queued in it (sent once it commits).
     """
     existing = concern_by_token(token)
     if existing is not None:
@@ -74,12 +80,11 @@ def submit(user, draft: ConcernDraft | None, token: str, answers: Answers | None
     if draft is None or answers is None or drafts.token(draft) != token:
         raise StaleSubmission()
     try:
-        concern = _make(user, draft, token, answers)
-        db.session.commit()
+        with unit_of_work():
+            concern = _make(user, draft, token, answers)
     except (IntegrityError, StaleDataError):
         # Two submits of one flow at once: the other made the concern (same token) and removed
-        # the draft first.
-        db.session.rollback()
+        # the draft first. The unit of work has rolled back.
         existing = concern_by_token(token)
         if existing is None or existing.logged_by_id != user.id:
             raise
@@ -93,6 +98,7 @@ def _make(user, draft: ConcernDraft, token: str, answers: Answers) -> Concern:
     db.session.delete(draft)
     db.session.flush()
     audit.record("concern.log", object_type="concern", object_id=concern.id, detail="urgent" if concern.urgent else None)
+    notify_leads(concern)
     return concern
 
 
@@ -104,7 +110,7 @@ def record_concern(user, answers: Answers, token: str) -> Concern:
         logged_by_id=user.id,
         occurred_at=answers.occurred_at,
         urgent=answers.urgent,
-        status=AWAITING_REVIEW,
+        status=ConcernStatus.AWAITING_REVIEW,
         current_version=1,
         submission_token=token,
     )
@@ -114,7 +120,7 @@ def record_concern(user, answers: Answers, token: str) -> Concern:
     version.content = answers.content
     version.change_reason = None
     db.session.add(version)
-    _link(concern, answers.pupil, "subject")
+    _link(concern, answers.pupil, PupilRole.SUBJECT)
     for pupil, role in answers.others:
         _link(concern, pupil, role)
     for stored in answers.files:
@@ -139,13 +145,13 @@ def leads_of(school_id: uuid.UUID, concern: Concern) -> list[User]:
 
 
 def notify_leads(concern: Concern) -> int:
-    """Email every DSL and deputy of the school. No child details: only a link to sign in.
+    """Queue an email to every DSL and deputy of the school. No child details: only a link to
+    sign in.
 
-    Called after the concern is committed; a mail failure never loses the concern (the home
-    page's count still shows it). Returns how many emails were sent.
+    In the unit of work that makes the concern: the emails go out once it commits (the mail
+    outbox retries a failure; the home page's count shows the concern meanwhile). Returns how
+    many emails were queued.
     """
-    from portal.auth.links import external_url
-
     school = db.session.get(School, concern.school_id)
     link = external_url("concerns.review_queue")
     subject = "Urgent: a new safeguarding concern needs review" if concern.urgent else "A new safeguarding concern needs review"
@@ -159,11 +165,8 @@ def notify_leads(concern: Concern) -> int:
             "For the child's privacy, this email does not say who the concern is about.\n\n"
             "Safeguard Portal\n\nThis is an automatic email: replies are not read."
         )
-        try:
-            send_email(lead.email, subject, body)
-            sent += 1
-        except EmailNotSent:
-            log.error("concern notification not sent (concern %s)", concern.id)
+        queue_email(lead.email, subject, body)
+        sent += 1
     return sent
 
 
@@ -174,15 +177,30 @@ def get_concern(concern_id: uuid.UUID) -> Concern | None:
     return db.session.get(Concern, concern_id)
 
 
-def get_concern_for(user, concern_id: uuid.UUID, *, action: str = "concern:view", audited: bool = True) -> Concern:
-    """The concern if `user` may do `action` to it (else 404); the view is audited."""
+def get_concern_for(user, concern_id: uuid.UUID, *, action: str = "concern:view") -> Concern:
+    """The concern if `user` may do `action` to it (else NotFound). Not audited: see view_concern."""
     concern = get_concern(concern_id)
     if concern is None:
-        abort(404)
+        raise NotFound()
     require(action, concern)
-    if audited:
-        audit.record("concern.view", object_type="concern", object_id=concern.id)
     return concern
+
+
+@transactional
+def view_concern(user, concern_id: uuid.UUID) -> Concern:
+    """The concern if `user` may see it (else NotFound); the view is audited."""
+    concern = get_concern_for(user, concern_id)
+    audit.record("concern.view", object_type="concern", object_id=concern.id)
+    return concern
+
+
+@transactional
+def concerns_page(user) -> tuple[list[Concern], dict[uuid.UUID, Pupil]]:
+    """The concerns `user` may see (see visible_concerns) and their pupils; the list is audited."""
+    concerns = visible_concerns(user)
+    pupils = pupils_by_id(c.pupil_id for c in concerns)
+    audit.record("concern.list", object_type="school", object_id=user.school_id)
+    return concerns, pupils
 
 
 def visible_concerns(user, *, limit: int = 200) -> list[Concern]:
@@ -211,8 +229,13 @@ def users_by_id(ids) -> dict[uuid.UUID, User]:
 def attachment_of(concern: Concern, attachment_id: uuid.UUID) -> StoredFile:
     attachment = db.session.get(ConcernAttachment, attachment_id)
     if attachment is None or attachment.concern_id != concern.id:
-        abort(404)
+        raise NotFound()
     return db.session.get(StoredFile, attachment.stored_file_id)
+
+
+def files_of(concern: Concern) -> dict[uuid.UUID, StoredFile]:
+    """Each attachment's stored file, by attachment id."""
+    return {a.id: db.session.get(StoredFile, a.stored_file_id) for a in concern.attachments}
 
 
 # --- correcting -------------------------------------------------------------------------------
@@ -237,6 +260,22 @@ def correct(user, concern: Concern, *, occurred_at: datetime, content: dict, rea
     return version
 
 
+@transactional
+def save_correction(user, concern: Concern, posted: Mapping, correction: dict | None = None) -> ConcernVersion | None:
+    """The correction page as posted, into the user's draft of it (nothing typed is lost); with
+    `correction` (the checked `occurred_at`, `content` and `reason`) the new version is made and
+    the draft removed."""
+    draft = drafts.draft_for(user, concern=concern)
+    drafts.fill_from(draft, concern)
+    drafts.save_step(draft, drafts.CORRECTION_STEP, posted)
+    if correction is None:
+        return None
+    version = correct(user, concern, occurred_at=correction["occurred_at"], content=correction["content"],
+                      reason=correction["reason"])
+    db.session.delete(draft)
+    return version
+
+
 # --- reviewing --------------------------------------------------------------------------------
 
 
@@ -244,7 +283,7 @@ def review_queue(school_id: uuid.UUID) -> list[Concern]:
     """Concerns awaiting review: urgent ones first, then the longest waiting first."""
     query = (
         select(Concern)
-        .where(Concern.school_id == school_id, Concern.status == AWAITING_REVIEW)
+        .where(Concern.school_id == school_id, Concern.status == ConcernStatus.AWAITING_REVIEW)
         .order_by(Concern.urgent.desc(), Concern.logged_at.asc())
     )
     return list(db.session.execute(query).scalars())
@@ -252,19 +291,39 @@ def review_queue(school_id: uuid.UUID) -> list[Concern]:
 
 def awaiting_review_count(school_id: uuid.UUID) -> int:
     query = select(func.count()).select_from(Concern).where(
-        Concern.school_id == school_id, Concern.status == AWAITING_REVIEW
+        Concern.school_id == school_id, Concern.status == ConcernStatus.AWAITING_REVIEW
     )
     return db.session.execute(query).scalar_one()
 
 
+@transactional
+def review_queue_page(user) -> tuple[list[Concern], dict[uuid.UUID, Pupil], dict[uuid.UUID, User]]:
+    """The school's review queue with the pupils and who logged each; the read is audited."""
+    concerns = review_queue(user.school_id)
+    pupils = pupils_by_id(c.pupil_id for c in concerns)
+    people = users_by_id(c.logged_by_id for c in concerns)
+    audit.record("concern.review_queue", object_type="school", object_id=user.school_id)
+    return concerns, pupils, people
+
+
+@transactional
+def open_review(user, concern_id: uuid.UUID) -> Concern:
+    """The concern for its review page (NotFound unless `user` may review it); the read is audited."""
+    concern = get_concern_for(user, concern_id, action="concerns:review")
+    audit.record("concern.view", object_type="concern", object_id=concern.id, detail="review_page")
+    return concern
+
+
+@transactional
 def review(user, concern: Concern, outcome: str, reasons: str) -> ConcernReview:
     require("concerns:review", concern)
     if outcome not in options.OUTCOME_LABELS:
-        raise ValueError("unknown outcome")
+        raise Invalid("Select an outcome", field="outcome")
+    outcome = ReviewOutcome(outcome)
     record = ConcernReview(concern_id=concern.id, reviewer_id=user.id, outcome=outcome)
     record.reasons = reasons
     db.session.add(record)
-    concern.status = REVIEWED
+    concern.status = ConcernStatus.REVIEWED
     db.session.flush()
     db.session.expire(concern, ["reviews"])
     audit.record("concern.review", object_type="concern", object_id=concern.id, detail=outcome)

@@ -1,6 +1,7 @@
 """Concern pages: the logging flow, drafts' autosave, the concern page, corrections and review.
 
-Views parse the request, call the flow/draft/service functions and render. Every view is
+Views parse the request, call one unit of work of the draft or service functions
+(portal.concerns.drafts, portal.concerns.service) and render or redirect; they never commit. Every view is
 `@requires(...)`; the record-level check (another school's concern is a 404) is in the service.
 """
 
@@ -8,19 +9,19 @@ from __future__ import annotations
 
 import uuid
 
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 
-from portal import audit
 from portal.auth.session_store import background
 from portal.concerns import drafts, flow, forms, options, service
 from portal.concerns.expiry import keeps_typing
 from portal.concerns.models import ConcernPupil
 from portal.errors import reshows_form_on_csrf_failure
-from portal.db import db
-from portal.files import FileRefused, attachment_response, store_upload
+from portal.files import allowed_description, attachment_response
 from portal.policy import can, requires
-from portal.pupils.models import Pupil
 
 bp = Blueprint("concerns", __name__, url_prefix="/concerns")
 
@@ -99,10 +100,7 @@ def _park_correction(user, concern_id: uuid.UUID):
 @bp.get("")
 @requires("concern:view")
 def index():
-    concerns = service.visible_concerns(current_user)
-    pupils = service.pupils_by_id(c.pupil_id for c in concerns)
-    audit.record("concern.list", object_type="school", object_id=current_user.school_id)
-    db.session.commit()
+    concerns, pupils = service.concerns_page(current_user)
     return render_template("concerns/index.html", concerns=concerns, pupils=pupils,
                            is_lead=can(current_user, "concerns:review"))
 
@@ -114,18 +112,14 @@ def index():
 @requires("concern:log")
 def start():
     """Start (or carry on with) the user's draft."""
-    drafts.draft_for(current_user)
-    db.session.commit()
+    drafts.open_draft(current_user)
     return redirect(step_url("pupil"))
 
 
 @bp.post("/new/start-again")
 @requires("concern:log")
 def start_again():
-    draft = drafts.draft_for(current_user, create=False)
-    if draft is not None:
-        db.session.delete(draft)
-        db.session.commit()
+    drafts.discard(current_user)
     return redirect(step_url("pupil"))
 
 
@@ -135,7 +129,7 @@ def start_again():
 @reshows_form_on_csrf_failure
 def step(slug: str):
     step = _step_or_404(slug)
-    draft = drafts.draft_for(current_user)
+    draft = drafts.open_draft(current_user)
     fields = drafts.fields(draft)
     handler = STEP_HANDLERS.get(step, _simple_step)
     return handler(step, draft, fields)
@@ -148,9 +142,8 @@ def _after_valid_step(step: str, fields: dict):
 
 
 def _render_step(step: str, draft, form, **context):
+    kept = drafts.take_kept_flag(draft)
     fields = drafts.fields(draft)
-    kept = drafts.pop_value(draft, "kept_after_sign_out", False)
-    db.session.commit()
     back = flow.previous_step(step, fields)
     return render_template(
         f"concerns/step_{step}.html",
@@ -185,8 +178,7 @@ def _simple_step(step: str, draft, fields: dict):
     if request.method == "POST":
         valid = form.validate_on_submit()
         if _posted(form):
-            drafts.save_step(draft, step, request.form)
-            db.session.commit()
+            drafts.save_posted_step(draft, step, request.form)
             if valid:
                 return _after_valid_step(step, drafts.fields(draft))
     return _render_step(step, draft, form)
@@ -196,20 +188,15 @@ def _pupil_step(step: str, draft, fields: dict):
     form = _step_form(step, fields)
     action = request.form.get("action", "continue")
     if request.method == "POST" and form.validate_on_submit():
-        drafts.save_step(draft, step, request.form)
+        chosen = None if action == "search" else flow.pupil_for(current_user, form.pupil_id.data)
+        drafts.save_pupil_step(draft, request.form, chosen.id if chosen is not None else None)
         if action == "search":
             if not form.query.data:
                 form.query.errors.append("Enter the pupil’s name or UPN")
+        elif chosen is None:
+            form.pupil_id.errors.append("Select the pupil the concern is about")
         else:
-            chosen = flow.pupil_for(current_user, form.pupil_id.data)
-            if chosen is None:
-                form.pupil_id.errors.append("Select the pupil the concern is about")
-            else:
-                others = [o for o in drafts.data(draft)["others"] if o.get("pupil_id") != str(chosen.id)]
-                drafts.set_value(draft, "others", others)
-                db.session.commit()
-                return _after_valid_step(step, drafts.fields(draft))
-        db.session.commit()
+            return _after_valid_step(step, drafts.fields(draft))
     query = form.query.data if request.method == "POST" else fields.get("query")
     results, more = flow.search_pupils(current_user, query or "")
     chosen = flow.pupil_for(current_user, form.pupil_id.data or fields.get("pupil_id"))
@@ -227,13 +214,13 @@ def _others_step(step: str, draft, fields: dict):
     action = request.form.get("action", "continue")
     subject_id = fields.get("pupil_id")
     if request.method == "POST" and form.validate_on_submit():
-        drafts.save_step(draft, step, request.form)
-        others = drafts.data(draft)["others"]
+        others = list(drafts.data(draft)["others"])  # changed here, saved by save_others_step
+        changed = added = False
         if action.startswith("remove:"):
             index = action.partition(":")[2]
             if index.isdigit() and int(index) < len(others):
                 others.pop(int(index))
-                drafts.set_value(draft, "others", others)
+                changed = True
         elif action == "search":
             if not form.other_query.data:
                 form.other_query.errors.append("Enter the other pupil’s name or UPN")
@@ -247,17 +234,15 @@ def _others_step(step: str, draft, fields: dict):
                 form.other_role.errors.append("Select the other pupil’s part in what happened")
             if not form.errors:
                 others.append({"pupil_id": str(chosen.id), "role": form.other_role.data})
-                drafts.set_value(draft, "others", others)
-                drafts.update_fields(draft, {"other_query": "", "other_pupil_id": "", "other_role": ""})
-                if action == "continue":
-                    db.session.commit()
-                    return _after_valid_step(step, drafts.fields(draft))
-                db.session.commit()
-                return redirect(step_url(step, **_keep_next()))
+                changed = added = True
         elif action == "continue":
-            db.session.commit()
+            drafts.save_others_step(draft, request.form)
             return _after_valid_step(step, drafts.fields(draft))
-        db.session.commit()
+        drafts.save_others_step(draft, request.form, others=others if changed else None, clear_search=added)
+        if added:
+            if action == "continue":
+                return _after_valid_step(step, drafts.fields(draft))
+            return redirect(step_url(step, **_keep_next()))
     fields = drafts.fields(draft)
     query = form.other_query.data if request.method == "POST" else fields.get("other_query")
     results, more = flow.search_pupils(current_user, query or "")
@@ -277,53 +262,20 @@ def _attachments_step(step: str, draft, fields: dict):
     action = request.form.get("action", "continue")
     if request.method == "POST" and form.validate_on_submit():
         if action.startswith("remove:"):
-            _remove_draft_file(draft, action.partition(":")[2])
-            db.session.commit()
+            drafts.remove_draft_file(current_user, draft, action.partition(":")[2])
             return redirect(step_url(step, **_keep_next()))
         uploads = [f for f in request.files.getlist("files") if f and f.filename]
         if action == "upload" and not uploads:
             form.files.errors = ["Select a file to upload"]
-        for upload in uploads:
-            try:
-                stored = store_upload(upload, uploaded_by=current_user)
-            except FileRefused as refusal:
-                form.files.errors = [*form.files.errors, f"{_safe_name(upload.filename)}: {refusal.message}"]
-                continue
-            db.session.flush()
-            drafts.add_file(draft, stored.id)
-        db.session.commit()
+        refusals = drafts.attach_files(current_user, draft, uploads)
+        if refusals:
+            form.files.errors = [*form.files.errors, *refusals]
         if not form.files.errors:
             if action == "continue":
                 return _after_valid_step(step, fields)
             return redirect(step_url(step, **_keep_next()))
     return _render_step(step, draft, form, files=flow.draft_files(current_user, draft),
-                        allowed=_allowed_description())
-
-
-def _allowed_description() -> str:
-    from portal.files.service import ALLOWED_DESCRIPTION, _describe_limit, max_bytes
-
-    return f"Each file must be {ALLOWED_DESCRIPTION}, and smaller than {_describe_limit(max_bytes())}."
-
-
-def _safe_name(name: str | None) -> str:
-    from portal.files.service import _clean_name
-
-    return _clean_name(name)
-
-
-def _remove_draft_file(draft, value: str) -> None:
-    from portal.files.models import StoredFile
-    from portal.files.service import delete_stored
-
-    try:
-        file_id = uuid.UUID(value)
-    except ValueError:
-        return
-    if drafts.remove_file(draft, file_id):
-        stored = db.session.get(StoredFile, file_id)
-        if stored is not None and stored.uploaded_by_id == current_user.id:
-            delete_stored(stored)
+                        allowed=allowed_description())
 
 
 STEP_HANDLERS = {"pupil": _pupil_step, "others": _others_step, "attachments": _attachments_step}
@@ -342,19 +294,16 @@ def autosave():
     if not isinstance(payload, dict) or payload.get("step") not in drafts.STEP_FIELDS \
             or payload.get("step") == drafts.CORRECTION_STEP or not isinstance(payload.get("fields"), dict):
         return jsonify(saved=False), 400
-    draft = drafts.draft_for(current_user)
-    drafts.save_step(draft, payload["step"], payload["fields"], only_sent=True)
-    db.session.commit()
+    drafts.autosave(current_user, payload["step"], payload["fields"])
     return jsonify(saved=True)
 
 
 @bp.get("/new/check")
 @requires("concern:log")
 def check():
-    draft = drafts.draft_for(current_user)
-    db.session.commit()
+    draft = drafts.open_draft(current_user)
     try:
-        answers = flow.answers(current_user, draft)
+        answers = forms.answers(current_user, draft)
     except flow.Incomplete as incomplete:
         flash("Some answers are missing or need changing. Check this page.", "info")
         return redirect(step_url(incomplete.step, errors="1", next="check"))
@@ -379,7 +328,7 @@ def submit():
     answers = None
     if existing is None and draft is not None and drafts.token(draft) == token:
         try:
-            answers = flow.answers(current_user, draft)
+            answers = forms.answers(current_user, draft)
         except flow.Incomplete as incomplete:
             return redirect(step_url(incomplete.step, errors="1", next="check"))
     try:
@@ -387,15 +336,13 @@ def submit():
     except service.StaleSubmission:
         flash("That concern has already been sent, or the page was out of date. Check your concerns below.", "info")
         return redirect(url_for("concerns.index"))
-    if created:
-        service.notify_leads(concern)
     return redirect(url_for("concerns.logged", concern_id=concern.id))
 
 
 @bp.get("/<uuid:concern_id>/logged")
 @requires("concern:view")
 def logged(concern_id: uuid.UUID):
-    concern = service.get_concern_for(current_user, concern_id, audited=False)
+    concern = service.get_concern_for(current_user, concern_id)
     return render_template("concerns/logged.html", concern=concern)
 
 
@@ -405,16 +352,13 @@ def logged(concern_id: uuid.UUID):
 @bp.get("/<uuid:concern_id>")
 @requires("concern:view")
 def show(concern_id: uuid.UUID):
-    concern = service.get_concern_for(current_user, concern_id)
-    db.session.commit()
+    concern = service.view_concern(current_user, concern_id)
     links = list(concern.pupils)
     pupils = service.pupils_by_id([concern.pupil_id] + [link.pupil_id for link in links])
     people = service.users_by_id(
         [concern.logged_by_id] + [v.created_by_id for v in concern.versions] + [r.reviewer_id for r in concern.reviews]
     )
-    from portal.files.models import StoredFile
-
-    files = {a.id: db.session.get(StoredFile, a.stored_file_id) for a in concern.attachments}
+    files = service.files_of(concern)
     return render_template(
         "concerns/show.html",
         concern=concern,
@@ -427,7 +371,7 @@ def show(concern_id: uuid.UUID):
         options=options,
         can_review=can(current_user, "concerns:review", concern),
         can_correct=can(current_user, "concern:correct", concern),
-        can_refer=can(current_user, "referrals:start", db.session.get(Pupil, concern.pupil_id)),
+        can_refer=can(current_user, "referrals:start", pupils.get(concern.pupil_id)),
     )
 
 
@@ -438,7 +382,7 @@ def _subject_first(links: list[ConcernPupil], concern) -> list[ConcernPupil]:
 @bp.get("/<uuid:concern_id>/attachments/<uuid:attachment_id>")
 @requires("concern:view")
 def attachment(concern_id: uuid.UUID, attachment_id: uuid.UUID):
-    concern = service.get_concern_for(current_user, concern_id, audited=False)
+    concern = service.get_concern_for(current_user, concern_id)
     stored = service.attachment_of(concern, attachment_id)
     return attachment_response(stored, "concern:view", concern)
 
@@ -452,32 +396,27 @@ def attachment(concern_id: uuid.UUID, attachment_id: uuid.UUID):
 @requires("concern:correct")
 @reshows_form_on_csrf_failure
 def correct(concern_id: uuid.UUID):
-    concern = service.get_concern_for(current_user, concern_id, action="concern:correct", audited=False)
-    draft = drafts.draft_for(current_user, concern=concern)
-    if not drafts.fields(draft):
-        drafts.update_fields(draft, flow.fields_from_content(concern.latest.content))
+    concern = service.get_concern_for(current_user, concern_id, action="concern:correct")
     if request.method == "POST":
         form = forms.CorrectionForm()
         body_map = forms.BodyMapForm(meta={"csrf": False})
         valid = form.validate_on_submit()
         marks_valid = not (request.form.getlist("body_regions")) or body_map.validate()
         if _posted(form):
-            drafts.save_step(draft, drafts.CORRECTION_STEP, request.form)
+            correction = None
             if valid and marks_valid:
-                occurred_at, content = flow.content_of(form, form, form, body_map.marks() if request.form.getlist("body_regions") else [])
-                service.correct(current_user, concern, occurred_at=occurred_at, content=content,
-                                reason=form.change_reason.data)
-                db.session.delete(draft)
-                db.session.commit()
+                occurred_at, content = forms.content_of(form, form, form, body_map.marks() if request.form.getlist("body_regions") else [])
+                correction = {"occurred_at": occurred_at, "content": content, "reason": form.change_reason.data}
+            if service.save_correction(current_user, concern, request.form, correction) is not None:
                 flash("Your correction has been saved. The earlier version is kept in the history.", "success")
                 return redirect(url_for("concerns.show", concern_id=concern.id))
-            db.session.commit()
+        draft = drafts.open_correction(current_user, concern)
     else:
+        draft = drafts.open_correction(current_user, concern)
         fields = drafts.fields(draft)
         form = forms.form_over(forms.CorrectionForm, fields)
         body_map = forms.form_over(forms.BodyMapForm, fields)
-    kept = drafts.pop_value(draft, "kept_after_sign_out", False)
-    db.session.commit()
+    kept = drafts.take_kept_flag(draft)
     pupil = service.pupils_by_id([concern.pupil_id]).get(concern.pupil_id)
     return render_template(
         "concerns/correct.html", form=form, body_map=body_map, concern=concern, pupil=pupil, kept=kept,
@@ -490,15 +429,11 @@ def correct(concern_id: uuid.UUID):
 @requires("concern:correct")
 @background
 def correction_autosave(concern_id: uuid.UUID):
-    concern = service.get_concern_for(current_user, concern_id, action="concern:correct", audited=False)
+    concern = service.get_concern_for(current_user, concern_id, action="concern:correct")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("fields"), dict):
         return jsonify(saved=False), 400
-    draft = drafts.draft_for(current_user, concern=concern)
-    if not drafts.fields(draft):
-        drafts.update_fields(draft, flow.fields_from_content(concern.latest.content))
-    drafts.save_step(draft, drafts.CORRECTION_STEP, payload["fields"], only_sent=True)
-    db.session.commit()
+    drafts.autosave(current_user, drafts.CORRECTION_STEP, payload["fields"], concern=concern)
     return jsonify(saved=True)
 
 
@@ -508,11 +443,7 @@ def correction_autosave(concern_id: uuid.UUID):
 @bp.get("/review")
 @requires("concerns:review")
 def review_queue():
-    concerns = service.review_queue(current_user.school_id)
-    pupils = service.pupils_by_id(c.pupil_id for c in concerns)
-    people = service.users_by_id(c.logged_by_id for c in concerns)
-    audit.record("concern.review_queue", object_type="school", object_id=current_user.school_id)
-    db.session.commit()
+    concerns, pupils, people = service.review_queue_page(current_user)
     return render_template("concerns/review_queue.html", concerns=concerns, pupils=pupils, people=people)
 
 
@@ -520,15 +451,13 @@ def review_queue():
 @requires("concerns:review")
 @reshows_form_on_csrf_failure
 def review(concern_id: uuid.UUID):
-    concern = service.get_concern_for(current_user, concern_id, action="concerns:review", audited=False)
     form = forms.ReviewForm()
     if form.validate_on_submit():
+        concern = service.get_concern_for(current_user, concern_id, action="concerns:review")
         service.review(current_user, concern, form.outcome.data, form.reasons.data)
-        db.session.commit()
         flash(f"Review saved: {options.OUTCOME_LABELS[form.outcome.data]}.", "success")
         return redirect(url_for("concerns.show", concern_id=concern.id))
-    audit.record("concern.view", object_type="concern", object_id=concern.id, detail="review_page")
-    db.session.commit()
+    concern = service.open_review(current_user, concern_id)
     pupil = service.pupils_by_id([concern.pupil_id]).get(concern.pupil_id)
     return render_template("concerns/review.html", form=form, concern=concern, pupil=pupil,
                            content=concern.latest.content, options=options)
@@ -551,15 +480,11 @@ def _concern_lists():
 @bp.app_template_filter("concern_text")
 def concern_text(value: str | None):
     """Text as typed, escaped, with its line breaks kept."""
-    from markupsafe import Markup, escape
-
     return Markup("<br>").join(escape(line) for line in (value or "").splitlines())
 
 
 @bp.app_template_filter("iso_datetime")
 def iso_datetime(value: str | None):
-    from datetime import datetime
-
     return datetime.fromisoformat(value) if value else None
 
 

@@ -203,3 +203,16 @@ def test_correction_autosave(client):
     assert "Half a reason" in page.text
     # The rest of the form starts from what the concern says now.
     assert "Zephyrine said her uncle shouted" in page.text
+
+
+def test_a_draft_keeps_exactly_the_fields_of_each_page():
+    # portal.concerns.drafts names the fields it keeps (it sits below the forms); they must be the
+    # forms' own fields, or a page's answers would be lost (or foreign fields kept).
+    from portal.concerns import forms
+
+    expected = {name: forms.field_names(cls) - {"csrf_token"} for name, cls in forms.STEP_FORMS.items()}
+    expected.pop("attachments")  # files are kept as stored files, not as fields
+    expected[drafts.CORRECTION_STEP] = (
+        forms.field_names(forms.CorrectionForm) | forms.field_names(forms.BodyMapForm)
+    ) - {"csrf_token"}
+    assert {name: set(names) for name, names in drafts.STEP_FIELDS.items()} == expected

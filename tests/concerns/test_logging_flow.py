@@ -227,7 +227,7 @@ def test_two_submits_racing_make_one_concern(app, client):
     from flask_login import login_user
 
     from portal.auth.models import User
-    from portal.concerns import drafts, flow, service
+    from portal.concerns import drafts, forms, service
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("two connections submitting at the same moment need PostgreSQL's locks")
@@ -246,7 +246,7 @@ def test_two_submits_racing_make_one_concern(app, client):
                 user = db.session.get(User, user_id)
                 login_user(user)
                 mine = drafts.draft_for(user, create=False)
-                answers = flow.answers(user, mine)
+                answers = forms.answers(user, mine)
                 barrier.wait(timeout=10)
                 concern, created = service.submit(user, mine, token, answers)
                 results.append((concern.id, created))
