@@ -7,10 +7,10 @@ def test_healthz_answers_without_the_database(client):
     assert response.get_json() == {"status": "ok"}
 
 
-def test_readyz_reports_database_and_migrations(client):
+def test_readyz_reports_database_migrations_and_keys(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "migrations": "current"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "migrations": "current", "keys": "ok"}
 
 
 def test_health_answers_reveal_no_versions_or_configuration(client):
