@@ -1,6 +1,6 @@
 """The signed-in home page: what this user can do from here."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.policy import can, public, requires
@@ -34,8 +34,6 @@ HOME_LINKS = [
 
 
 def home_links(user) -> list[dict]:
-    from flask import current_app
-
     return [
         {"href": url_for(endpoint), "text": text}
         for action, endpoint, text in HOME_LINKS

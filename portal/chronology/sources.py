@@ -34,11 +34,11 @@ from portal.chronology.vocabulary import (
     label,
     portal_categories,
 )
-from portal.concerns.models import Concern, ConcernPupil, ConcernReview, ConcernVersion
+from portal.concerns.models import Concern, ConcernPupil, ConcernReview, ConcernStatus, ConcernVersion, PupilRole
 from portal.db import db
 from portal.policy import can
 from portal.pupils.models import Pupil
-from portal.referrals.models import Referral, ReferralConcern, ReferralEvent
+from portal.referrals.models import Referral, ReferralConcern, ReferralEvent, ReferralStatus
 from portal.templating import uk_date, uk_datetime
 from portal.updates.models import SharedUpdate
 
@@ -147,7 +147,7 @@ class Context:
             if not self.may("concern:view", concern):
                 continue
             # The subject always has a ConcernPupil row; without one the pupil is the subject.
-            role = linked.role if linked is not None else "subject"
+            role = linked.role if linked is not None else PupilRole.SUBJECT
             found[concern.id] = PupilConcern(concern=concern, role=role)
         if found:
             versions = db.session.execute(
@@ -179,7 +179,7 @@ class Context:
                 Referral.school_id == pupil.school_id,
                 # A draft has been sent to nobody: it is work in progress, not part of the record.
                 Referral.submitted_at.is_not(None),
-                Referral.status != "draft",
+                Referral.status != ReferralStatus.DRAFT,
             )
         ).scalars()
         found = {r.id: PupilReferral(referral=r) for r in rows if self.may("referrals:manage", r)}
@@ -275,7 +275,7 @@ def concern_entries(ctx: Context) -> Iterable[Entry]:
                 ("Body map", f"{len(body_map)} mark{'s' if len(body_map) != 1 else ''} recorded" if body_map else None),
                 ("Recorded", uk_datetime(concern.logged_at)),
                 ("Version", f"{concern.current_version} (corrected)" if concern.current_version > 1 else None),
-                ("Status", "Awaiting DSL review" if concern.status == "awaiting_review" else None),
+                ("Status", "Awaiting DSL review" if concern.status == ConcernStatus.AWAITING_REVIEW else None),
             ),
         )
 
@@ -370,7 +370,7 @@ def referral_status_entries(ctx: Context) -> Iterable[Entry]:
         select(ReferralEvent).where(
             ReferralEvent.referral_id.in_(ctx._referral_ids_query()),
             # Submission is the referral's own entry; a draft was never anyone else's business.
-            ReferralEvent.status.not_in(("draft", "submitted")),
+            ReferralEvent.status.not_in((ReferralStatus.DRAFT, ReferralStatus.SUBMITTED)),
             *ctx.window(ReferralEvent.at),
         )
     ).scalars()
