@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test install assets db seed serve clean lock
+.PHONY: demo test install assets db seed serve clean lock fuzz
 
 # Dependencies come from requirements/lock.txt, every file checked against its hash; the portal
 # itself is then installed without dependencies (its entry points give `flask` the demo and
@@ -38,6 +38,10 @@ demo: install assets seed
 ## make test: the whole suite (PORTAL_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: install assets
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make fuzz: a longer, random run of the route fuzzer (CI runs a fixed 500 examples)
+fuzz: install assets
+	PORTAL_FUZZ_RANDOM=1 PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-5000} $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 ## make lock: after changing dependencies in pyproject.toml, pin them again (with hashes)
 lock: install
