@@ -77,8 +77,8 @@ def queue_endpoint_alert(local_authority_id: uuid.UUID, problem: str) -> None:
 
 def _status_link() -> str:
     try:
-        return external_url("connector.status")
-    except Exception:  # no request or server name (a worker without PORTAL_BASE_URL)
+        return external_url("connector.status_page")
+    except RuntimeError:  # outside a request, with no PORTAL_BASE_URL to build links from
         return "(sign in to Safeguard Portal and open Case system connection)"
 
 

@@ -156,6 +156,8 @@ def test_a_conflict_is_dead_lettered_with_an_alert(app, casesim):
     mails = [m.read_text() for m in (Path(app.instance_path) / "mail").glob("*.eml")]
     alert = [m for m in mails if manager.email in m and "could not be delivered" in m]
     assert alert and "Testchild" not in alert[0] and "Different" not in alert[0]
+    # The email links to the connector status page, where the manager retries it.
+    assert "/connector" in alert[0] and "(sign in to Safeguard Portal" not in alert[0]
     # Dead letters are not picked up again by workers.
     run_worker_once()
     assert items()[0].attempts == 1
