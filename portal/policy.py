@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
 
-from flask import g
+from flask import current_app, g, request
 from flask_login import current_user
 
 from portal.domain_errors import NotFound, Refused
+from portal.extensions import login_manager
 from portal.auth.roles import LA_ROLES, SAFEGUARDING_LEADS, SCHOOL_ROLES, TRIAGE_ROLES, Role
 from portal.orgs.models import LocalAuthority, School
+from portal.pupils.models import Pupil
 
 Rule = Callable[[Any, Any], bool]
 RULES: dict[str, Rule] = {}
@@ -64,8 +66,6 @@ def requires(action: str):
         def wrapped(*args, **kwargs):
             g.policy_checked = True
             if not current_user.is_authenticated:
-                from portal.extensions import login_manager
-
                 return login_manager.unauthorized()
             require(action)
             return view(*args, **kwargs)
@@ -98,8 +98,6 @@ def init_policy(app) -> None:
 
     @app.after_request
     def _every_view_was_checked(response):
-        from flask import current_app, request
-
         view = current_app.view_functions.get(request.endpoint or "")
         if view is None or getattr(view, "policy_public", False) or g.get("policy_checked"):
             return response
@@ -250,7 +248,7 @@ def _change_role(user, obj) -> bool:
 
 # --- schools' safeguarding work: pupils, concerns, referrals, updates, chronology -----------
 # Objects are matched by their organisation ids (duck-typed: a Pupil, Concern, Referral or
-# SharedUpdate all carry `school_id`), so this module needs no import of those models.
+# SharedUpdate all carry `school_id`); only a Pupil is told apart, for its transferred-out state.
 
 
 def _school_user(user, school_id) -> bool:
@@ -273,19 +271,15 @@ def _transferred_out(obj) -> bool:
     """Whether this school's record of the child was sent to another school and accepted there.
 
     The sending school keeps that record read-only (with its receipt): nobody there adds to it
-    or changes it any more; the child's story carries on at the receiving school.
+    or changes it any more; the child's story carries on at the receiving school. The pupil
+    record says so itself (`transferred_out_at`, set when the receiving school accepts); for a
+    record about the child (a concern), its `pupil` says so.
     """
-    pupil_id = getattr(obj, "pupil_id", None) if not _is_pupil(obj) else obj.id
-    if pupil_id is None:
-        return False
-    from portal.transfers.service import record_transferred_out
-
-    return record_transferred_out(pupil_id, _school_id_of(obj))
+    pupil = obj if isinstance(obj, Pupil) else getattr(obj, "pupil", None)
+    return getattr(pupil, "transferred_out_at", None) is not None
 
 
 def _is_pupil(obj) -> bool:
-    from portal.pupils.models import Pupil
-
     return isinstance(obj, Pupil)
 
 

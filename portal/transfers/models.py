@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,16 +27,70 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.crypto import encrypted
 from portal.db import Base, UUIDPrimaryKey, utcnow
 
-# Where the pupil went.
-DESTINATION_KINDS = ("school", "unknown", "elective_home_education", "moved_abroad")
 
-# to_send: a destination school is known, nothing sent yet (clock running)
-# destination_unknown: the DSL does not know where the pupil went yet (clock running)
-# no_transfer: elective home education or moved abroad: nothing to send to a school
-# pending -> viewed -> accepted, or -> rejected (back with the sender, who chooses again)
-STATUSES = ("to_send", "destination_unknown", "no_transfer", "pending", "viewed", "accepted", "rejected")
-SENT_STATUSES = ("pending", "viewed", "accepted")
-OPEN_STATUSES = ("to_send", "destination_unknown", "rejected")
+
+class DestinationKind(StrEnum):
+    """Where the pupil went."""
+
+    SCHOOL = "school"
+    UNKNOWN = "unknown"
+    ELECTIVE_HOME_EDUCATION = "elective_home_education"
+    MOVED_ABROAD = "moved_abroad"
+
+
+DESTINATION_KINDS = tuple(DestinationKind)
+
+
+class TransferStatus(StrEnum):
+    """Where a transfer is. TO_SEND: a destination school is known, nothing sent yet (clock
+    running); DESTINATION_UNKNOWN: the DSL does not know where the pupil went yet (clock running);
+    NO_TRANSFER: elective home education or moved abroad, nothing to send to a school;
+    PENDING -> VIEWED -> ACCEPTED, or -> REJECTED (back with the sender, who chooses again)."""
+
+    TO_SEND = "to_send"
+    DESTINATION_UNKNOWN = "destination_unknown"
+    NO_TRANSFER = "no_transfer"
+    PENDING = "pending"
+    VIEWED = "viewed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+STATUSES = tuple(TransferStatus)
+# Sent to the receiving school: it may see that the file is there (and, once accepted, the child).
+SENT_STATUSES = (TransferStatus.PENDING, TransferStatus.VIEWED, TransferStatus.ACCEPTED)
+# Sent and not yet answered by the receiving school.
+WAITING_STATUSES = (TransferStatus.PENDING, TransferStatus.VIEWED)
+# With the sending school, the 5-school-day clock running.
+OPEN_STATUSES = (TransferStatus.TO_SEND, TransferStatus.DESTINATION_UNKNOWN, TransferStatus.REJECTED)
+
+
+class TransferEventKind(StrEnum):
+    """One step in a transfer's history, shown to both schools."""
+
+    RECORDED = "recorded"
+    DESTINATION_CHANGED = "destination_changed"
+    SENT = "sent"
+    VIEWED = "viewed"
+    ACCEPTED = "accepted"
+    MATCHED = "matched"
+    REJECTED = "rejected"
+
+
+class RequestTargetStatus(StrEnum):
+    """A school's answer to another school's request for a file: OPEN until it SENT the file or
+    said it holds NO_FILE."""
+
+    OPEN = "open"
+    SENT = "sent"
+    NO_FILE = "no_file"
+
+
+class IdentifierKind(StrEnum):
+    """What a request names the child by."""
+
+    UPN = "upn"
+    NHS_NUMBER = "nhs_number"
 
 
 class Transfer(UUIDPrimaryKey, Base):
@@ -129,7 +184,7 @@ class TransferRequest(UUIDPrimaryKey, Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The requesting school's own record of the pupil, when the request was made from it.
     pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
-    identifier_kind: Mapped[str] = mapped_column(String(20))  # "upn" or "nhs_number"
+    identifier_kind: Mapped[str] = mapped_column(String(20))  # an IdentifierKind
     identifier = encrypted(str)
 
     targets: Mapped[list[TransferRequestTarget]] = relationship(back_populates="request", cascade="all")
@@ -143,8 +198,8 @@ class TransferRequestTarget(UUIDPrimaryKey, Base):
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("transfer_request.id"), index=True)
     holder_school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
     holder_pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupil.id"))
-    # open -> sent (transfer_id set) or no_file
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    # a RequestTargetStatus: open -> sent (transfer_id set) or no_file
+    status: Mapped[str] = mapped_column(String(20), default=RequestTargetStatus.OPEN, index=True)
     answered_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     answered_at: Mapped[datetime | None]
     transfer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("transfer.id"))

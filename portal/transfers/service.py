@@ -26,6 +26,7 @@ from portal import audit
 from portal.crypto import lookup
 from portal.db import utcnow
 from portal.db import db
+from portal.events import TransferAccepted, publish
 from portal.orgs.models import School
 from portal.policy import can, require
 from portal.pupils.identifiers import InvalidIdentifier, validate_nhs_number, validate_upn
@@ -43,6 +44,7 @@ from portal.transfers.models import (
     TransferRequestTarget,
 )
 from portal.transfers.snapshot import discard_copies, freeze, read_snapshot
+from portal.transaction import transactional
 
 NOTE_MAX = 5000
 REASON_MAX = 2000
@@ -275,6 +277,7 @@ def mark_viewed(transfer: Transfer, *, by) -> bool:
     return True
 
 
+@transactional
 def accept(transfer: Transfer, *, by) -> Transfer:
     """Confirm receipt: from now the receiving school sees the child and the history."""
     require("transfers:receive", transfer)
@@ -292,6 +295,8 @@ def accept(transfer: Transfer, *, by) -> Transfer:
     if request_pupil is not None:
         _set_match(transfer, request_pupil, by)
     db.session.flush()
+    # The sending school's record becomes read-only (portal.pupils.subscribers).
+    publish(TransferAccepted(transfer=transfer, accepted_by=by))
     audit.record("transfer.accept", object_type="transfer", object_id=transfer.id)
     return transfer
 
