@@ -1,0 +1,149 @@
+"""The people and records the policy table is read against.
+
+Two councils: Northshire (Oakfield and Riverside) and Southmoor (Hillcrest). The person acting
+works at Oakfield (school roles) or at Northshire (council roles), so "own school" is Oakfield,
+"other school, same LA" is Riverside, "other LA" is Hillcrest or Southmoor, and "own LA" is
+Northshire. Organisations, people and pupils are built by the factories; the records the policy
+only reads attributes of (concerns, transfers, request targets) are built in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Callable
+
+from portal.auth.roles import Role
+from portal.concerns.models import Concern
+from portal.db import utcnow
+from portal.policy import InviteTarget, RoleChange
+from portal.transfers.models import Transfer, TransferRequestTarget, TransferStatus
+from tests.chronology.factories import make_pupil
+from tests.factories import make_la, make_school, make_user
+
+# Column order of the table: who is acting.
+ROLES = (Role.SCHOOL_STAFF, Role.DSL, Role.DEPUTY_DSL, Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER, Role.LA_ADMIN)
+
+
+@dataclass
+class World:
+    northshire: Any
+    southmoor: Any
+    oakfield: Any
+    riverside: Any
+    hillcrest: Any
+    actors: dict  # Role -> the user acting in that role
+    people: dict  # label -> a user the actor may act on
+    pupils: dict  # label -> a pupil record
+
+
+def build_world() -> World:
+    northshire, southmoor = make_la("938", "Northshire"), make_la("939", "Southmoor")
+    oakfield = make_school(northshire, name="Oakfield", urn="938001")
+    riverside = make_school(northshire, name="Riverside", urn="938002")
+    hillcrest = make_school(southmoor, name="Hillcrest", urn="939001")
+    actors = {role: make_user(role, oakfield if role.is_school_role else northshire) for role in ROLES}
+    people = {
+        "staff, own school": make_user(Role.SCHOOL_STAFF, oakfield),
+        "DSL, own school": make_user(Role.DSL, oakfield),
+        "staff, other school same LA": make_user(Role.SCHOOL_STAFF, riverside),
+        "staff, other LA": make_user(Role.SCHOOL_STAFF, hillcrest),
+        "LA staff, own LA": make_user(Role.TRIAGE_WORKER, northshire),
+        "LA staff, other LA": make_user(Role.TRIAGE_WORKER, southmoor),
+    }
+    pupils = {
+        "own school": make_pupil(oakfield),
+        "other school, same LA": make_pupil(riverside),
+        "other LA": make_pupil(hillcrest),
+        "transferred out": make_pupil(oakfield, on_roll=False, transferred_out_at=utcnow() - timedelta(days=1)),
+    }
+    return World(northshire, southmoor, oakfield, riverside, hillcrest, actors, people, pupils)
+
+
+Builder = Callable[[World, Any], Any]
+
+
+def _concern(pupil_label: str, *, by_me: bool) -> Builder:
+    def build(w: World, me) -> Concern:
+        pupil = w.pupils[pupil_label]
+        logged_by = me if by_me else w.people["staff, own school"]
+        concern = Concern(school_id=pupil.school_id, pupil_id=pupil.id, logged_by_id=logged_by.id)
+        concern.pupil = pupil
+        return concern
+
+    return build
+
+
+def _transfer(from_school: str, to_school: str, status: TransferStatus) -> Builder:
+    def build(w: World, me) -> Transfer:
+        sent = status not in (TransferStatus.TO_SEND, TransferStatus.DESTINATION_UNKNOWN, TransferStatus.NO_TRANSFER)
+        return Transfer(from_school_id=getattr(w, from_school).id, to_school_id=getattr(w, to_school).id,
+                        status=status, sent_at=utcnow() if sent else None)
+
+    return build
+
+
+def _target(school: str) -> Builder:
+    return lambda w, me: TransferRequestTarget(holder_school_id=getattr(w, school).id)
+
+
+def _person(label: str) -> Builder:
+    return lambda w, me: me if label == "self" else w.people[label]
+
+
+# The objects an action is asked about, by the label the table uses. Each action's rows name
+# some of these.
+OBJECTS: dict[str, Builder] = {
+    "area": lambda w, me: None,
+    # organisations
+    "own school": lambda w, me: w.oakfield,
+    "other school, same LA": lambda w, me: w.riverside,
+    "school in other LA": lambda w, me: w.hillcrest,
+    "own LA": lambda w, me: w.northshire,
+    "other LA": lambda w, me: w.southmoor,
+    # pupil records
+    "pupil, own school": lambda w, me: w.pupils["own school"],
+    "pupil, other school same LA": lambda w, me: w.pupils["other school, same LA"],
+    "pupil, other LA": lambda w, me: w.pupils["other LA"],
+    "pupil transferred out of own school": lambda w, me: w.pupils["transferred out"],
+    # concerns
+    "concern I logged, own school": _concern("own school", by_me=True),
+    "concern by another, own school": _concern("own school", by_me=False),
+    "concern, other school same LA": _concern("other school, same LA", by_me=False),
+    "concern, other LA": _concern("other LA", by_me=False),
+    "concern I logged, transferred out": _concern("transferred out", by_me=True),
+    # people
+    "self": _person("self"),
+    "staff, own school": _person("staff, own school"),
+    "DSL, own school": _person("DSL, own school"),
+    "staff, other school same LA": _person("staff, other school same LA"),
+    "staff, other LA": _person("staff, other LA"),
+    "LA staff, own LA": _person("LA staff, own LA"),
+    "LA staff, other LA": _person("LA staff, other LA"),
+    # invitations and role changes
+    "invite staff to own school": lambda w, me: InviteTarget(Role.SCHOOL_STAFF, w.oakfield),
+    "invite DSL to own school": lambda w, me: InviteTarget(Role.DSL, w.oakfield),
+    "invite DSL to other school same LA": lambda w, me: InviteTarget(Role.DSL, w.riverside),
+    "invite DSL to school in other LA": lambda w, me: InviteTarget(Role.DSL, w.hillcrest),
+    "invite triage worker to own LA": lambda w, me: InviteTarget(Role.TRIAGE_WORKER, w.northshire),
+    "invite triage worker to other LA": lambda w, me: InviteTarget(Role.TRIAGE_WORKER, w.southmoor),
+    "make own school's staff a deputy": lambda w, me: RoleChange(w.people["staff, own school"], Role.DEPUTY_DSL),
+    "make own school's staff a triage worker": lambda w, me: RoleChange(w.people["staff, own school"], Role.TRIAGE_WORKER),
+    "make other LA school's staff a deputy": lambda w, me: RoleChange(w.people["staff, other LA"], Role.DEPUTY_DSL),
+    "make own LA's staff a manager": lambda w, me: RoleChange(w.people["LA staff, own LA"], Role.TRIAGE_MANAGER),
+    "make own LA's staff a school DSL": lambda w, me: RoleChange(w.people["LA staff, own LA"], Role.DSL),
+    # transfers (from -> to, status)
+    "transfer from own school, not sent": _transfer("oakfield", "riverside", TransferStatus.TO_SEND),
+    "transfer from own school, sent": _transfer("oakfield", "riverside", TransferStatus.PENDING),
+    "transfer from other school same LA": _transfer("riverside", "hillcrest", TransferStatus.PENDING),
+    "transfer from other LA": _transfer("hillcrest", "riverside", TransferStatus.PENDING),
+    "transfer to own school, not sent": _transfer("riverside", "oakfield", TransferStatus.TO_SEND),
+    "transfer to own school, pending": _transfer("riverside", "oakfield", TransferStatus.PENDING),
+    "transfer to own school, viewed": _transfer("hillcrest", "oakfield", TransferStatus.VIEWED),
+    "transfer to own school, accepted": _transfer("riverside", "oakfield", TransferStatus.ACCEPTED),
+    "transfer to own school, rejected": _transfer("riverside", "oakfield", TransferStatus.REJECTED),
+    # requests for a file: the school holding a matching record answers
+    "request to own school": _target("oakfield"),
+    "request to other school same LA": _target("riverside"),
+    "request to school in other LA": _target("hillcrest"),
+}
