@@ -14,13 +14,22 @@ from flask_login import login_user
 from sqlalchemy import select
 
 from portal.auth.signin import find_user
-from portal.concerns.models import Concern, ConcernAttachment, ConcernPupil, ConcernReview, ConcernVersion
+from portal.concerns.models import (
+    Concern,
+    ConcernAttachment,
+    ConcernPupil,
+    ConcernReview,
+    ConcernStatus,
+    ConcernVersion,
+    PupilRole,
+    ReviewOutcome,
+)
 from portal.db import db
 from portal.files import store_upload
 from portal.orgs.service import get_school_by_urn
 from portal.pupils.service import find_by_identifiers
-from portal.transfers import clock, service
-from portal.transfers.models import Transfer
+from portal.transfers import school_days, service
+from portal.transfers.models import DestinationKind, Transfer
 from portal.working_days import UK
 
 SENDER_EMAIL = "dsl@oakfield.demo"
@@ -35,9 +44,9 @@ def _demo_concern(school, pupil, dsl) -> None:
     """A concern, its review and a small attachment, if Oakfield has recorded nothing about her."""
     if db.session.execute(select(Concern.id).where(Concern.pupil_id == pupil.id)).first() is not None:
         return
-    happened = datetime.combine(clock.today_uk() - timedelta(days=40), time(10, 15), tzinfo=UK)
+    happened = datetime.combine(school_days.today_uk() - timedelta(days=40), time(10, 15), tzinfo=UK)
     concern = Concern(school_id=school.id, pupil_id=pupil.id, logged_by_id=dsl.id, logged_at=happened + timedelta(hours=1),
-                      occurred_at=happened, submission_token=secrets.token_hex(16), status="reviewed")
+                      occurred_at=happened, submission_token=secrets.token_hex(16), status=ConcernStatus.REVIEWED)
     db.session.add(concern)
     db.session.flush()
     version = ConcernVersion(concern_id=concern.id, version=1, created_by_id=dsl.id, created_at=concern.logged_at)
@@ -48,8 +57,8 @@ def _demo_concern(school, pupil, dsl) -> None:
         "people_informed": "Oakfield DSL", "body_map": [],
     }
     db.session.add(version)
-    db.session.add(ConcernPupil(concern_id=concern.id, pupil_id=pupil.id, role="subject"))
-    review = ConcernReview(concern_id=concern.id, reviewer_id=dsl.id, outcome="early_help",
+    db.session.add(ConcernPupil(concern_id=concern.id, pupil_id=pupil.id, role=PupilRole.SUBJECT))
+    review = ConcernReview(concern_id=concern.id, reviewer_id=dsl.id, outcome=ReviewOutcome.EARLY_HELP,
                            reviewed_at=concern.logged_at + timedelta(hours=3))
     review.reasons = "Pattern over several weeks; family agreed to early help."
     db.session.add(review)
@@ -74,13 +83,14 @@ def seed_demo_transfers() -> None:
     if db.session.execute(select(Transfer.id).where(Transfer.pupil_id == pupil.id)).first() is not None:
         return
     _demo_concern(oakfield, pupil, dsl)
-    calendar = clock.school_calendar(oakfield.id)
-    leaving = clock.today_uk() - timedelta(days=1)
+    calendar = school_days.school_calendar(oakfield.id)
+    leaving = school_days.today_uk() - timedelta(days=1)
     while not calendar.is_working_day(leaving):
         leaving -= timedelta(days=1)
     # The service checks the policy for the signed-in user: act as Oakfield's DSL.
     with current_app.test_request_context("/"):
         login_user(dsl)
-        transfer = service.record_leaver(pupil, by=dsl, leaving_date=leaving, destination_kind="school", to_school=riverside)
-        service.send(transfer, by=dsl, covering_note=NOTE)
+        transfer = service.record_leaver(pupil, by=dsl, leaving_date=leaving, destination_kind=DestinationKind.SCHOOL, to_school=riverside)
+        # Invented data: nobody is emailed about it.
+        service.send(transfer.id, by=dsl, covering_note=NOTE, tell_receiver=False)
     db.session.flush()

@@ -25,6 +25,7 @@ from portal.extensions import login_manager
 from portal.auth.roles import LA_ROLES, SAFEGUARDING_LEADS, SCHOOL_ROLES, TRIAGE_ROLES, Role
 from portal.orgs.models import LocalAuthority, School
 from portal.pupils.models import Pupil
+from portal.transfers.models import SENT_STATUSES, TransferStatus
 
 Rule = Callable[[Any, Any], bool]
 RULES: dict[str, Rule] = {}
@@ -381,9 +382,6 @@ def _connector_manage(user, obj) -> bool:
 # sender's again. A request target (`school_id`: the school holding a matching record) is
 # answered by that school's DSLs.
 
-_TRANSFER_SENT = ("pending", "viewed", "accepted")
-
-
 def _leads_school(user) -> bool:
     return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None
 
@@ -412,7 +410,7 @@ def _transfer_receive(user, obj) -> bool:
     is sent, nor after they have rejected it)."""
     if obj is None:
         return _leads_school(user)
-    return getattr(obj, "status", None) in _TRANSFER_SENT and _safeguarding_lead(user, getattr(obj, "to_school_id", None))
+    return getattr(obj, "status", None) in SENT_STATUSES and _safeguarding_lead(user, getattr(obj, "to_school_id", None))
 
 
 @rule("transferred_history:view")
@@ -422,7 +420,7 @@ def _transferred_history(user, obj) -> bool:
     if obj is None:
         return _leads_school(user)
     status = getattr(obj, "status", None)
-    if status == "accepted" and _safeguarding_lead(user, getattr(obj, "to_school_id", None)):
+    if status == TransferStatus.ACCEPTED and _safeguarding_lead(user, getattr(obj, "to_school_id", None)):
         return True
     return bool(getattr(obj, "sent_at", None)) and _safeguarding_lead(user, getattr(obj, "from_school_id", None))
 

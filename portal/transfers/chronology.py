@@ -19,7 +19,7 @@ from portal.chronology.sources import Context, source
 from portal.db import db
 from portal.orgs.models import School
 from portal.templating import uk_date, uk_datetime
-from portal.transfers.models import Transfer
+from portal.transfers.models import STATUS_LABELS, Transfer, TransferStatus
 from portal.transfers.snapshot import TRANSFERRED_OBJECT_TYPE, SnapshotDamaged, read_snapshot
 
 DESTINATIONS = {
@@ -36,7 +36,7 @@ def _transfers_of(ctx: Context) -> list[Transfer]:
             or_(
                 (Transfer.pupil_id == pupil.id) & (Transfer.from_school_id == pupil.school_id),
                 (Transfer.receiving_pupil_id == pupil.id) & (Transfer.to_school_id == pupil.school_id)
-                & (Transfer.status == "accepted"),
+                & (Transfer.status == TransferStatus.ACCEPTED),
             )
         )
     ).scalars())
@@ -84,8 +84,6 @@ def transfer_entries(ctx: Context) -> Iterable[Entry]:
 
 
 def _status_text(transfer: Transfer, names: dict) -> str:
-    from portal.transfers.service import STATUS_LABELS
-
     return STATUS_LABELS.get(transfer.status, transfer.status)
 
 
@@ -96,7 +94,7 @@ def transferred_history_entries(ctx: Context) -> Iterable[Entry]:
         select(Transfer).where(
             Transfer.receiving_pupil_id == pupil.id,
             Transfer.to_school_id == pupil.school_id,
-            Transfer.status == "accepted",
+            Transfer.status == TransferStatus.ACCEPTED,
         )
     ).scalars()
     for transfer in transfers:

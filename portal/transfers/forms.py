@@ -8,7 +8,8 @@ from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.forms import GovDateField
-from portal.transfers.service import DESTINATION_LABELS, NOTE_MAX, REASON_MAX
+from portal.transfers.models import DESTINATION_LABELS
+from portal.transfers.service import NOTE_MAX, REASON_MAX
 
 DESTINATION_CHOICES = [(kind, label) for kind, label in DESTINATION_LABELS.items()]
 

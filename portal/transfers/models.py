@@ -65,6 +65,23 @@ WAITING_STATUSES = (TransferStatus.PENDING, TransferStatus.VIEWED)
 OPEN_STATUSES = (TransferStatus.TO_SEND, TransferStatus.DESTINATION_UNKNOWN, TransferStatus.REJECTED)
 
 
+DESTINATION_LABELS = {
+    DestinationKind.SCHOOL: "Another school",
+    DestinationKind.UNKNOWN: "Not known yet",
+    DestinationKind.ELECTIVE_HOME_EDUCATION: "Elective home education",
+    DestinationKind.MOVED_ABROAD: "Moved abroad",
+}
+STATUS_LABELS = {
+    TransferStatus.TO_SEND: "To send",
+    TransferStatus.DESTINATION_UNKNOWN: "Destination not known",
+    TransferStatus.NO_TRANSFER: "No transfer needed",
+    TransferStatus.PENDING: "Pending",
+    TransferStatus.VIEWED: "Viewed",
+    TransferStatus.ACCEPTED: "Accepted",
+    TransferStatus.REJECTED: "Rejected",
+}
+
+
 class TransferEventKind(StrEnum):
     """One step in a transfer's history, shown to both schools."""
 
@@ -75,6 +92,20 @@ class TransferEventKind(StrEnum):
     ACCEPTED = "accepted"
     MATCHED = "matched"
     REJECTED = "rejected"
+
+
+EVENT_LABELS = {
+    TransferEventKind.RECORDED: "Leaver recorded",
+    TransferEventKind.DESTINATION_CHANGED: "Destination changed",
+    TransferEventKind.SENT: "Sent (pending)",
+    TransferEventKind.VIEWED: "Viewed",
+    TransferEventKind.ACCEPTED: "Accepted: receipt confirmed",
+    TransferEventKind.MATCHED: "Matched to a pupil record",
+    TransferEventKind.REJECTED: "Rejected: sent back to the sending school",
+}
+# The receiving school's history of a transfer starts when the file was sent to it.
+RECEIVER_SEES_EVENTS = (TransferEventKind.SENT, TransferEventKind.VIEWED, TransferEventKind.ACCEPTED,
+                        TransferEventKind.REJECTED)
 
 
 class RequestTargetStatus(StrEnum):

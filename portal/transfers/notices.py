@@ -1,47 +1,38 @@
 """Emails about transfers. They never name the child, nor the schools: only that something is
-waiting in the portal and a link to it, where access is checked. Sent after the commit; a mail
-failure is logged (without recipients) and does not undo what was done: the portal's own lists
-and home page counts still show it."""
+waiting in the portal and a link to it, where access is checked.
+
+Each is queued in the mail outbox by the service function whose change it tells of, in that
+unit of work: it goes out once the change has committed (retried by the mail worker if the mail
+server is away), and never for a change that rolled back. The portal's own lists and home page
+counts show the same thing meanwhile.
+"""
 
 from __future__ import annotations
-
-import logging
 
 from flask import url_for
 from sqlalchemy import select
 
 from portal.auth.models import User
-from portal.notify import EmailNotSent, send_email
+from portal.db import db
+from portal.notify.outbox import queue_email
 from portal.policy import can
-
-log = logging.getLogger(__name__)
 
 
 def _leads(school_id, action: str, obj) -> list[User]:
-    users = db_users(school_id)
+    """The school's active users who have set up their account and may `action` the record."""
+    users = db.session.execute(select(User).where(User.school_id == school_id, User.active.is_(True))).scalars()
     return [u for u in users if u.has_accepted_invitation and can(u, action, obj)]
 
 
-def db_users(school_id) -> list[User]:
-    from portal.db import db
-
-    return list(db.session.execute(select(User).where(User.school_id == school_id, User.active.is_(True))).scalars())
-
-
-def _send_all(users: list[User], subject: str, body: str) -> int:
-    sent = 0
+def _queue_all(users: list[User], subject: str, body: str) -> int:
     for user in users:
-        try:
-            send_email(user.email, subject, body)
-            sent += 1
-        except EmailNotSent:
-            log.warning("transfer email not sent")
-    return sent
+        queue_email(user.email, subject, body)
+    return len(users)
 
 
 def file_sent(transfer) -> int:
     link = url_for("transfers.show", transfer_id=transfer.id, _external=True)
-    return _send_all(
+    return _queue_all(
         _leads(transfer.to_school_id, "transfers:receive", transfer),
         "A child protection file is waiting for you",
         "A child protection file has been sent to your school through Safeguard Portal.\n\n"
@@ -52,7 +43,7 @@ def file_sent(transfer) -> int:
 
 def file_accepted(transfer) -> int:
     link = url_for("transfers.show", transfer_id=transfer.id, _external=True)
-    return _send_all(
+    return _queue_all(
         _leads(transfer.from_school_id, "transfers:send", transfer),
         "Receipt confirmed for a child protection file",
         "The school you sent a child protection file to has confirmed receipt.\n\n"
@@ -62,7 +53,7 @@ def file_accepted(transfer) -> int:
 
 def file_rejected(transfer) -> int:
     link = url_for("transfers.show", transfer_id=transfer.id, _external=True)
-    return _send_all(
+    return _queue_all(
         _leads(transfer.from_school_id, "transfers:send", transfer),
         "A child protection file was sent back to you",
         "A school has sent back a child protection file you sent, saying it reached the wrong school.\n\n"
@@ -72,7 +63,7 @@ def file_rejected(transfer) -> int:
 
 def file_requested(target) -> int:
     link = url_for("transfers.index", _external=True) + "#requests"
-    return _send_all(
+    return _queue_all(
         _leads(target.holder_school_id, "transfer_requests:answer", target),
         "A school has asked for a child protection file",
         "Another school has asked for the child protection file of a pupil it has enrolled.\n\n"
@@ -82,7 +73,7 @@ def file_requested(target) -> int:
 
 def request_answered(request) -> int:
     link = url_for("transfers.index", _external=True) + "#my-requests"
-    return _send_all(
+    return _queue_all(
         _leads(request.requesting_school_id, "transfers:request", request),
         "Your request for a child protection file has been answered",
         f"A school has answered your request for a child protection file.\n\nSee the answer in Safeguard Portal:\n{link}\n",

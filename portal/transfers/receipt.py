@@ -11,10 +11,9 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.chronology.document import MARKING
 from portal.chronology.pdf import render_pdf
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
 from portal.orgs.models import LocalAuthority, School
-from portal.transfers.service import DESTINATION_LABELS, STATUS_LABELS
+from portal.transfers.models import DESTINATION_LABELS, STATUS_LABELS
 from portal.transfers.snapshot import read_snapshot
 
 

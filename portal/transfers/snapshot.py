@@ -27,12 +27,12 @@ from portal.auth.models import User
 from portal.chronology.service import chronology_for
 from portal.concerns.models import ConcernAttachment
 from portal.db import db
-from portal.files import read_chunks, store_upload
+from portal.files import delete_stored, read_chunks, store_upload
 from portal.files.models import StoredFile
 from portal.orgs.models import LocalAuthority, School
 from portal.pupils.models import Pupil
 from portal.pupils.service import PupilDetails
-from portal.transfers.models import Transfer, TransferAttachment
+from portal.transfers.models import Transfer, TransferAttachment, TransferStatus
 
 SNAPSHOT_VERSION = 1
 # Chronology entries made from an earlier transfer's snapshot carry this object type (see
@@ -122,7 +122,7 @@ def _earlier_transfers(pupil: Pupil) -> list[Transfer]:
             .where(
                 Transfer.receiving_pupil_id == pupil.id,
                 Transfer.to_school_id == pupil.school_id,
-                Transfer.status == "accepted",
+                Transfer.status == TransferStatus.ACCEPTED,
             )
             .order_by(Transfer.accepted_at)
         ).scalars()
@@ -270,8 +270,6 @@ def read_snapshot(transfer: Transfer) -> dict:
 
 def discard_copies(transfer: Transfer) -> None:
     """A transfer rejected and sent again: the first copies go (nobody ever opened them)."""
-    from portal.files import delete_stored
-
     for attachment in list(transfer.attachments):
         stored = db.session.get(StoredFile, attachment.stored_file_id)
         transfer.attachments.remove(attachment)

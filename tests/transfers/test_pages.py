@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.db import db
-from portal.transfers.clock import today_uk
+from portal.transfers.school_days import today_uk
 from portal.transfers.models import TransferRequestTarget
 from tests.chronology.factories import make_pupil
 from tests.transfers.conftest import UPN

@@ -12,7 +12,7 @@ from portal.concerns.models import Concern, ConcernAttachment, ConcernVersion
 from portal.db import db
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral
-from portal.transfers.clock import today_uk
+from portal.transfers.school_days import today_uk
 from portal.transfers.models import Transfer
 from portal.updates.models import SharedUpdate
 from tests.chronology.factories import make_concern

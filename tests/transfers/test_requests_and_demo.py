@@ -8,7 +8,7 @@ from pypdf import PdfReader
 import io
 
 from portal.db import db
-from portal.transfers.clock import today_uk
+from portal.transfers.school_days import today_uk
 from portal.transfers.models import Transfer, TransferRequest, TransferRequestTarget
 from tests.chronology.factories import make_pupil
 from tests.transfers.conftest import UPN

@@ -9,7 +9,7 @@ from datetime import timedelta
 from portal.audit.models import AuditEvent
 from portal.db import db
 from portal.pupils.models import Pupil
-from portal.transfers.clock import today_uk
+from portal.transfers.school_days import today_uk
 from sqlalchemy import select
 from tests.transfers.helpers import accept, accept_and_match, leave_and_send, record_leaver, send, transfer_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from portal.transfers.clock import today_uk
+from portal.transfers.school_days import today_uk
 from tests.transfers.helpers import date_fields, record_leaver, transfer_of
 
 

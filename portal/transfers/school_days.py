@@ -1,4 +1,5 @@
-"""The transfer clock: a child protection file is due within 5 school days of the leaving date.
+"""School days, the transfer's clock (KCSIE): a child protection file is due within 5 school days
+of the leaving date.
 
 School days skip weekends, England and Wales bank holidays and the days the school has said it
 is closed (term holidays, training days), so that a move in the last week of term is due in the
@@ -12,8 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from portal.db import utcnow
-from portal.db import db
+from portal.db import db, utcnow
 from portal.transfers.models import OPEN_STATUSES, SchoolClosure, Transfer
 from portal.working_days import UK, WorkingCalendar
 
