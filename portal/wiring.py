@@ -10,10 +10,9 @@ from __future__ import annotations
 def subscribe_areas() -> None:
     # Each import registers that area's handlers with portal.events.
     import portal.pupils.subscribers  # noqa: F401
-    # ReferralSubmitted: the LA's queue, then the connector's outbox row, then the acknowledgement.
+    # ReferralSubmitted: the LA's queue (and the acknowledgement to the school), then the
+    # connector's outbox row.
     import portal.triage.subscribers  # noqa: F401
     import portal.connector.subscribers  # noqa: F401
-    import portal.updates.subscribers  # noqa: F401
     # ReferralDecided: the school's shared update.
     import portal.updates.decision_subscribers  # noqa: F401
-    pass

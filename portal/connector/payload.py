@@ -26,6 +26,7 @@ from portal.connector.schema import (
     validate,
 )
 from portal.pupils.identifiers import UPN_ALPHABET, upn_check_letter
+from portal.triage.models import SHAREABLE_SUMMARY_FIELDS
 
 SCHEMA_VERSION = 1
 CONTRACT_VERSION = "v1"
@@ -85,15 +86,9 @@ CP_CATEGORIES = ("neglect", "physical_abuse", "emotional_abuse", "sexual_abuse",
 
 # The fields of a case summary that an LA's sharing policy may let schools see. Anything else a
 # case system sends (case notes, risk assessments...) is outside the contract and must be dropped.
-CASE_SUMMARY_SHAREABLE_FIELDS = (
-    "status",
-    "cp_category",
-    "start_date",
-    "allocated_worker",
-    "team",
-    "next_review_date",
-    "note_for_school",
-)
+# The case-summary fields a council may let schools see (the triage manager's sharing policy
+# chooses among them): defined beside that policy, part of this contract.
+CASE_SUMMARY_SHAREABLE_FIELDS = SHAREABLE_SUMMARY_FIELDS
 
 _EMAIL = r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+"
 _POSTCODE = r"(GIR 0AA|[A-Z]{1,2}\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2})"

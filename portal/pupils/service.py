@@ -27,7 +27,6 @@ from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can, require
 from portal.transaction import transactional
-from portal.transfers.models import Transfer
 from portal.pupils.identifiers import (
     InvalidIdentifier,
     validate_date_of_birth,
@@ -220,21 +219,6 @@ def view_pupil(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> Pupi
     pupil = get_pupil_for(user, pupil_id, action=action)
     audit.record("pupil.view", object_type="pupil", object_id=pupil.id)
     return pupil
-
-
-def transferred_out(user, pupil: Pupil) -> tuple[Transfer | None, School | None]:
-    """If `user` may no longer change this record because it was transferred out (and the
-    receiving school accepted it): that transfer and the school it went to. (None, None) when the
-    record is still theirs to change."""
-    if can(user, "pupils:manage", pupil):
-        return None, None
-    transfer = db.session.execute(
-        select(Transfer).where(
-            Transfer.pupil_id == pupil.id, Transfer.from_school_id == pupil.school_id, Transfer.status == "accepted"
-        ).order_by(Transfer.accepted_at.desc()).limit(1)
-    ).scalar_one_or_none()
-    to_school = db.session.get(School, transfer.to_school_id) if transfer and transfer.to_school_id else None
-    return transfer, to_school
 
 
 def school_roll(school: School, *, text: str | None = None, on_roll_only: bool = True) -> list[Pupil]:

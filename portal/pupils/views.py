@@ -10,6 +10,7 @@ from flask_login import current_user
 from portal.errors import reshows_form_on_csrf_failure
 from portal.policy import can, requires
 from portal.pupils import service
+from portal.transfers import service as transfers
 from portal.pupils.forms import FindByIdentifierForm, FindByNameForm, PreviousSchoolForm, PupilForm, RollImportForm
 
 bp = Blueprint("pupils", __name__, url_prefix="/pupils")
@@ -102,7 +103,7 @@ def _read_only(pupil) -> dict:
     school accepted it), the transfer and the school it went to, for the page to say so."""
     if can(current_user, "pupils:manage", pupil):
         return {"editable": True, "transferred_out": None, "transferred_to": None}
-    transfer, to_school = service.transferred_out(current_user, pupil)
+    transfer, to_school = transfers.transferred_out(current_user, pupil)
     return {"editable": False, "transferred_out": transfer, "transferred_to": to_school}
 
 

@@ -924,3 +924,19 @@ def remove_closure(school: School, closure_id: uuid.UUID) -> None:
     db.session.flush()
     school_days.recompute_open_due_dates(school.id)
     audit.record("transfer.closure_remove", object_type="school", object_id=school.id)
+
+
+def transferred_out(user, pupil: Pupil) -> tuple[Transfer | None, School | None]:
+    """If `user` may no longer change this record because it was transferred out (and the
+    receiving school accepted it): that transfer and the school it went to, for the pupil's page
+    to say so. (None, None) when the record is still theirs to change."""
+    if can(user, "pupils:manage", pupil):
+        return None, None
+    transfer = db.session.execute(
+        select(Transfer).where(
+            Transfer.pupil_id == pupil.id, Transfer.from_school_id == pupil.school_id,
+            Transfer.status == TransferStatus.ACCEPTED,
+        ).order_by(Transfer.accepted_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    to_school = db.session.get(School, transfer.to_school_id) if transfer and transfer.to_school_id else None
+    return transfer, to_school

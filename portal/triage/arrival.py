@@ -40,12 +40,9 @@ def current_item(referral_id: uuid.UUID) -> TriageItem | None:
 
 
 @transactional
-def receive_referral(referral: Referral, *, received_at: datetime | None = None,
-                     acknowledge: bool = True) -> TriageItem:
-    """Put a submitted referral into its LA's queue and acknowledge it to the school.
-
-    `acknowledge=False` leaves the acknowledgement to the caller: a school's submission is
-    acknowledged by portal.updates.subscribers, which hears ReferralSubmitted after triage does.
+def receive_referral(referral: Referral, *, received_at: datetime | None = None) -> TriageItem:
+    """Put a submitted referral into its LA's queue and acknowledge it to the school (a shared
+    update: triage is above the updates area, so it tells the school directly).
 
     A unit of work: called inside the submission's (or a routing decision's), it joins it.
 
@@ -82,8 +79,7 @@ def receive_referral(referral: Referral, *, received_at: datetime | None = None,
 
     record_status(referral, ReferralStatus.ACKNOWLEDGED)
     la = db.session.get(LocalAuthority, referral.local_authority_id)
-    if acknowledge:
-        _acknowledge(referral, item, la)
+    _acknowledge(referral, item, la)
     audit.record("triage.receive", object_type="referral", object_id=referral.id, detail=f"round_{item.round}",
                  organisation_id=la.id)
     return item

@@ -150,13 +150,26 @@ class TriageNote(UUIDPrimaryKey, Base):
     text = encrypted(str)
 
 
+# The case-summary fields a council may choose to share with schools (its sharing policy picks
+# among them). The connector's contract (portal.connector.payload) carries exactly these.
+SHAREABLE_SUMMARY_FIELDS = (
+    "status",
+    "cp_category",
+    "start_date",
+    "allocated_worker",
+    "team",
+    "next_review_date",
+    "note_for_school",
+)
+
+
 class SharingPolicy(UUIDPrimaryKey, Base):
     """Which case-summary fields an LA lets its schools see. No row: none (deny by default)."""
 
     __tablename__ = "sharing_policy"
 
     local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"), unique=True)
-    # Codes from portal.connector.payload.CASE_SUMMARY_SHAREABLE_FIELDS; no personal data.
+    # Codes from SHAREABLE_SUMMARY_FIELDS; no personal data.
     fields: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))

@@ -15,11 +15,10 @@ import uuid
 from sqlalchemy import select
 
 from portal import audit
-from portal.connector.payload import CASE_SUMMARY_SHAREABLE_FIELDS
 from portal.db import db, utcnow
 from portal.domain_errors import Invalid
 from portal.transaction import transactional
-from portal.triage.models import SharingPolicy, SharingPolicyChange
+from portal.triage.models import SHAREABLE_SUMMARY_FIELDS, SharingPolicy, SharingPolicyChange
 
 FIELD_LABELS = {
     "status": "Status (open to early help, child in need, child protection plan, looked after, closed)",
@@ -30,7 +29,7 @@ FIELD_LABELS = {
     "next_review_date": "Next review or conference date",
     "note_for_school": "Note for the school",
 }
-assert tuple(FIELD_LABELS) == CASE_SUMMARY_SHAREABLE_FIELDS
+assert tuple(FIELD_LABELS) == SHAREABLE_SUMMARY_FIELDS
 
 
 def permitted_summary_fields(local_authority_id: uuid.UUID) -> set[str]:
@@ -39,7 +38,7 @@ def permitted_summary_fields(local_authority_id: uuid.UUID) -> set[str]:
     ).scalar_one_or_none()
     if policy is None:
         return set()
-    return {f for f in policy.fields or [] if f in CASE_SUMMARY_SHAREABLE_FIELDS}
+    return {f for f in policy.fields or [] if f in SHAREABLE_SUMMARY_FIELDS}
 
 
 def filter_case_summary(local_authority_id: uuid.UUID, summary: dict) -> dict:
@@ -55,14 +54,14 @@ class UnknownSummaryField(Invalid, ValueError):
 @transactional
 def set_sharing_policy(user, local_authority_id: uuid.UUID, fields) -> SharingPolicyChange | None:
     """Replace the LA's policy; returns the change recorded, or None when nothing changed."""
-    unknown = set(fields) - set(CASE_SUMMARY_SHAREABLE_FIELDS)
+    unknown = set(fields) - set(SHAREABLE_SUMMARY_FIELDS)
     if unknown:
         raise UnknownSummaryField("Choose only fields the case system can share", field="fields")
-    after = [f for f in CASE_SUMMARY_SHAREABLE_FIELDS if f in set(fields)]
+    after = [f for f in SHAREABLE_SUMMARY_FIELDS if f in set(fields)]
     policy = db.session.execute(
         select(SharingPolicy).where(SharingPolicy.local_authority_id == local_authority_id).with_for_update()
     ).scalar_one_or_none()
-    before = [f for f in CASE_SUMMARY_SHAREABLE_FIELDS if policy is not None and f in set(policy.fields or [])]
+    before = [f for f in SHAREABLE_SUMMARY_FIELDS if policy is not None and f in set(policy.fields or [])]
     if policy is not None and before == after:
         return None
     now = utcnow()

@@ -1,8 +1,7 @@
 """What the council's triage does when other areas tell it something (portal.events).
 
-A submitted referral arrives in its LA's queue with its one-working-day clock, in the submission's
-transaction (portal.triage.arrival). The acknowledgement to the school is the updates area's
-(portal.updates.subscribers), heard after this.
+A submitted referral arrives in its LA's queue with its one-working-day clock, and is acknowledged
+to the school, in the submission's transaction (portal.triage.arrival).
 """
 
 from __future__ import annotations
@@ -13,4 +12,4 @@ from portal.triage import arrival
 
 @subscribe(ReferralSubmitted)
 def referral_arrives(event: ReferralSubmitted) -> None:
-    arrival.receive_referral(event.referral, acknowledge=False)
+    arrival.receive_referral(event.referral)

@@ -37,6 +37,7 @@ def test_the_layers_hold():
         ("portal/pupils/models.py", "import portal.pupils.service", "Models know no services"),
         ("portal/concerns/service.py", "import portal.pupils.views", "Only the app factory and the web layer"),
         ("portal/transaction.py", "import portal.referrals.models", "The foundation"),
+        ("portal/pupils/service.py", "import portal.transfers.models", "Each area depends only on the areas below it"),
     ],
 )
 def test_a_deliberate_upward_import_breaks_the_build(tmp_path, module, upward_import, contract):

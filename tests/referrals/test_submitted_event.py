@@ -15,13 +15,12 @@ from portal.updates.models import SharedUpdate
 from tests.referrals.factories import make_referral, school_with_people
 
 
-def test_the_las_queue_then_the_outbox_then_the_acknowledgement_hear_it(app):
+def test_the_las_queue_and_its_acknowledgement_then_the_outbox_hear_it(app):
     heard = [f"{handler.__module__}.{handler.__name__}" for handler in subscribers_of(ReferralSubmitted)]
     ours = [name for name in heard if name.split(".")[1] in ("triage", "connector", "updates")]
     assert ours == [
         "portal.triage.subscribers.referral_arrives",
         "portal.connector.subscribers.referral_goes_to_the_case_system",
-        "portal.updates.subscribers.acknowledge_referral",
     ]
 
 
@@ -44,7 +43,7 @@ def test_a_subscriber_that_fails_leaves_the_referral_a_draft(app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the updates inbox is unavailable")
 
-    monkeypatch.setattr("portal.updates.subscribers.create_shared_update", broken)
+    monkeypatch.setattr("portal.triage.arrival.create_shared_update", broken)
     with pytest.raises(RuntimeError):
         referrals.submit_referral(referral, s.dsl)
     assert db.session.get(Referral, referral.id, populate_existing=True).status == ReferralStatus.DRAFT
