@@ -14,6 +14,7 @@ from portal.chronology.pdf import render_pdf
 from portal.db import db, utcnow
 from portal.orgs.models import LocalAuthority, School
 from portal.transfers.models import DESTINATION_LABELS, STATUS_LABELS
+from portal.transfers.school_days import sent_late
 from portal.transfers.snapshot import read_snapshot
 
 
@@ -44,6 +45,7 @@ def receipt_pdf(transfer, viewer) -> bytes:
         people=people,
         status_labels=STATUS_LABELS,
         destination_labels=DESTINATION_LABELS,
+        sent_late=sent_late(transfer),
         marking=MARKING,
         produced_by=f"{viewer.display_name} ({viewer.organisation.name})",
         produced_at=utcnow(),

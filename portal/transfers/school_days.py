@@ -52,6 +52,13 @@ def is_overdue(transfer: Transfer, today: date | None = None) -> bool:
     return transfer.status in OPEN_STATUSES and (today or today_uk()) > transfer.due_date
 
 
+def sent_late(transfer: Transfer) -> bool:
+    """Whether the file went after its due date, a school day in England: the moment it was sent
+    is read in UK time (a file sent at 00:30 BST on the day after is late, though it is still the
+    due date in UTC)."""
+    return transfer.sent_at is not None and today_uk(transfer.sent_at) > transfer.due_date
+
+
 def school_days_left(transfer: Transfer, today: date | None = None) -> int:
     """School days from today to the due date (0 on the due date, negative when late)."""
     today = today or today_uk()

@@ -3,9 +3,10 @@ overdue transfers are shown to the sending DSL."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from portal.transfers.school_days import today_uk
+from portal.transfers.models import Transfer
+from portal.transfers.school_days import sent_late, today_uk
 from tests.transfers.helpers import date_fields, record_leaver, transfer_of
 
 
@@ -71,3 +72,11 @@ def test_a_transfer_in_time_is_not_overdue(world):
     assert "not sent within 5 school days" not in oak.get("/home").get_data(as_text=True)
     page = oak.get(f"/transfers/{transfer_of(world.pupil).id}").get_data(as_text=True)
     assert "school days left" in page
+
+
+def test_a_file_is_late_by_the_day_in_england_not_in_utc():
+    due = date(2026, 6, 10)
+    # 23:30 UTC on the due date is 00:30 BST the day after: late.
+    assert sent_late(Transfer(due_date=due, sent_at=datetime(2026, 6, 10, 23, 30, tzinfo=timezone.utc)))
+    assert not sent_late(Transfer(due_date=due, sent_at=datetime(2026, 6, 10, 22, 30, tzinfo=timezone.utc)))
+    assert not sent_late(Transfer(due_date=due, sent_at=None))
