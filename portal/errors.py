@@ -35,6 +35,7 @@ TITLES = {
     405: "Sorry, there is a problem with your request",
     409: "Sorry, this has changed since you opened it",
     413: "The file is too large",
+    415: "Sorry, there is a problem with your request",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
     503: "Sorry, the service is unavailable",

@@ -7,15 +7,41 @@ import uuid
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import UnsupportedMediaType
+
+# Bodies the portal's pages take. A page's form is form-encoded (or multipart with a file); JSON
+# only where a view says so with @accepts_json (the concern autosave). Anything else is refused
+# before the CSRF check or the view reads it: Flask-WTF would otherwise feed a JSON body to a
+# page's form as if it were one, with numbers and lists where strings belong.
+FORM_BODIES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def accepts_json(view):
+    """Marks a view that takes a JSON body (its own parsing, not a FlaskForm's)."""
+    view.accepts_json = True
+    return view
 
 
 def init_security(app: Flask) -> None:
     production = app.config["PORTAL_ENV"] == "production"
 
-    @app.before_request
     def _request_facts():
         g.request_id = str(uuid.uuid4())
         g.csp_nonce = secrets.token_urlsafe(16)
+
+    def _only_bodies_the_view_takes():
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE") or not request.content_length:
+            return
+        if request.mimetype in FORM_BODIES:
+            return
+        view = current_app.view_functions.get(request.endpoint or "")
+        if request.mimetype == "application/json" and getattr(view, "accepts_json", False):
+            return
+        raise UnsupportedMediaType()
+
+    # First of all the request hooks: before the CSRF check, so that its failure page has a
+    # request id and a refused body never reaches a form.
+    app.before_request_funcs.setdefault(None, [])[0:0] = [_request_facts, _only_bodies_the_view_takes]
 
     # Flask-WTF offers `csrf_token` both as a global and from a context processor (registered
     # before this one, which therefore wins): both are replaced.

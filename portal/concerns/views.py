@@ -22,6 +22,7 @@ from portal.concerns.models import ConcernPupil
 from portal.errors import reshows_form_on_csrf_failure
 from portal.files import allowed_description, attachment_response
 from portal.policy import can, requires
+from portal.security import accepts_json
 
 bp = Blueprint("concerns", __name__, url_prefix="/concerns")
 
@@ -282,6 +283,7 @@ STEP_HANDLERS = {"pupil": _pupil_step, "others": _others_step, "attachments": _a
 
 
 @bp.post("/new/autosave")
+@accepts_json
 @keeps_typing(lambda user: _park_autosave(user), lambda: None)
 @requires("concern:log")
 @background
@@ -425,6 +427,7 @@ def correct(concern_id: uuid.UUID):
 
 
 @bp.post("/<uuid:concern_id>/correct/autosave")
+@accepts_json
 @keeps_typing(lambda user, concern_id: _park_correction(user, concern_id), lambda concern_id: None)
 @requires("concern:correct")
 @background
