@@ -1,0 +1,24 @@
+"""Reserved for: the council dashboard and the home worklist (filled in by the helper who owns it; an empty step until then).
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-05 12:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -1,0 +1,24 @@
+"""Reserved for: rolls and searches at the size of a secondary school (filled in by the helper who owns it; an empty step until then).
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-05 12:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0016'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
