@@ -9,10 +9,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 from portal.forms import GovDateField
 from portal.pupils.service import SEN_STATUSES, SEXES, YEAR_GROUPS, PupilDetails, PupilInvalid, clean_details
+
+
+# One limit for the home address wherever it is typed: the referral's child section asks for the
+# same address (prefilled from this record) with the same limit (portal/referrals/form_definition.py;
+# tests/foundation/test_rough_edges.py keeps the two equal).
+ADDRESS_MAX_LENGTH = 500
 
 
 class PupilForm(FlaskForm):
@@ -32,7 +38,10 @@ class PupilForm(FlaskForm):
     nhs_number = StringField(
         "NHS number (optional)", description="10 digits, for example 943 476 5919", widget=GovTextInput()
     )
-    address = StringField("Home address (optional)", widget=GovTextArea())
+    address = StringField(
+        "Home address (optional)", widget=GovTextArea(),
+        validators=[Length(max=ADDRESS_MAX_LENGTH, message=f"Home address must be {ADDRESS_MAX_LENGTH} characters or fewer")],
+    )
     postcode = StringField("Postcode (optional)", widget=GovTextInput())
     ethnicity = StringField("Ethnicity (optional)", widget=GovTextInput())
     sen_status = RadioField(
