@@ -212,7 +212,8 @@ def apply_update(la: LocalAuthority, item: dict) -> str:
     shared = 0
     if problems:
         outcome = PulledOutcome.INVALID
-        log.warning("connector update refused kind=%s problems=%s", kind, "; ".join(map(str, problems[:5])))
+        log.warning("connector update refused kind=%s problems=%s", _loggable_kind(kind),
+                    "; ".join(map(str, problems[:5])))
     else:
         savepoint = db.session.begin_nested()
         try:
@@ -221,15 +222,22 @@ def apply_update(la: LocalAuthority, item: dict) -> str:
             else:
                 outcome, shared = _referral_status(la, item)
             savepoint.commit()
-        except Exception:
+        except Exception as error:
             savepoint.rollback()
-            log.exception("connector update could not be applied kind=%s", kind)
+            # The error class only: the message or a traceback may quote the update's content.
+            log.error("connector update could not be applied kind=%s error=%s", _loggable_kind(kind),
+                      type(error).__name__)
             outcome, shared = PulledOutcome.ERROR, 0
     db.session.execute(
         update(PulledUpdate).where(PulledUpdate.update_id == update_id)
         .values(outcome=outcome, shared_updates=shared).execution_options(synchronize_session=False)
     )
     return outcome
+
+
+def _loggable_kind(kind: str) -> str:
+    """The case system chooses `kind`: log it only if it is one the contract knows."""
+    return kind if kind in (contract.KIND_CASE_SUMMARY, contract.KIND_REFERRAL_STATUS) else "unknown"
 
 
 def _delivered_items(la: LocalAuthority, **where) -> list[OutboxItem]:

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from portal.connector import outbox
 from portal.connector.client import DeliveryResult, Endpoint, Outcome, deliver_referral, new_http_client
@@ -31,6 +32,11 @@ from portal.db import db
 from portal.transaction import unit_of_work
 
 log = logging.getLogger("portal.connector")
+
+# Recording a batch's outcomes after a database blip: the first retry after this many seconds,
+# doubling up to RECORD_MAX_DELAY, for as long as the claim's lease lasts.
+RECORD_FIRST_DELAY = 0.1
+RECORD_MAX_DELAY = 2.0
 
 
 def default_worker_id() -> str:
@@ -83,8 +89,10 @@ class Worker:
             return DeliveryResult(Outcome.RETRYABLE, "no_endpoint", endpoint_problem=True)
         try:
             return deliver_referral(endpoint, item.payload, item.referral_id, http=self.http)
-        except Exception:  # a bug must not lose the batch: the row is retried later
-            log.exception("connector delivery failed unexpectedly referral=%s", item.referral_id)
+        except Exception as error:  # a bug must not lose the batch: the row is retried later
+            # The error class and the outbox id only: an exception's message or traceback may
+            # quote the payload (a child's details).
+            log.error("connector delivery failed unexpectedly outbox=%s error=%s", item.id, type(error).__name__)
             return DeliveryResult(Outcome.RETRYABLE, "internal_error")
 
     def deliver_batch(self) -> int:
@@ -96,10 +104,39 @@ class Worker:
         futures = [(item, self.pool.submit(self._send, endpoints.get(item.local_authority_id), item))
                    for item in claim.items]
         results = [(item, future.result()) for item, future in futures]
-        counts = outbox.record_results(claim, results)
+        counts = self.record_results(claim, results)
         for key, value in counts.items():
             self.totals[key] += value
         return len(claim.items)
+
+    def record_results(self, claim: outbox.Claim, results) -> dict[str, int]:
+        """Record the batch's outcomes; if the database is away, keep them in memory and try again.
+
+        The case system already holds what was delivered: recording it as soon as the database is
+        back lets the school see the case reference within seconds, instead of the row staying
+        "Sending" until its lease runs out and another worker sends it again. Short backoff
+        (RECORD_FIRST_DELAY doubling to RECORD_MAX_DELAY), for as long as the claim's lease lasts;
+        after that the rows are due again anyway, and the error goes to the loop.
+        """
+        delay = RECORD_FIRST_DELAY
+        deadline = time.monotonic() + self.lease_seconds()
+        failures = 0
+        while True:
+            try:
+                counts = outbox.record_results(claim, results)
+            except DBAPIError as error:
+                failures += 1
+                if time.monotonic() + delay > deadline:
+                    raise
+                if failures == 1 or failures % 20 == 0:
+                    log.warning("connector could not record a batch of %d results error=%s; retrying (%d)",
+                                len(results), type(error).__name__, failures)
+                time.sleep(delay)
+                delay = min(delay * 2, RECORD_MAX_DELAY)
+                continue
+            if failures:
+                log.info("connector recorded a batch of %d results after %d failed tries", len(results), failures)
+            return counts
 
     # --- pull ------------------------------------------------------------------------------------
 
@@ -118,8 +155,8 @@ class Worker:
             try:
                 # Each step of a pull is a unit of work of its own, rolled back if it fails.
                 pull_la(la_id, self.options.worker_id, self.http, interval=self.options.pull_interval, force=force)
-            except Exception:
-                log.exception("connector pull failed unexpectedly")
+            except Exception as error:
+                log.error("connector pull failed unexpectedly la=%s error=%s", la_id, type(error).__name__)
 
     # --- loop ------------------------------------------------------------------------------------
 
@@ -134,11 +171,14 @@ class Worker:
                     if self.options.pull:
                         self.pull_due(force=once)
                     errors = 0
-                except Exception:
+                except Exception as error:
                     # The database went away or was busy: the unit of work that failed has rolled
-                    # back, and nothing is lost (leases run out): try again.
+                    # back, and nothing is lost (leases run out): try again. The error class
+                    # only: a message may carry SQL parameters or a child's details.
                     errors += 1
-                    log.exception("connector worker loop failed; carrying on")
+                    if errors == 1 or errors % 50 == 0:
+                        log.error("connector worker loop failed error=%s (%d in a row); carrying on",
+                                  type(error).__name__, errors)
                     if once and errors >= 5:
                         raise
                     self.stopping.wait(min(5.0, 0.2 * errors))
