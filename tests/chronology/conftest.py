@@ -8,8 +8,7 @@ from datetime import date
 import pytest
 
 from portal.auth.roles import Role
-from tests.chronology.factories import make_pupil
-from tests.factories import make_la, make_school, make_user
+from tests.factories import make_la, make_pupil, make_school, make_user
 
 
 @dataclass
@@ -33,9 +32,9 @@ def world(app) -> World:
     other_school = make_school(la, name="Elmbridge Academy")
     pupil = make_pupil(
         school,
-        legal_forename="Amelia",
-        legal_surname="Hartley-Nkemelu",
-        date_of_birth=date(2014, 3, 9),
+        forename="Amelia",
+        surname="Hartley-Nkemelu",
+        born=date(2014, 3, 9),
         upn="V938123456789",
     )
     return World(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.chronology.service import ChronologyRefused, chronology_for
 from portal.db import db
-from tests.chronology.factories import make_concern
+from tests.factories import make_concern
 from tests.signing_in import sign_in
 
 SUFFIXES = ["/chronology", "/chronology/print", "/chronology.pdf"]

@@ -15,7 +15,7 @@ from portal.auth.models import UserSession
 from portal.chronology.service import chronology_for
 from portal.chronology.sources import SOURCES
 from portal.db import db
-from tests.chronology.factories import make_concern, make_pupil, make_referral, make_review, make_update
+from tests.factories import make_concern, make_pupil, make_referral_record, make_review, make_update
 from tests.signing_in import sign_in
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -107,7 +107,7 @@ def test_the_pdf_says_who_produced_it_when_and_which_filters_were_applied(client
 
 
 def test_a_pupil_without_a_upn_has_name_and_date_of_birth_on_every_page(client, world):
-    pupil = make_pupil(world.school, legal_forename="Noor", legal_surname="Quillfeather", date_of_birth=date(2015, 6, 1))
+    pupil = make_pupil(world.school, forename="Noor", surname="Quillfeather", born=date(2015, 6, 1))
     make_concern(world.school, pupil, world.staff)
     sign_in(client, world.dsl)
 
@@ -240,7 +240,7 @@ def _records(world, pupil, n: int) -> None:
         concern = make_concern(world.school, pupil, world.staff, occurred_at=NOW - timedelta(days=i + 1),
                                others=[(other, "witness")], commit=False)
         make_review(concern, world.dsl, at=NOW - timedelta(days=i), commit=False)
-        referral = make_referral(world.school, pupil, world.dsl, submitted_at=NOW - timedelta(days=i), concerns=[concern],
+        referral = make_referral_record(world.school, pupil, world.dsl, submitted_at=NOW - timedelta(days=i), concerns=[concern],
                                  events=[("acknowledged", NOW - timedelta(days=i, hours=-1), world.triage)], commit=False)
         make_update(world.school, pupil, kind="decision", referral=referral, by=world.triage,
                     created_at=NOW - timedelta(days=i, hours=-2), commit=False)

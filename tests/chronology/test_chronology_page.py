@@ -10,14 +10,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.db import db
-from tests.chronology.factories import (
-    correct_concern,
-    make_concern,
-    make_pupil,
-    make_referral,
-    make_review,
-    make_update,
-)
+from tests.factories import correct_concern, make_concern, make_pupil, make_referral_record, make_review, make_update
 from tests.signing_in import sign_in
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -69,7 +62,7 @@ def test_every_kind_of_record_appears_with_who_did_it(client, world):
     concern = make_concern(world.school, world.pupil, world.staff, occurred_at=days_ago(10), categories=["neglect"])
     correct_concern(concern, world.dsl, reason="Wrong room recorded", at=days_ago(9), location="Dining hall")
     make_review(concern, world.deputy, outcome="refer_to_la", reasons="Pattern over the term", at=days_ago(8))
-    referral = make_referral(
+    referral = make_referral_record(
         world.school,
         world.pupil,
         world.dsl,
@@ -81,7 +74,7 @@ def test_every_kind_of_record_appears_with_who_did_it(client, world):
                 title="Decision on your referral", outcome="early_help", feedback_for_school="Early help offered.")
     make_update(world.school, world.pupil, kind="case_summary", created_at=days_ago(2), title="Case summary",
                 status="child_in_need", allocated_worker="R. Social Worker")
-    make_referral(world.school, world.pupil, world.dsl, status="draft", summary="Unsent draft text")
+    make_referral_record(world.school, world.pupil, world.dsl, status="draft", summary="Unsent draft text")
     sign_in(client, world.dsl)
 
     html = page_text(client.get(url(world.pupil)))
@@ -115,9 +108,9 @@ def test_every_kind_of_record_appears_with_who_did_it(client, world):
 
 
 def test_each_linked_pupil_sees_the_concern_with_their_own_role_only(client, world):
-    victim = make_pupil(world.school, legal_forename="Vera")
-    perpetrator = make_pupil(world.school, legal_forename="Percy")
-    witness = make_pupil(world.school, legal_forename="Wendy")
+    victim = make_pupil(world.school, forename="Vera")
+    perpetrator = make_pupil(world.school, forename="Percy")
+    witness = make_pupil(world.school, forename="Wendy")
     make_concern(
         world.school,
         victim,

@@ -10,8 +10,7 @@ from portal.auth.roles import Role
 from portal.concerns.models import ConcernAttachment
 from portal.db import db
 from portal.files import store_upload
-from tests.concerns.factories import make_concern, school_with_people
-from tests.factories import make_user
+from tests.factories import make_concern_as_logged, make_user, school_with_people
 from tests.signing_in import sign_in
 
 
@@ -48,7 +47,7 @@ def request(client, method, url):
 @pytest.fixture
 def setup(app):
     s = school_with_people()
-    concern = make_concern(s.school, s.pupil, s.staff)
+    concern = make_concern_as_logged(s.school, s.pupil, s.staff)
     attachment = with_attachment(concern, s.staff)
     return s, concern, attachment
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from portal.audit.models import AuditEvent
 from portal.concerns.models import Concern
 from portal.db import db
-from tests.concerns.factories import make_concern, school_with_people
+from tests.factories import make_concern_as_logged, school_with_people
 from tests.concerns.flowing import log_simple_concern, submit_token, when_fields
 from tests.signing_in import sign_in
 

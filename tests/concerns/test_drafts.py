@@ -13,7 +13,7 @@ from portal.auth import wall_clock as auth_clock
 from portal.concerns import drafts
 from portal.concerns.models import ConcernDraft
 from portal.db import db
-from tests.concerns.factories import make_concern, school_with_people
+from tests.factories import make_concern_as_logged, school_with_people
 from tests.concerns.flowing import log_simple_concern, when_fields
 from tests.signing_in import sign_in
 
@@ -179,7 +179,7 @@ def test_an_expired_csrf_token_on_submit_loses_nothing(client):
 
 def test_a_correction_survives_session_expiry(client, clock):
     s = school_with_people()
-    concern = make_concern(s.school, s.pupil, s.staff)
+    concern = make_concern_as_logged(s.school, s.pupil, s.staff)
     sign_in(client, s.staff)
     assert client.get(f"/concerns/{concern.id}/correct").status_code == 200
     clock.advance(minutes=45)
@@ -195,7 +195,7 @@ def test_a_correction_survives_session_expiry(client, clock):
 
 def test_correction_autosave(client):
     s = school_with_people()
-    concern = make_concern(s.school, s.pupil, s.staff)
+    concern = make_concern_as_logged(s.school, s.pupil, s.staff)
     sign_in(client, s.staff)
     response = autosave(client, "correct", {"change_reason": ["Half a reason"]}, url=f"/concerns/{concern.id}/correct/autosave")
     assert response.status_code == 200

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.concerns.models import Concern, ConcernDraft, ConcernPupil
 from portal.db import db
 from portal.templating import UK
-from tests.concerns.factories import make_pupil, school_with_people
+from tests.factories import CONCERN_PUPIL, make_pupil, school_with_people
 from tests.concerns.flowing import log_simple_concern, submit_token, when_fields
 from tests.signing_in import sign_in
 
@@ -50,7 +50,7 @@ def test_staff_logs_a_simple_concern_quickly_and_sees_the_confirmation(client):
 
 def test_pupil_is_found_by_upn(client):
     s = school_with_people()
-    pupil = make_pupil(s.school, forename="Barnaby", surname="Oakes", upn="B801200005001")
+    pupil = make_pupil(s.school, **(CONCERN_PUPIL | {"forename": "Barnaby", "surname": "Oakes"}), upn="B801200005001")
     sign_in(client, s.staff)
     page = client.post("/concerns/new/pupil", data={"action": "search", "query": "b801200005001"})
     assert "Barnaby Oakes" in page.text
@@ -60,7 +60,7 @@ def test_pupil_is_found_by_upn(client):
 def test_pupil_search_finds_only_this_schools_pupils(client):
     s = school_with_people()
     elsewhere = school_with_people()
-    make_pupil(elsewhere.school, forename="Zephyrine", surname="Elsewhere")
+    make_pupil(elsewhere.school, **(CONCERN_PUPIL | {"surname": "Elsewhere"}))
     sign_in(client, s.staff)
     page = client.post("/concerns/new/pupil", data={"action": "search", "query": "zeph"})
     assert "Quillfeather" in page.text and "Elsewhere" not in page.text
@@ -118,7 +118,7 @@ def test_every_bad_answer_is_explained_and_what_was_typed_is_kept(client, url, d
 
 def test_other_pupil_needs_a_role(client):
     s = school_with_people()
-    friend = make_pupil(s.school, forename="Kit", surname="Marlowe")
+    friend = make_pupil(s.school, **(CONCERN_PUPIL | {"forename": "Kit", "surname": "Marlowe"}))
     sign_in(client, s.staff)
     client.post("/concerns/new/pupil", data={"action": "continue", "pupil_id": str(s.pupil.id)})
     page = client.post("/concerns/new/other-pupils", data={"action": "add", "other_pupil_id": str(friend.id)})
@@ -129,8 +129,8 @@ def test_other_pupil_needs_a_role(client):
 
 def test_a_concern_with_other_pupils_body_map_and_attachments(client):
     s = school_with_people()
-    victim = make_pupil(s.school, forename="Kit", surname="Marlowe")
-    witness = make_pupil(s.school, forename="Ada", surname="Byron")
+    victim = make_pupil(s.school, **(CONCERN_PUPIL | {"forename": "Kit", "surname": "Marlowe"}))
+    witness = make_pupil(s.school, **(CONCERN_PUPIL | {"forename": "Ada", "surname": "Byron"}))
     sign_in(client, s.staff)
     log_simple_concern(client, s.pupil, extras=["others", "body_map", "attachments"])
     page = client.get("/concerns/new/anything-else")

@@ -12,7 +12,7 @@ from portal.concerns.models import Concern, ConcernReview, ConcernVersion
 from portal.db import utcnow
 from portal.db import db
 from portal.notify import outbox_path
-from tests.concerns.factories import make_concern, make_pupil, school_with_people
+from tests.factories import CONCERN_PUPIL, make_concern_as_logged, make_pupil, school_with_people
 from tests.concerns.flowing import log_simple_concern, submit_token, when_fields
 from tests.signing_in import sign_in
 
@@ -30,10 +30,10 @@ def clear_outbox():
 def test_review_queue_lists_urgent_first_then_oldest_first(client):
     s = school_with_people()
     now = utcnow()
-    older = make_concern(s.school, s.pupil, s.staff, logged_at=now - timedelta(days=2))
-    newest = make_concern(s.school, s.pupil, s.staff, logged_at=now - timedelta(hours=1))
-    urgent = make_concern(s.school, s.pupil, s.staff, logged_at=now - timedelta(minutes=5), urgent=True)
-    reviewed = make_concern(s.school, s.pupil, s.staff, logged_at=now - timedelta(days=3))
+    older = make_concern_as_logged(s.school, s.pupil, s.staff, logged_at=now - timedelta(days=2))
+    newest = make_concern_as_logged(s.school, s.pupil, s.staff, logged_at=now - timedelta(hours=1))
+    urgent = make_concern_as_logged(s.school, s.pupil, s.staff, logged_at=now - timedelta(minutes=5), urgent=True)
+    reviewed = make_concern_as_logged(s.school, s.pupil, s.staff, logged_at=now - timedelta(days=3))
     reviewed.status = "reviewed"
     db.session.commit()
     sign_in(client, s.dsl)
@@ -46,7 +46,7 @@ def test_review_queue_lists_urgent_first_then_oldest_first(client):
 
 def test_dsl_reviews_a_concern_and_can_start_a_referral(client):
     s = school_with_people()
-    concern = make_concern(s.school, s.pupil, s.staff)
+    concern = make_concern_as_logged(s.school, s.pupil, s.staff)
     sign_in(client, s.dsl)
     page = client.post(f"/concerns/{concern.id}/review", data={"outcome": "refer_to_la", "reasons": "Second disclosure this month"})
     assert page.status_code == 302
@@ -62,7 +62,7 @@ def test_dsl_reviews_a_concern_and_can_start_a_referral(client):
 
 def test_review_needs_an_outcome_and_reasons(client):
     s = school_with_people()
-    concern = make_concern(s.school, s.pupil, s.staff)
+    concern = make_concern_as_logged(s.school, s.pupil, s.staff)
     sign_in(client, s.dsl)
     page = client.post(f"/concerns/{concern.id}/review", data={})
     assert "Select the outcome of your review" in page.text and "Enter the reasons for your decision" in page.text
@@ -93,7 +93,7 @@ def test_leads_are_emailed_without_child_details_and_see_a_count(client):
 
 def test_correction_makes_a_new_version_and_keeps_the_old(client):
     s = school_with_people()
-    concern = make_concern(s.school, s.pupil, s.staff, account="First words")
+    concern = make_concern_as_logged(s.school, s.pupil, s.staff, account="First words")
     sign_in(client, s.staff)
     response = client.post(f"/concerns/{concern.id}/correct", data={
         **when_fields(), "categories": ["neglect", "other"], "other_category": "Hunger",
@@ -113,7 +113,7 @@ def test_correction_makes_a_new_version_and_keeps_the_old(client):
 
 def test_correction_needs_a_reason_and_valid_answers(client):
     s = school_with_people()
-    concern = make_concern(s.school, s.pupil, s.staff)
+    concern = make_concern_as_logged(s.school, s.pupil, s.staff)
     sign_in(client, s.dsl)
     page = client.post(f"/concerns/{concern.id}/correct", data={**when_fields(), "location": "", "categories": ["neglect"],
                                                                 "account": "", "action_taken": "x"})
@@ -124,8 +124,8 @@ def test_correction_needs_a_reason_and_valid_answers(client):
 
 def test_a_linked_pupil_shows_with_their_own_role(client):
     s = school_with_people()
-    other = make_pupil(s.school, forename="Kit", surname="Marlowe")
-    concern = make_concern(s.school, s.pupil, s.staff, others=[(other, "alleged_perpetrator")])
+    other = make_pupil(s.school, **(CONCERN_PUPIL | {"forename": "Kit", "surname": "Marlowe"}))
+    concern = make_concern_as_logged(s.school, s.pupil, s.staff, others=[(other, "alleged_perpetrator")])
     sign_in(client, s.dsl)
     page = client.get(f"/concerns/{concern.id}").text
     assert "Kit Marlowe" in page and "Alleged perpetrator" in page and "Subject of the concern" in page
@@ -134,10 +134,10 @@ def test_a_linked_pupil_shows_with_their_own_role(client):
 def test_list_is_newest_first_by_when_it_happened(client):
     s = school_with_people()
     now = utcnow()
-    backdated = make_pupil(s.school, forename="Backdated", surname="Pupil")
-    recent = make_pupil(s.school, forename="Recent", surname="Pupil")
-    make_concern(s.school, backdated, s.staff, occurred_at=now - timedelta(days=30), logged_at=now)
-    make_concern(s.school, recent, s.staff, occurred_at=now - timedelta(days=1), logged_at=now - timedelta(days=1))
+    backdated = make_pupil(s.school, **(CONCERN_PUPIL | {"forename": "Backdated", "surname": "Pupil"}))
+    recent = make_pupil(s.school, **(CONCERN_PUPIL | {"forename": "Recent", "surname": "Pupil"}))
+    make_concern_as_logged(s.school, backdated, s.staff, occurred_at=now - timedelta(days=30), logged_at=now)
+    make_concern_as_logged(s.school, recent, s.staff, occurred_at=now - timedelta(days=1), logged_at=now - timedelta(days=1))
     sign_in(client, s.dsl)
     page = client.get("/concerns").text
     assert page.index("Recent Pupil") < page.index("Backdated Pupil")

@@ -24,8 +24,7 @@ from portal.referrals.models import Referral
 from tests.conftest import environ_for_tests
 from tests.connector.conftest import SECRET_938
 from tests.connector.payloads import referral_payload
-from tests.factories import make_school
-from tests.referrals.factories import make_referral, school_with_people
+from tests.factories import make_referral, make_school, referring_school
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -38,14 +37,14 @@ def point_at(sim, la, secret: str = SECRET_938):
 
 def submitted_referral(setup=None, **kwargs) -> Referral:
     """A referral submitted through the real service (so its outbox row is written by it)."""
-    setup = setup or school_with_people()
+    setup = setup or referring_school()
     referral = make_referral(setup, complete=True, **kwargs)
     return referrals.submit_referral(referral, setup.dsl)
 
 
 def bulk_outbox(la, count: int, setup=None) -> list[uuid.UUID]:
     """Many submitted referrals with outbox rows, quickly (no form pages): for load and races."""
-    setup = setup or school_with_people(la)
+    setup = setup or referring_school(la)
     ids = []
     for _ in range(count):
         referral = Referral(school_id=setup.school.id, pupil_id=setup.pupil.id, local_authority_id=la.id,

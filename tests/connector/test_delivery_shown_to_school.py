@@ -5,12 +5,12 @@ from portal.connector.models import OutboxItem
 from portal.db import utcnow
 from portal.db import db
 from tests.connector.portal_setup import submitted_referral
-from tests.referrals.factories import school_with_people
+from tests.factories import referring_school
 from tests.signing_in import sign_in
 
 
 def test_the_schools_referral_page_shows_delivery_and_the_case_reference(app, client):
-    setup = school_with_people()
+    setup = referring_school()
     referral = submitted_referral(setup)
     sign_in(client, setup.dsl)
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
@@ -30,7 +30,7 @@ def test_the_triage_page_shows_delivery_too(app, client):
     from portal.auth.roles import Role
     from tests.factories import make_user
 
-    setup = school_with_people()
+    setup = referring_school()
     referral = submitted_referral(setup)
     worker = make_user(Role.TRIAGE_WORKER, setup.school.local_authority)
     sign_in(client, worker)

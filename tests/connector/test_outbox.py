@@ -18,13 +18,12 @@ from portal.db import db
 from portal.referrals import service as referrals
 from portal.referrals.models import Referral
 from tests.connector.portal_setup import bulk_outbox, items, point_at, submitted_referral
-from tests.factories import make_la
-from tests.referrals.factories import make_concern, make_referral, school_with_people
+from tests.factories import make_la, make_referral, make_reviewed_concern, referring_school
 
 
 def test_submitting_a_referral_writes_its_outbox_row_with_a_valid_payload(app):
-    setup = school_with_people()
-    concern = make_concern(setup.pupil, setup.staff, categories=("cse", "neglect"))
+    setup = referring_school()
+    concern = make_reviewed_concern(setup.pupil, setup.staff, categories=("cse", "neglect"))
     referral = submitted_referral(setup, concerns=[concern])
     [item] = items()
     assert item.referral_id == referral.id and item.state == "pending" and item.attempts == 0
@@ -46,14 +45,14 @@ def test_the_payload_is_encrypted_at_rest(app):
 
 
 def test_submitting_twice_writes_one_outbox_row(app):
-    setup = school_with_people()
+    setup = referring_school()
     referral = submitted_referral(setup)
     referrals.submit_referral(referral, setup.dsl)
     assert len(items()) == 1
 
 
 def test_an_incomplete_referral_leaves_no_outbox_row(app):
-    setup = school_with_people()
+    setup = referring_school()
     referral = make_referral(setup, complete=False)
     with pytest.raises(referrals.ReferralIncomplete):
         referrals.submit_referral(referral, setup.dsl)
@@ -61,7 +60,7 @@ def test_an_incomplete_referral_leaves_no_outbox_row(app):
 
 
 def test_a_submission_that_fails_after_the_outbox_row_leaves_neither(app, monkeypatch):
-    setup = school_with_people()
+    setup = referring_school()
     referral = make_referral(setup, complete=True)
 
     def broken(*args, **kwargs):

@@ -15,8 +15,7 @@ from portal.referrals.models import Referral
 from portal.triage.sharing import set_sharing_policy
 from portal.updates.models import SharedUpdate
 from tests.connector.portal_setup import items, point_at, run_worker_once, submitted_referral
-from tests.factories import make_la, make_user
-from tests.referrals.factories import school_with_people
+from tests.factories import make_la, make_user, referring_school
 
 SECRET_CASE_NOTE = "Xylophone-Marigold risk assessment: father's conviction 2019"
 SECRET_WORKER_NOTE = "Private-Quokka supervisor remark"
@@ -28,7 +27,7 @@ PERMITTED_NOTE = "Please invite the school to the review."
 def delivered(app, casesim):
     la = make_la(code="938", name="Northshire")
     point_at(casesim, la)
-    setup = school_with_people(la)
+    setup = referring_school(la)
     referral = submitted_referral(setup)
     run_worker_once(pull=False)
     [item] = items()

@@ -21,8 +21,7 @@ from tests.connector.portal_setup import (
     run_worker_once,
     submitted_referral,
 )
-from tests.factories import make_la, make_user
-from tests.referrals.factories import school_with_people
+from tests.factories import make_la, make_user, referring_school
 import pytest
 
 
@@ -41,7 +40,7 @@ def _northshire(casesim, secret=SECRET_938):
 
 def test_a_submitted_referral_is_delivered_and_keeps_its_case_reference(app, casesim):
     la = _northshire(casesim)
-    referral = submitted_referral(school_with_people(la))
+    referral = submitted_referral(referring_school(la))
     totals = run_worker_once()
     assert totals["delivered"] == 1
     [item] = items()

@@ -15,8 +15,7 @@ from portal.config import ConfigurationError
 from portal.crypto.models import DataKey
 from portal.db import db
 from tests.conftest import environ_for_tests
-from tests.factories import make_la, make_school
-from tests.pupils.factories import make_pupil
+from tests.factories import PUPILS_PAGE_PUPIL, make_la, make_pupil_through_service, make_school
 
 
 def _key() -> str:
@@ -32,7 +31,7 @@ def _environ(_database, tmp_path, master_key):
 @pytest.fixture
 def data_keys(app):
     """Data keys in the suite's database, wrapped under the suite app's (development) master key."""
-    make_pupil(make_school(make_la()))  # encrypting the pupil's details makes the data keys
+    make_pupil_through_service(make_school(make_la()), **PUPILS_PAGE_PUPIL)  # encrypting the pupil's details makes the data keys
     rows = db.session.execute(select(DataKey.kid, DataKey.wrapped_key)).all()
     assert rows
     return sorted((kid, bytes(w)) for kid, w in rows)

@@ -18,8 +18,7 @@ from portal.concerns.models import Concern
 from portal.db import utcnow
 from portal.policy import InviteTarget, RoleChange
 from portal.transfers.models import Transfer, TransferRequestTarget, TransferStatus
-from tests.chronology.factories import make_pupil
-from tests.factories import make_la, make_school, make_user
+from tests.factories import make_la, make_pupil, make_school, make_user
 
 # Column order of the table: who is acting.
 ROLES = (Role.SCHOOL_STAFF, Role.DSL, Role.DEPUTY_DSL, Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER, Role.LA_ADMIN)

@@ -7,8 +7,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.roles import Role
 from portal.db import db
 from portal.pupils.models import Pupil
-from tests.factories import make_la, make_school, make_user
-from tests.pupils.factories import make_pupil
+from tests.factories import PUPILS_PAGE_PUPIL, make_la, make_pupil_through_service, make_school, make_user
 from tests.signing_in import sign_in
 
 GOOD = {
@@ -84,7 +83,7 @@ def test_future_and_too_old_dates_of_birth_are_refused(client):
 
 def test_adding_an_existing_pupil_offers_the_existing_record(client):
     dsl = _dsl()
-    existing = make_pupil(dsl.school, upn="V938123456789")
+    existing = make_pupil_through_service(dsl.school, **PUPILS_PAGE_PUPIL, upn="V938123456789")
     sign_in(client, dsl)
     response = client.post("/pupils/new", data={**GOOD, "legal_surname": "Someone Else"})
     page = response.get_data(as_text=True)
@@ -102,8 +101,8 @@ def test_adding_an_existing_pupil_offers_the_existing_record(client):
 
 def test_find_by_identifier_ignores_case_and_spaces_and_stays_in_the_school(client):
     dsl = _dsl()
-    mine = make_pupil(dsl.school, upn="V938123456789", nhs_number="9434765919")
-    make_pupil(make_school(dsl.school.local_authority), upn="V938123456789", legal_forename="Other")
+    mine = make_pupil_through_service(dsl.school, **PUPILS_PAGE_PUPIL, upn="V938123456789", nhs_number="9434765919")
+    make_pupil_through_service(make_school(dsl.school.local_authority), **(PUPILS_PAGE_PUPIL | {"forename": "Other"}), upn="V938123456789")
     sign_in(client, dsl)
     for data in (
         {"id-upn": "v938 1234 56789"},
@@ -118,9 +117,9 @@ def test_find_by_identifier_ignores_case_and_spaces_and_stays_in_the_school(clie
 
 def test_find_by_name_fragment_searches_only_the_schools_roll(client):
     dsl = _dsl()
-    make_pupil(dsl.school, legal_forename="Amelia", legal_surname="Hartley-Nkemelu")
-    make_pupil(dsl.school, legal_forename="Noah", legal_surname="Okafor", date_of_birth=date(2013, 5, 1))
-    make_pupil(make_school(make_la()), legal_forename="Amelia", legal_surname="Elsewhere")
+    make_pupil_through_service(dsl.school, **PUPILS_PAGE_PUPIL)
+    make_pupil_through_service(dsl.school, forename="Noah", surname="Okafor", born=date(2013, 5, 1))
+    make_pupil_through_service(make_school(make_la()), **(PUPILS_PAGE_PUPIL | {"surname": "Elsewhere"}))
     sign_in(client, dsl)
     page = client.post("/pupils", data={"name-name": "ameli", "name-submit": "Search"}).get_data(as_text=True)
     assert "Hartley-Nkemelu" in page
@@ -133,7 +132,7 @@ def test_find_by_name_fragment_searches_only_the_schools_roll(client):
 
 def test_dsl_edits_a_pupil_and_adds_a_previous_school(client):
     dsl = _dsl()
-    pupil = make_pupil(dsl.school)
+    pupil = make_pupil_through_service(dsl.school, **PUPILS_PAGE_PUPIL)
     sign_in(client, dsl)
     form = client.get(f"/pupils/{pupil.id}/edit").get_data(as_text=True)
     assert 'value="Amelia"' in form
@@ -150,7 +149,7 @@ def test_dsl_edits_a_pupil_and_adds_a_previous_school(client):
 
 def test_every_view_of_a_pupil_is_audited_without_personal_data(client):
     dsl = _dsl()
-    pupil = make_pupil(dsl.school)
+    pupil = make_pupil_through_service(dsl.school, **PUPILS_PAGE_PUPIL)
     sign_in(client, dsl)
     client.get(f"/pupils/{pupil.id}")
     client.get(f"/pupils/{pupil.id}")
@@ -160,7 +159,7 @@ def test_every_view_of_a_pupil_is_audited_without_personal_data(client):
 
 
 def test_another_schools_dsl_gets_404_for_every_pupil_url(client):
-    pupil = make_pupil(make_school(make_la()))
+    pupil = make_pupil_through_service(make_school(make_la()), **PUPILS_PAGE_PUPIL)
     sign_in(client, _dsl())
     for path in ("", "/edit", "/previous-schools/new"):
         assert client.get(f"/pupils/{pupil.id}{path}").status_code == 404
@@ -169,7 +168,7 @@ def test_another_schools_dsl_gets_404_for_every_pupil_url(client):
 
 def test_staff_and_la_users_are_refused_the_pupil_pages(client):
     school = make_school(make_la())
-    pupil = make_pupil(school)
+    pupil = make_pupil_through_service(school, **PUPILS_PAGE_PUPIL)
     for role, org in ((Role.SCHOOL_STAFF, school), (Role.TRIAGE_MANAGER, school.local_authority), (Role.LA_ADMIN, school.local_authority)):
         sign_in(client, make_user(role, org))
         for path in ("/pupils", "/pupils/new", "/pupils/import", f"/pupils/{pupil.id}", f"/pupils/{pupil.id}/edit"):
@@ -178,14 +177,14 @@ def test_staff_and_la_users_are_refused_the_pupil_pages(client):
 
 def test_a_deputy_dsl_manages_pupils_too(client):
     school = make_school(make_la())
-    pupil = make_pupil(school)
+    pupil = make_pupil_through_service(school, **PUPILS_PAGE_PUPIL)
     sign_in(client, make_user(Role.DEPUTY_DSL, school))
     assert client.get(f"/pupils/{pupil.id}").status_code == 200
 
 
 def test_roll_import_adds_good_rows_and_reports_bad_rows_by_line(client):
     dsl = _dsl()
-    make_pupil(dsl.school, legal_surname="Already", date_of_birth=date(2014, 1, 1))
+    make_pupil_through_service(dsl.school, **(PUPILS_PAGE_PUPIL | {"surname": "Already", "born": date(2014, 1, 1)}))
     csv_text = (
         "Legal forename,Legal surname,Date of birth,UPN,Year group,Postcode\n"
         "Ruby,Adeyemi,2015-06-01,,Year 5,NN1 1AA\n"  # line 2: good
@@ -223,7 +222,7 @@ def test_roll_import_refuses_wrong_type_and_oversize_files(client):
 
 def test_pupils_personal_fields_are_not_in_the_database_in_plaintext(client):
     dsl = _dsl()
-    make_pupil(dsl.school, upn="V938123456789", nhs_number="9434765919", postcode="NN1 1AA", address="12 Willow Lane")
+    make_pupil_through_service(dsl.school, **PUPILS_PAGE_PUPIL, upn="V938123456789", nhs_number="9434765919", postcode="NN1 1AA", address="12 Willow Lane")
     rows = db.session.execute(text("SELECT * FROM pupil")).mappings().all()
     dump = " ".join(str(v) for row in rows for v in row.values())
     for plaintext in ("Amelia", "Hartley", "V938123456789", "9434765919", "2014-03-09", "Willow", "NN1"):

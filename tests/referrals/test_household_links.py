@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.referrals.factories import make_referral, school_with_people
+from tests.factories import make_referral, referring_school
 from tests.signing_in import sign_in
 
 NAME = "Marlowe Quintavalle"
@@ -20,7 +20,7 @@ def _link_texts(page: str) -> list[str]:
 
 
 def test_household_card_links_name_the_person_once(client, app):
-    setup = school_with_people()
+    setup = referring_school()
     referral = make_referral(setup, complete=True)
     sign_in(client, setup.dsl)
     links = _link_texts(client.get(f"/referrals/{referral.id}/household").get_data(as_text=True))
@@ -29,7 +29,7 @@ def test_household_card_links_name_the_person_once(client, app):
 
 
 def test_check_answers_household_card_link_names_the_person_once(client, app):
-    setup = school_with_people()
+    setup = referring_school()
     referral = make_referral(setup, complete=True)
     sign_in(client, setup.dsl)
     links = _link_texts(client.get(f"/referrals/{referral.id}/check-answers").get_data(as_text=True))

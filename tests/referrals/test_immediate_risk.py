@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from portal.db import db
 from portal.referrals import service as referrals
-from tests.factories import make_la
-from tests.referrals.factories import make_referral, school_with_people
+from tests.factories import make_la, make_referral, referring_school
 from tests.signing_in import sign_in
 
 
 def test_starting_a_referral_asks_about_immediate_risk_first(client, app):
-    s = school_with_people()
+    s = referring_school()
     sign_in(client, s.dsl)
     response = client.post(f"/referrals/new?pupil={s.pupil.id}", data={"start_token": "t1"})
     assert response.headers["Location"].endswith("/immediate-risk")
@@ -20,7 +19,7 @@ def test_starting_a_referral_asks_about_immediate_risk_first(client, app):
 
 
 def test_yes_shows_the_call_999_page_at_once_and_flags_the_referral_urgent(client, app):
-    s = school_with_people()  # LA 938, Northshire: its duty line is in portal.referrals.duty
+    s = referring_school()  # LA 938, Northshire: its duty line is in portal.referrals.duty
     referral = make_referral(s)
     sign_in(client, s.dsl)
     response = client.post(f"/referrals/{referral.id}/immediate-risk", data={"immediate_risk": "yes"})
@@ -40,7 +39,7 @@ def test_yes_shows_the_call_999_page_at_once_and_flags_the_referral_urgent(clien
 
 
 def test_no_keeps_the_referral_routine(client, app):
-    s = school_with_people()
+    s = referring_school()
     referral = make_referral(s)
     sign_in(client, s.dsl)
     client.post(f"/referrals/{referral.id}/immediate-risk", data={"immediate_risk": "yes"})
@@ -52,7 +51,7 @@ def test_no_keeps_the_referral_routine(client, app):
 
 
 def test_an_la_without_a_recorded_duty_line_shows_no_invented_number(client, app):
-    s = school_with_people(make_la(code="801", name="Elsewhere"))
+    s = referring_school(make_la(code="801", name="Elsewhere"))
     referral = make_referral(s)
     sign_in(client, s.dsl)
     client.post(f"/referrals/{referral.id}/immediate-risk", data={"immediate_risk": "yes"})
@@ -61,7 +60,7 @@ def test_an_la_without_a_recorded_duty_line_shows_no_invented_number(client, app
 
 
 def test_an_urgent_referral_stays_urgent_when_submitted(client, app):
-    s = school_with_people()
+    s = referring_school()
     referral = referrals.submit_referral(make_referral(s, complete=True, urgent=True), s.dsl)
     assert referral.urgent is True
     sign_in(client, s.dsl)

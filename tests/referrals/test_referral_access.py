@@ -8,8 +8,7 @@ import pytest
 from portal.auth.roles import Role
 from portal.db import db
 from portal.referrals import service as referrals
-from tests.factories import make_user
-from tests.referrals.factories import make_concern, make_referral, school_with_people
+from tests.factories import make_referral, make_reviewed_concern, make_user, referring_school
 from tests.signing_in import sign_in
 
 PAGES = ["", "/task-list", "/immediate-risk", "/immediate-risk/call-now", "/child", "/household", "/household/add",
@@ -22,9 +21,9 @@ FORMS = ["/immediate-risk", "/child", "/household", "/household/add", "/househol
 
 @pytest.fixture
 def world(app):
-    ours = school_with_people()
-    theirs = school_with_people(ours.la)
-    concern = make_concern(ours.pupil, ours.staff)
+    ours = referring_school()
+    theirs = referring_school(ours.la)
+    concern = make_reviewed_concern(ours.pupil, ours.staff)
     referral = make_referral(ours, complete=True, concerns=[concern])
     member = referrals.household_members(referral)[0]["id"]
     return ours, theirs, concern, referral, member

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.db import db
 from portal.referrals.models import Referral, ReferralEvent
-from tests.referrals.factories import FORENAME, REASON, make_concern, school_with_people
+from tests.factories import REFERRAL_FORENAME, REFERRAL_REASON, make_reviewed_concern, referring_school
 from tests.signing_in import sign_in
 
 
@@ -18,8 +18,8 @@ def _referral() -> Referral:
 
 
 def test_a_dsl_raises_fills_in_and_submits_a_referral(client):
-    s = school_with_people()
-    concern = make_concern(s.pupil, s.staff, categories=("neglect", "emotional_abuse"))
+    s = referring_school()
+    concern = make_reviewed_concern(s.pupil, s.staff, categories=("neglect", "emotional_abuse"))
     sign_in(client, s.dsl)
 
     page = client.get(f"/referrals/new?pupil={s.pupil.id}&concern={concern.id}").get_data(as_text=True)
@@ -34,7 +34,7 @@ def test_a_dsl_raises_fills_in_and_submits_a_referral(client):
     assert response.headers["Location"].endswith(f"/referrals/{referral.id}/immediate-risk")
     assert [link.concern_id for link in referral.concerns] == [concern.id]
     # The child's and referrer's sections start filled in from the records, waiting to be checked.
-    assert referral.form["child"]["legal_forename"] == FORENAME
+    assert referral.form["child"]["legal_forename"] == REFERRAL_FORENAME
     assert referral.form["referrer"]["name"] == "Dana Lead"
     assert referral.form["reasons"]["categories"] == ["emotional_abuse", "neglect"]  # KCSIE order
 
@@ -49,8 +49,8 @@ def test_a_dsl_raises_fills_in_and_submits_a_referral(client):
 
     post("/immediate-risk", {"immediate_risk": "no"})
     child = client.get(f"{base}/child").get_data(as_text=True)
-    assert FORENAME in child and 'value="2014"' in child
-    post("/child", {"legal_forename": FORENAME, "legal_surname": "Quintavalle-Okonjo",
+    assert REFERRAL_FORENAME in child and 'value="2014"' in child
+    post("/child", {"legal_forename": REFERRAL_FORENAME, "legal_surname": "Quintavalle-Okonjo",
                     "date_of_birth": ["9", "3", "2014"], "address": "12 Cedar Row", "postcode": "nt14ab",
                     "sex": "Female", "year_group": "Year 6"})
     post("/household/add", {"name": "Marlowe Quintavalle", "relationship": "Stepfather", "age": "41",
@@ -61,7 +61,7 @@ def test_a_dsl_raises_fills_in_and_submits_a_referral(client):
     assert "Marlowe Quintavalle" in client.get(f"{base}/household").get_data(as_text=True)
     post("/household", {"complete": "yes"})
     post("/referrer", {"name": "Dana Lead", "role": "DSL", "phone": "01632 960 001", "email": "dana@school.test"})
-    post("/reasons", {"summary": REASON, "categories": ["neglect"], "concerns": [str(concern.id)]})
+    post("/reasons", {"summary": REFERRAL_REASON, "categories": ["neglect"], "concerns": [str(concern.id)]})
     post("/consent", {"parents_aware": "no", "consent_given": "no", "no_consent_reason": "risk_to_child"})
     post("/childs-voice", {"child_voice": "I sleep in the shed"})
     post("/agencies", {"involved": ["gp", "police"], "details": "PC Example, 01632 960 555"})
@@ -72,7 +72,7 @@ def test_a_dsl_raises_fills_in_and_submits_a_referral(client):
     assert "Cannot start yet" not in task_list
     check = client.get(f"{base}/check-answers").get_data(as_text=True)
     assert "Check your answers before submitting the referral" in check
-    assert REASON in check and "Marlowe Quintavalle" in check and "Level 4: specialist (child protection)" in check
+    assert REFERRAL_REASON in check and "Marlowe Quintavalle" in check and "Level 4: specialist (child protection)" in check
 
     response = client.post(f"{base}/check-answers", data={})
     assert response.headers["Location"].endswith(f"{base}/confirmation")
@@ -93,4 +93,4 @@ def test_a_dsl_raises_fills_in_and_submits_a_referral(client):
     assert ("referral.edit", "child") in ours and ("referral.view", "check_answers") in ours
     # Nothing personal in any audit field.
     for row in db.session.execute(select(AuditEvent)).scalars():
-        assert FORENAME not in f"{row.action}{row.detail}{row.object_id}{row.object_type}"
+        assert REFERRAL_FORENAME not in f"{row.action}{row.detail}{row.object_id}{row.object_type}"

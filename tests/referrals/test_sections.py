@@ -7,7 +7,7 @@ import pytest
 
 from portal.db import db
 from portal.referrals import service as referrals
-from tests.referrals.factories import make_referral, school_with_people
+from tests.factories import make_referral, referring_school
 from tests.signing_in import sign_in
 
 GOOD_CHILD = {"legal_forename": "Zorabelle", "legal_surname": "Quintavalle-Okonjo", "date_of_birth": ["9", "3", "2014"],
@@ -70,7 +70,7 @@ CASES = [
 
 @pytest.fixture
 def draft(app, client):
-    s = school_with_people()
+    s = referring_school()
     referral = make_referral(s)
     sign_in(client, s.dsl)
     return s, referral
@@ -132,7 +132,7 @@ def test_household_members_can_be_changed_and_removed(client, draft):
 
 
 def test_starting_twice_with_the_same_page_makes_one_draft(client, app):
-    s = school_with_people()
+    s = referring_school()
     sign_in(client, s.dsl)
     data = {"start_token": "same-token-from-one-page"}
     first = client.post(f"/referrals/new?pupil={s.pupil.id}", data=data)

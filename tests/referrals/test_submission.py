@@ -14,8 +14,7 @@ from portal.auth.models import User
 from portal.db import db
 from portal.referrals import service as referrals
 from portal.referrals.models import Referral, ReferralEvent
-from tests.factories import make_la
-from tests.referrals.factories import REASON, make_referral, school_with_people
+from tests.factories import REFERRAL_REASON, make_la, make_referral, referring_school
 from tests.signing_in import sign_in
 
 
@@ -27,7 +26,7 @@ def _submitted_events(referral) -> int:
 
 
 def test_pressing_submit_twice_submits_once_and_shows_the_same_reference(client, app):
-    s = school_with_people()
+    s = referring_school()
     referral = make_referral(s, complete=True)
     sign_in(client, s.dsl)
     first = client.post(f"/referrals/{referral.id}/check-answers", data={})
@@ -42,7 +41,7 @@ def test_pressing_submit_twice_submits_once_and_shows_the_same_reference(client,
 
 
 def test_a_retry_with_a_stale_copy_of_the_draft_changes_nothing(app):
-    s = school_with_people()
+    s = referring_school()
     referral = make_referral(s, complete=True)
     first = referrals.submit_referral(referral, s.dsl)
     reference = first.reference
@@ -61,7 +60,7 @@ def test_a_retry_with_a_stale_copy_of_the_draft_changes_nothing(app):
 def test_two_submissions_racing_make_one(app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("two connections submitting at the same moment need PostgreSQL's row locks")
-    s = school_with_people()
+    s = referring_school()
     referral = make_referral(s, complete=True)
     referral_id, user_ids = referral.id, [s.dsl.id, s.deputy.id]
     barrier = threading.Barrier(2)
@@ -95,7 +94,7 @@ def test_referrals_submitted_at_the_same_moment_get_different_numbers(app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("needs concurrent connections")
     la = make_la(code="938")
-    setups = [school_with_people(la) for _ in range(4)]
+    setups = [referring_school(la) for _ in range(4)]
     drafts = [(make_referral(s, complete=True).id, s.dsl.id) for s in setups]
     barrier = threading.Barrier(len(drafts))
     references, errors = [], []
@@ -119,16 +118,16 @@ def test_referrals_submitted_at_the_same_moment_get_different_numbers(app):
 
 
 def test_references_count_per_local_authority(app):
-    north = school_with_people(make_la(code="938"))
-    north2 = school_with_people(north.la)
-    south = school_with_people(make_la(code="939"))
+    north = referring_school(make_la(code="938"))
+    north2 = referring_school(north.la)
+    south = referring_school(make_la(code="939"))
     year = str(referrals.utcnow().astimezone(referrals.UK).year)
     refs = [referrals.submit_referral(make_referral(s, complete=True), s.dsl).reference for s in (north, south, north2)]
     assert refs == [f"938-{year}-000001", f"939-{year}-000001", f"938-{year}-000002"]
 
 
 def test_an_unfinished_referral_cannot_be_submitted(client, app):
-    s = school_with_people()
+    s = referring_school()
     referral = make_referral(s)
     sign_in(client, s.dsl)
     response = client.post(f"/referrals/{referral.id}/check-answers", data={})
@@ -140,7 +139,7 @@ def test_an_unfinished_referral_cannot_be_submitted(client, app):
 
 
 def test_a_submitted_referral_cannot_be_changed(client, app):
-    s = school_with_people()
+    s = referring_school()
     referral = referrals.submit_referral(make_referral(s, complete=True), s.dsl)
     before = referral.form
     sign_in(client, s.dsl)
@@ -164,11 +163,11 @@ def test_a_submitted_referral_cannot_be_changed(client, app):
     with pytest.raises(referrals.ReferralLocked):
         referrals.save_section(stale, s.dsl, "reasons", {"summary": "Changed"})
     db.session.rollback()
-    assert db.session.get(Referral, referral.id).form["reasons"]["summary"] == REASON
+    assert db.session.get(Referral, referral.id).form["reasons"]["summary"] == REFERRAL_REASON
 
 
 def test_the_school_sees_the_status_move(client, app):
-    s = school_with_people()
+    s = referring_school()
     referral = referrals.submit_referral(make_referral(s, complete=True), s.dsl)
     triage = User(email="t@la.test", display_name="Tia Triage", role="triage_worker", local_authority_id=s.la.id)
     db.session.add(triage)

@@ -12,7 +12,7 @@ from portal.referrals import service as referrals
 from portal.referrals.models import Referral, ReferralStatus
 from portal.triage.models import TriageItem
 from portal.updates.models import SharedUpdate
-from tests.referrals.factories import make_referral, school_with_people
+from tests.factories import make_referral, referring_school
 
 
 def test_the_las_queue_and_its_acknowledgement_then_the_outbox_hear_it(app):
@@ -29,7 +29,7 @@ def _count(model) -> int:
 
 
 def test_a_submission_makes_one_queue_entry_outbox_row_and_acknowledgement(app):
-    s = school_with_people()
+    s = referring_school()
     referral = referrals.submit_referral(make_referral(s, complete=True), s.dsl)
     referrals.submit_referral(referral, s.dsl)  # again: nothing more
     assert (_count(TriageItem), _count(OutboxItem), _count(SharedUpdate)) == (1, 1, 1)
@@ -37,7 +37,7 @@ def test_a_submission_makes_one_queue_entry_outbox_row_and_acknowledgement(app):
 
 
 def test_a_subscriber_that_fails_leaves_the_referral_a_draft(app, monkeypatch):
-    s = school_with_people()
+    s = referring_school()
     referral = make_referral(s, complete=True)
 
     def broken(*args, **kwargs):

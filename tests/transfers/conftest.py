@@ -17,8 +17,16 @@ from portal.concerns.models import ConcernAttachment
 from portal.db import utcnow
 from portal.db import db
 from portal.files import store_upload
-from tests.chronology.factories import make_concern, make_pupil, make_referral, make_review, make_update
-from tests.factories import make_la, make_school, make_user
+from tests.factories import (
+    make_concern,
+    make_la,
+    make_pupil,
+    make_referral_record,
+    make_review,
+    make_school,
+    make_update,
+    make_user,
+)
 from tests.signing_in import sign_in
 
 UPN = "B801200005001"
@@ -73,7 +81,7 @@ def world(app) -> World:
     river_deputy = make_user(Role.DEPUTY_DSL, riverside, display_name="Ravi Deputy", password_hash="x")
     hill_dsl = make_user(Role.DSL, hillcrest, display_name="Daniel Hughes", password_hash="x")
     pupil = make_pupil(
-        oakfield, legal_forename="Zara", legal_surname="Okonkwo-Pemberton", date_of_birth=date(2015, 6, 21),
+        oakfield, forename="Zara", surname="Okonkwo-Pemberton", born=date(2015, 6, 21),
         upn=UPN, nhs_number=NHS, on_roll=True,
     )
     from portal.pupils.models import Enrolment
@@ -85,7 +93,7 @@ def world(app) -> World:
                            account="Said she had not eaten since Friday lunchtime.")
     make_review(concern, oak_dsl, outcome="early_help", reasons="Family agreed to early help.",
                 at=happened + timedelta(hours=2))
-    referral = make_referral(oakfield, pupil, oak_dsl, submitted_at=happened + timedelta(days=1), concerns=[concern])
+    referral = make_referral_record(oakfield, pupil, oak_dsl, submitted_at=happened + timedelta(days=1), concerns=[concern])
     make_update(oakfield, pupil, kind="decision", referral=referral, created_at=happened + timedelta(days=2),
                 title="Decision: early help", body="The family has been offered early help.")
     world = World(app=app, northshire=northshire, southmoor=southmoor, oakfield=oakfield, riverside=riverside,

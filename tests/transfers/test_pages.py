@@ -7,7 +7,7 @@ from datetime import timedelta
 from portal.db import db
 from portal.transfers.school_days import today_uk
 from portal.transfers.models import TransferRequestTarget
-from tests.chronology.factories import make_pupil
+from tests.factories import make_pupil
 from tests.transfers.conftest import UPN
 from tests.transfers.helpers import leave_and_send, record_leaver, transfer_of
 

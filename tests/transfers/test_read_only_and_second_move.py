@@ -15,7 +15,7 @@ from portal.referrals.models import Referral
 from portal.transfers.school_days import today_uk
 from portal.transfers.models import Transfer
 from portal.updates.models import SharedUpdate
-from tests.chronology.factories import make_concern
+from tests.factories import make_concern
 from tests.transfers.helpers import accept_and_match, leave_and_send, transfer_of
 
 REFUSED = {400, 403, 404, 405, 409}
@@ -110,11 +110,11 @@ def test_a_second_move_carries_both_schools_history(world):
 
 
 def test_receiver_matches_an_existing_pupil_found_by_upn(world):
-    from tests.chronology.factories import make_pupil
+    from tests.factories import make_pupil
     from tests.transfers.conftest import UPN
 
-    existing = make_pupil(world.riverside, legal_forename="Zara", legal_surname="Pemberton", upn=UPN)
-    make_pupil(world.riverside, legal_forename="Someone", legal_surname="Else")
+    existing = make_pupil(world.riverside, forename="Zara", surname="Pemberton", upn=UPN)
+    make_pupil(world.riverside, forename="Someone", surname="Else")
     oak, river = world.client(world.oak_dsl), world.client(world.river_dsl)
     transfer = leave_and_send(oak, world.pupil, to_urn="938002", leaving=_yesterday())
     river.post(f"/transfers/{transfer.id}/accept")

@@ -8,7 +8,7 @@ from datetime import timedelta
 from portal.concerns.models import ConcernVersion
 from portal.db import db
 from portal.transfers.school_days import today_uk
-from tests.chronology.factories import correct_concern
+from tests.factories import correct_concern
 from tests.transfers.helpers import accept_and_match, leave_and_send, transfer_of
 
 

@@ -10,14 +10,14 @@ import io
 from portal.db import db
 from portal.transfers.school_days import today_uk
 from portal.transfers.models import Transfer, TransferRequest, TransferRequestTarget
-from tests.chronology.factories import make_pupil
+from tests.factories import make_pupil
 from tests.transfers.conftest import UPN
 from tests.transfers.helpers import accept_and_match, date_fields, leave_and_send, transfer_of
 
 
 def test_request_by_upn_puts_the_pupil_on_the_previous_schools_list_and_is_answered_by_sending(world):
     river, oak = world.client(world.river_dsl), world.client(world.oak_dsl)
-    joined = make_pupil(world.riverside, legal_forename="Zara", legal_surname="Okonkwo-Pemberton", upn=UPN)
+    joined = make_pupil(world.riverside, forename="Zara", surname="Okonkwo-Pemberton", upn=UPN)
     page = river.post(f"/transfers/requests/new?pupil={joined.id}", data={"upn": UPN.lower(), "nhs_number": ""})
     assert "Request sent" in page.get_data(as_text=True)
     assert "Oakfield" not in page.get_data(as_text=True)  # the holder is not named before it sends

@@ -153,7 +153,7 @@ def test_bad_leaver_answers_are_shown_with_what_was_typed(world):
 
 
 def test_unknown_destination_can_be_set_later_and_elective_home_education_needs_no_send(world, app):
-    from tests.chronology.factories import make_pupil
+    from tests.factories import make_pupil
 
     oak = world.client(world.oak_dsl)
     record_leaver(oak, world.pupil, leaving=_last_school_day(world), kind="unknown")

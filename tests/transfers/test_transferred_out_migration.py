@@ -13,10 +13,9 @@ from portal.auth.roles import Role
 from portal.db import db, utcnow
 from portal.pupils.models import Pupil
 from portal.transfers.models import Transfer, TransferStatus
-from tests.chronology.factories import make_pupil
+from tests.factories import make_la, make_pupil, make_school, make_user
 from tests.conftest import environ_for_tests
 from tests.databases import throwaway_database
-from tests.factories import make_la, make_school, make_user
 
 
 def _transfer(pupil, from_school, to_school, by, status, accepted_at=None) -> Transfer:
@@ -38,9 +37,9 @@ def test_records_already_transferred_out_are_marked_from_their_accepted_transfer
                 la = make_la("938", "Northshire")
                 oak, river = make_school(la, urn="938001"), make_school(la, urn="938002")
                 dsl = make_user(Role.DSL, oak)
-                moved = make_pupil(oak, legal_surname="Moved")
-                waiting = make_pupil(oak, legal_surname="Waiting")
-                received = make_pupil(river, legal_surname="Received")
+                moved = make_pupil(oak, surname="Moved")
+                waiting = make_pupil(oak, surname="Waiting")
+                received = make_pupil(river, surname="Received")
                 first = utcnow().replace(microsecond=0) - timedelta(days=3)
                 _transfer(moved, oak, river, dsl, TransferStatus.ACCEPTED, accepted_at=first)
                 _transfer(waiting, oak, river, dsl, TransferStatus.PENDING)

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from tests.signing_in import sign_in
-from tests.triage.factories import council, submitted_referral
+from tests.factories import council, submitted_referral
 
 REFERRAL_GETS = [
     "/triage/referrals/{id}",

@@ -12,7 +12,7 @@ from portal.triage.arrival import receive_referral
 from portal.triage.decision_deadline import decision_due
 from portal.triage.models import TriageItem
 from portal.updates.models import SharedUpdate
-from tests.triage.factories import FORENAME, SURNAME, council, submitted_referral
+from tests.factories import TRIAGE_FORENAME, TRIAGE_SURNAME, council, submitted_referral
 
 
 def _emails() -> list[str]:
@@ -38,7 +38,7 @@ def test_an_arriving_referral_is_queued_acknowledged_and_the_dsl_emailed_without
     emails = _emails()[before:]
     assert emails, "the DSL is emailed"
     for email in emails:
-        assert FORENAME not in email and SURNAME not in email and referral.reference not in email
+        assert TRIAGE_FORENAME not in email and TRIAGE_SURNAME not in email and referral.reference not in email
 
 
 def test_receiving_twice_makes_one_queue_entry_and_one_acknowledgement(app):
@@ -52,10 +52,10 @@ def test_receiving_twice_makes_one_queue_entry_and_one_acknowledgement(app):
 
 def test_the_schools_submission_puts_the_referral_in_the_queue(app):
     """End to end through the referrals service, when the school side is present."""
-    from tests.referrals.factories import make_referral, school_with_people
+    from tests.factories import make_referral, referring_school
     from portal.referrals import service as referrals
 
-    s = school_with_people()
+    s = referring_school()
     referral = referrals.submit_referral(make_referral(s, complete=True), s.dsl)
     item = db.session.execute(select(TriageItem).where(TriageItem.referral_id == referral.id)).scalar_one()
     assert item.local_authority_id == s.la.id

@@ -12,9 +12,9 @@ from portal.triage import service
 from portal.triage.models import TriageDecision, TriageItem, TriageNote
 from portal.updates.models import SharedUpdate
 from tests.signing_in import sign_in
-from tests.triage.factories import FEEDBACK, INTERNAL_NOTE, REASONS, council, submitted_referral
+from tests.factories import DECISION_FEEDBACK, INTERNAL_NOTE, DECISION_REASONS, council, submitted_referral
 
-DECISION = {"outcome": "early_help", "rag": "amber", "reasons": REASONS, "feedback": FEEDBACK}
+DECISION = {"outcome": "early_help", "rag": "amber", "reasons": DECISION_REASONS, "feedback": DECISION_FEEDBACK}
 
 
 @pytest.fixture
@@ -47,8 +47,8 @@ def test_a_worker_decides_with_a_preview_and_the_school_is_told(client, north):
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "What the school will see" in html
     school_part = html.split("What the school will see")[1].split("For the council only")[0]
-    assert FEEDBACK in school_part and "Early help" in school_part
-    assert REASONS not in school_part and "Amber" not in school_part
+    assert DECISION_FEEDBACK in school_part and "Early help" in school_part
+    assert DECISION_REASONS not in school_part and "Amber" not in school_part
     assert db.session.execute(select(func.count()).select_from(TriageDecision)).scalar_one() == 0
 
     done = client.post(f"/triage/referrals/{referral.id}/decision", data={**DECISION, "stage": "confirm"})
@@ -56,13 +56,13 @@ def test_a_worker_decides_with_a_preview_and_the_school_is_told(client, north):
     assert "Decision sent" in client.get(done.headers["Location"]).get_data(as_text=True)
     decision = db.session.execute(select(TriageDecision)).scalar_one()
     assert decision.outcome == "early_help" and decision.rag == "amber" and decision.within_deadline
-    assert decision.reasons == REASONS and decision.feedback == FEEDBACK
+    assert decision.reasons == DECISION_REASONS and decision.feedback == DECISION_FEEDBACK
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).status == "decided"
     update = db.session.get(SharedUpdate, decision.shared_update_id)
     assert update.kind == "decision"
-    assert update.content["body"] == FEEDBACK
-    assert "amber" not in repr(update.content).lower() and REASONS not in repr(update.content)
+    assert update.content["body"] == DECISION_FEEDBACK
+    assert "amber" not in repr(update.content).lower() and DECISION_REASONS not in repr(update.content)
 
 
 def test_a_decision_on_a_decided_referral_is_refused_with_a_clear_message(client, north):

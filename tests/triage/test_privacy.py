@@ -9,9 +9,9 @@ from portal.db import db
 from portal.notify import outbox_path
 from portal.updates.models import SharedUpdate
 from tests.signing_in import sign_in
-from tests.triage.factories import FEEDBACK, FORENAME, INTERNAL_NOTE, REASONS, council, submitted_referral
+from tests.factories import DECISION_FEEDBACK, TRIAGE_FORENAME, INTERNAL_NOTE, DECISION_REASONS, council, submitted_referral
 
-SECRETS = (INTERNAL_NOTE, REASONS, "RAG", "Amber", "amber")
+SECRETS = (INTERNAL_NOTE, DECISION_REASONS, "RAG", "Amber", "amber")
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def decided(app, client):
     client.post(f"/triage/referrals/{referral.id}/notes", data={"text": INTERNAL_NOTE})
     client.post(f"/triage/referrals/{referral.id}/rag", data={"rag": "amber"})
     response = client.post(f"/triage/referrals/{referral.id}/decision",
-                           data={"outcome": "early_help", "rag": "amber", "reasons": REASONS, "feedback": FEEDBACK,
+                           data={"outcome": "early_help", "rag": "amber", "reasons": DECISION_REASONS, "feedback": DECISION_FEEDBACK,
                                  "stage": "confirm"})
     assert response.status_code == 302
     return north, referral
@@ -51,7 +51,7 @@ def test_the_school_sees_the_feedback_but_never_notes_rag_or_reasons(client, dec
         html = response.get_data(as_text=True)
         for secret in SECRETS:
             assert secret not in html, (url, secret)
-        seen_feedback = seen_feedback or FEEDBACK.split(";")[0] in html
+        seen_feedback = seen_feedback or DECISION_FEEDBACK.split(";")[0] in html
     assert seen_feedback, "the feedback reaches the school's chronology"
 
 
@@ -62,7 +62,7 @@ def test_the_schools_chronology_export_never_contains_internal_details(client, d
     if response.status_code != 200:
         pytest.skip("PDF export not available here")
     body = response.get_data()
-    for secret in (INTERNAL_NOTE, REASONS):
+    for secret in (INTERNAL_NOTE, DECISION_REASONS):
         assert secret.encode() not in body
 
 
@@ -71,7 +71,7 @@ def test_no_email_carries_internal_details_or_the_childs_name(decided):
     emails = [p.read_text() for p in folder.glob("*.eml")]
     assert emails
     for email in emails:
-        for secret in (*SECRETS, FORENAME, FEEDBACK):
+        for secret in (*SECRETS, TRIAGE_FORENAME, DECISION_FEEDBACK):
             assert secret not in email
 
 
@@ -87,7 +87,7 @@ def test_the_reports_export_carries_no_internal_details(client, decided):
     north, referral = decided
     sign_in(client, north.manager)
     csv = client.get("/triage/reports.csv").get_data(as_text=True)
-    for secret in (*SECRETS, FORENAME, FEEDBACK):
+    for secret in (*SECRETS, TRIAGE_FORENAME, DECISION_FEEDBACK):
         assert secret not in csv
 
 
@@ -97,5 +97,5 @@ def test_another_council_sees_none_of_it(client, decided):
     sign_in(client, south.worker)
     for status in ("open", "all", "decided"):
         html = client.get(f"/triage?status={status}").get_data(as_text=True)
-        assert referral.reference not in html and FORENAME not in html
+        assert referral.reference not in html and TRIAGE_FORENAME not in html
     assert client.get(f"/triage/referrals/{referral.id}").status_code == 404

@@ -11,7 +11,7 @@ from portal.db import db
 from portal.triage.models import TriageItem
 from portal.triage.queue import QueueFilters, queue_page
 from tests.signing_in import sign_in
-from tests.triage.factories import council, make_pupil, submitted_referral
+from tests.factories import TRIAGE_PUPIL, council, make_pupil, submitted_referral
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_breached_referrals_are_marked_and_counted(client, north):
 
 
 def test_filters_status_school_urgency_and_mine(client, north):
-    other_school_pupil = make_pupil(_second_school(north))
+    other_school_pupil = make_pupil(_second_school(north), **TRIAGE_PUPIL)
     a = submitted_referral(north)
     b = submitted_referral(north, urgent=True)
     c = submitted_referral(north, other_school_pupil)

@@ -16,7 +16,7 @@ from portal.triage import service
 from portal.triage.models import TriageItem
 from portal.triage.queue_changes import UndeclaredQueueChange
 from tests.signing_in import sign_in
-from tests.triage.factories import FEEDBACK, REASONS, council, submitted_referral
+from tests.factories import DECISION_FEEDBACK, DECISION_REASONS, council, submitted_referral
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_a_decision_leaves_the_queue_on_the_very_next_view(client, app, north, s
     assert set(_references(other.get("/triage").get_data(as_text=True))) == {decided.reference, waiting.reference}
 
     service.decide(north.worker, _item(decided), service.DecisionDraft(
-        outcome="early_help", rag="amber", reasons=REASONS, feedback=FEEDBACK))
+        outcome="early_help", rag="amber", reasons=DECISION_REASONS, feedback=DECISION_FEEDBACK))
 
     for someone in (client, other):  # the one who decided and a colleague who had the page already
         html = someone.get("/triage").get_data(as_text=True)

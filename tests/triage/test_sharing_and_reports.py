@@ -11,7 +11,7 @@ from portal.db import db
 from portal.triage.models import SharingPolicyChange
 from portal.triage.sharing import filter_case_summary, permitted_summary_fields
 from tests.signing_in import sign_in
-from tests.triage.factories import council, submitted_referral
+from tests.factories import council, submitted_referral
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from portal.notify import outbox_path
 from portal.transaction import unit_of_work
 from portal.updates import service as updates
 from portal.updates.models import SharedUpdate
-from tests.factories import make_user
-from tests.referrals.factories import FORENAME, make_pupil, school_with_people
+from tests.factories import REFERRAL_FORENAME, REFERRAL_PUPIL, make_pupil, make_user, referring_school
 from tests.signing_in import sign_in
 
 
@@ -37,7 +36,7 @@ def _emails(folder):
 def _update(s, title="Decision on your referral", *, pupil=None, minutes_ago=0, **content):
     update = updates.create_shared_update(
         school_id=s.school.id, local_authority_id=s.la.id, kind="decision",
-        content={"title": title, "body": f"{FORENAME} will be offered early help.", **content},
+        content={"title": title, "body": f"{REFERRAL_FORENAME} will be offered early help.", **content},
         pupil_id=pupil.id if pupil else None,
     )
     update.created_at = update.created_at - timedelta(minutes=minutes_ago)
@@ -46,7 +45,7 @@ def _update(s, title="Decision on your referral", *, pupil=None, minutes_ago=0, 
 
 
 def test_unread_counts_are_per_person_and_opening_an_update_reads_it(client, app, mailbox):
-    s = school_with_people()
+    s = referring_school()
     older = _update(s, "Acknowledged", minutes_ago=10)
     newer = _update(s, "Decision", pupil=s.pupil)
     assert updates.unread_count(s.dsl) == updates.unread_count(s.deputy) == 2
@@ -56,10 +55,10 @@ def test_unread_counts_are_per_person_and_opening_an_update_reads_it(client, app
     assert "You have 2 unread updates from the local authority" in home and "Updates (2 unread)" in home
     inbox = client.get("/updates").get_data(as_text=True)
     assert inbox.index(str(newer.id)) < inbox.index(str(older.id))  # newest first
-    assert FORENAME not in inbox  # the list names no child
+    assert REFERRAL_FORENAME not in inbox  # the list names no child
 
     page = client.get(f"/updates/{newer.id}").get_data(as_text=True)
-    assert "Decision" in page and f"{FORENAME} will be offered early help." in page
+    assert "Decision" in page and f"{REFERRAL_FORENAME} will be offered early help." in page
     assert s.pupil.display_name in page
     assert "Updates (1 unread)" in page
     client.get(f"/updates/{newer.id}")  # twice: still one read
@@ -70,23 +69,23 @@ def test_unread_counts_are_per_person_and_opening_an_update_reads_it(client, app
 
 
 def test_creating_an_update_emails_the_schools_leads_after_commit_with_no_child_details(app, mailbox):
-    s = school_with_people()
+    s = referring_school()
     s.dsl.password_hash = s.deputy.password_hash = "$argon2id$placeholder"
     db.session.commit()
     with unit_of_work():  # the update joins a larger unit of work (as a triage decision's does)
         update = updates.create_shared_update(school_id=s.school.id, local_authority_id=s.la.id, kind="decision",
-                                              content={"title": f"Decision about {FORENAME}", "body": FORENAME})
+                                              content={"title": f"Decision about {REFERRAL_FORENAME}", "body": REFERRAL_FORENAME})
         assert _emails(mailbox) == []  # not before the update exists for good
     sent = _emails(mailbox)
     assert sorted(m["To"] for m in sent) == sorted([s.dsl.email, s.deputy.email])  # not staff
     for message in sent:
         body = message.get_payload()
-        assert FORENAME not in body and FORENAME not in message["Subject"]
+        assert REFERRAL_FORENAME not in body and REFERRAL_FORENAME not in message["Subject"]
         assert f"/updates/{update.id}" in body
 
 
 def test_a_rolled_back_update_sends_nothing(app, mailbox):
-    s = school_with_people()
+    s = referring_school()
     s.dsl.password_hash = "$argon2id$placeholder"
     db.session.commit()
     with pytest.raises(RuntimeError), unit_of_work():
@@ -98,8 +97,8 @@ def test_a_rolled_back_update_sends_nothing(app, mailbox):
 
 
 def test_an_update_cannot_reach_a_school_it_was_not_meant_for(app):
-    ours, theirs = school_with_people(), None
-    theirs = school_with_people(ours.la)
+    ours, theirs = referring_school(), None
+    theirs = referring_school(ours.la)
     with pytest.raises(updates.UpdateRefused):
         updates.create_shared_update(school_id=theirs.school.id, local_authority_id=ours.la.id, kind="note",
                                      content={"title": "x"}, pupil_id=ours.pupil.id)
@@ -111,8 +110,8 @@ def test_an_update_cannot_reach_a_school_it_was_not_meant_for(app):
 
 
 def test_another_schools_dsl_gets_not_found_and_sees_nothing(client, app):
-    ours = school_with_people()
-    theirs = school_with_people(ours.la)
+    ours = referring_school()
+    theirs = referring_school(ours.la)
     update = _update(ours, pupil=ours.pupil)
     sign_in(client, theirs.dsl)
     assert client.get(f"/updates/{update.id}").status_code == 404
@@ -123,7 +122,7 @@ def test_another_schools_dsl_gets_not_found_and_sees_nothing(client, app):
 
 @pytest.mark.parametrize("role", [Role.SCHOOL_STAFF, Role.TRIAGE_WORKER, Role.LA_ADMIN])
 def test_staff_and_la_users_are_refused(client, app, role):
-    s = school_with_people()
+    s = referring_school()
     update = _update(s)
     sign_in(client, make_user(role, s.school if role == Role.SCHOOL_STAFF else s.la))
     assert client.get("/updates").status_code == 403
@@ -133,11 +132,11 @@ def test_staff_and_la_users_are_refused(client, app, role):
 
 
 def test_update_content_is_encrypted(app):
-    s = school_with_people()
-    update = _update(s, pupil=make_pupil(s.school, forename="Ysolde"))
+    s = referring_school()
+    update = _update(s, pupil=make_pupil(s.school, **(REFERRAL_PUPIL | {"forename": "Ysolde"})))
     from sqlalchemy import text
 
     key = update.id.hex if db.engine.dialect.name == "sqlite" else update.id
     raw = db.session.execute(text("SELECT content FROM shared_update WHERE id = :id"), {"id": key}).scalar_one()
-    assert raw.startswith("v1:") and FORENAME not in raw
-    assert db.session.get(SharedUpdate, update.id).content["body"].startswith(FORENAME)
+    assert raw.startswith("v1:") and REFERRAL_FORENAME not in raw
+    assert db.session.get(SharedUpdate, update.id).content["body"].startswith(REFERRAL_FORENAME)
