@@ -20,13 +20,14 @@ from datetime import date
 from sqlalchemy import select
 
 from portal import audit
-from portal.crypto import lookup
+from portal.crypto import cipher, lookup
+from portal.crypto.fields import keyring
 from portal.crypto.normalise import normalise_text
 from portal.db import db
 from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.orgs.models import LocalAuthority, School
 from portal.policy import can, require
-from portal.transaction import transactional
+from portal.transaction import transactional, unit_of_work
 from portal.pupils.identifiers import (
     InvalidIdentifier,
     validate_date_of_birth,
@@ -221,22 +222,133 @@ def view_pupil(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> Pupi
     return pupil
 
 
-def school_roll(school: School, *, text: str | None = None, on_roll_only: bool = True) -> list[Pupil]:
-    """This school's pupils sorted by surname; `text` keeps those whose names contain it.
+ROLL_PAGE_SIZE = 50
+# The name columns a name search reads: the only ones decrypted across a school's roll.
+NAME_FIELDS = ("legal_forename", "preferred_name", "legal_surname")
 
-    Decrypts one school's roll only (a few hundred to two thousand names), never the table.
-    """
-    query = select(Pupil).where(Pupil.school_id == school.id)
+
+def _decrypted_names(school: School, names: tuple[str, ...], *, on_roll_only: bool) -> list[tuple]:
+    """(pupil id, *plaintexts) for this school's pupils: only the ciphertext columns named are
+    fetched, and each is opened through the cipher in one pass (no ORM objects, no per-attribute
+    descriptor). The same checks as any read: a value copied from another row or column fails."""
+    fields = [getattr(Pupil, name) for name in names]
+    query = select(Pupil.id, *(f.ciphertext_column(Pupil) for f in fields)).where(Pupil.school_id == school.id)
     if on_roll_only:
         query = query.where(Pupil.on_roll.is_(True))
-    pupils = list(db.session.execute(query).scalars())
+    ring = keyring()
+    connection = db.session.connection()
+    table = Pupil.__table__.name
+    decrypt = cipher.decrypt
+    rows = []
+    for row in db.session.execute(query):
+        pupil_id = row[0]
+        values = [pupil_id]
+        for f, stored in zip(fields, row[1:]):
+            values.append(None if stored is None else f.codec.loads(
+                decrypt(ring, connection, stored, table=table, column=f.name, row_id=pupil_id)))
+        rows.append(tuple(values))
+    return rows
+
+
+def _sort_key(forename: str, surname: str, pupil_id) -> tuple:
+    return (surname.casefold(), forename.casefold(), str(pupil_id))
+
+
+def _load_in_order(ids: list[uuid.UUID]) -> list[Pupil]:
+    if not ids:
+        return []
+    found = {p.id: p for p in db.session.execute(select(Pupil).where(Pupil.id.in_(ids))).scalars()}
+    return [found[i] for i in ids if i in found]
+
+
+def sorted_roll_ids(school: School, *, text: str | None = None, on_roll_only: bool = True) -> list[uuid.UUID]:
+    """This school's pupil ids sorted by surname then forename; with `text`, only those whose
+    names (legal forename, preferred name, legal surname) contain it. Decrypts the name columns
+    of one school's pupils only, never the table and never their other fields."""
     if text:
         wanted = normalise_text(text)
-        pupils = [
-            p for p in pupils
-            if wanted in normalise_text(" ".join(filter(None, (p.legal_forename, p.preferred_name, p.legal_surname))))
-        ]
-    return sorted(pupils, key=lambda p: (p.legal_surname.casefold(), p.legal_forename.casefold()))
+        rows = _decrypted_names(school, NAME_FIELDS, on_roll_only=on_roll_only)
+        rows = [r for r in rows if wanted in normalise_text(" ".join(filter(None, r[1:])))]
+        rows.sort(key=lambda r: _sort_key(r[1], r[3], r[0]))
+    else:
+        rows = _decrypted_names(school, ("legal_forename", "legal_surname"), on_roll_only=on_roll_only)
+        rows.sort(key=lambda r: _sort_key(r[1], r[2], r[0]))
+    return [r[0] for r in rows]
+
+
+def school_roll(school: School, *, text: str | None = None, on_roll_only: bool = True) -> list[Pupil]:
+    """This school's pupils sorted by surname; `text` keeps those whose names contain it. Not
+    audited and not paged: for code that needs the whole list (a page uses `roll_page`)."""
+    return _load_in_order(sorted_roll_ids(school, text=text, on_roll_only=on_roll_only))
+
+
+@dataclass
+class RollPage:
+    pupils: list[Pupil]
+    total: int
+    page: int = 1
+    pages: int = 1
+    page_size: int = ROLL_PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * self.page_size, self.total)
+
+
+@transactional
+def _record_shown(action: str, *, object_type: str, object_id, detail: str | None = None) -> None:
+    audit.record(action, object_type=object_type, object_id=object_id, detail=detail)
+
+
+def roll_page(school: School, *, page: int = 1, page_size: int = ROLL_PAGE_SIZE) -> RollPage:
+    """One page of the school's current roll, sorted by surname; the view is audited (the
+    school, the page and how many pupils it showed). Only this page's pupils are loaded."""
+    ids = sorted_roll_ids(school)
+    pages = max(1, -(-len(ids) // page_size))
+    page = min(max(1, page), pages)
+    shown = ids[(page - 1) * page_size: page * page_size]
+    # Audited (and committed) before the page's rows are loaded, so that the commit does not
+    # expire the objects the page is about to render.
+    _record_shown("pupil.roll_view", object_type="school", object_id=school.id,
+                  detail=f"page_{page}_shown_{len(shown)}")
+    return RollPage(_load_in_order(shown), len(ids), page, pages, page_size)
+
+
+def search_by_name(school: School, text: str, *, page_size: int = ROLL_PAGE_SIZE) -> RollPage:
+    """Pupils of the school (on roll or not) whose names contain `text`, the first `page_size` of
+    them; audited (the school and how many matched, never what was typed)."""
+    ids = sorted_roll_ids(school, text=text, on_roll_only=False)
+    shown = ids[:page_size]
+    _record_shown("pupil.name_search", object_type="school", object_id=school.id,
+                  detail=f"matched_{len(ids)}_shown_{len(shown)}")
+    return RollPage(_load_in_order(shown), len(ids), 1, 1, page_size)
+
+
+def search_by_identifiers(school: School, *, upn=None, nhs_number=None, surname=None,
+                          date_of_birth=None) -> list[Pupil]:
+    """Exact matches through the blind indexes; audited: one event per pupil shown (an exact
+    search finds one or two), or one on the school when nothing matched."""
+    found = find_by_identifiers(school, upn=upn, nhs_number=nhs_number, surname=surname,
+                                date_of_birth=date_of_birth)
+    ids = [p.id for p in found]
+    with unit_of_work():
+        if not ids:
+            audit.record("pupil.identifier_search", object_type="school", object_id=school.id, detail="matched_0")
+        for pupil_id in ids:
+            audit.record("pupil.identifier_search", object_type="pupil", object_id=pupil_id)
+    return _load_in_order(ids)
+
+
+@transactional
+def record_form_view(pupils: Pupil | list[Pupil], form: str) -> None:
+    """A form showing these pupils' details (edit, previous school, the possible duplicates
+    offered) is shown: one view event per pupil."""
+    for pupil in pupils if isinstance(pupils, list) else [pupils]:
+        audit.record(f"pupil.{form}_view", object_type="pupil", object_id=pupil.id)
 
 
 @transactional

@@ -15,7 +15,7 @@ from portal.pupils.forms import FindByIdentifierForm, FindByNameForm, PreviousSc
 
 bp = Blueprint("pupils", __name__, url_prefix="/pupils")
 
-ROLL_PAGE_SIZE = 50
+ROLL_PAGE_SIZE = service.ROLL_PAGE_SIZE
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
@@ -23,33 +23,37 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 @requires("pupils:manage")
 @reshows_form_on_csrf_failure
 def roll():
-    """The school's roll, with search by name fragment or by exact identifiers (both POSTed)."""
+    """The school's roll, a page at a time, with search by name fragment or by exact identifiers
+    (both POSTed). Every list of pupils shown is audited by the service."""
     school = current_user.school
     by_name = FindByNameForm(prefix="name")
     by_identifier = FindByIdentifierForm(prefix="id")
-    searched, pupils = None, None
+    searched, pupils, roll_page = None, None, None
     if by_name.submit.data and by_name.validate_on_submit():
         searched = "name"
-        pupils = service.school_roll(school, text=by_name.name.data or "", on_roll_only=False)
+        roll_page = service.search_by_name(school, by_name.name.data or "")
     elif by_identifier.find.data and by_identifier.validate_on_submit():
         searched = "identifier"
         data = by_identifier.data
         if not any([data["upn"], data["nhs_number"], data["surname"] and data["date_of_birth"]]):
             by_identifier.upn.errors = ["Enter a UPN, an NHS number, or a last name and date of birth"]
         else:
-            pupils = service.find_by_identifiers(
+            pupils = service.search_by_identifiers(
                 school,
                 upn=data["upn"] or None,
                 nhs_number=data["nhs_number"] or None,
                 surname=data["surname"] or None,
                 date_of_birth=data["date_of_birth"],
             )
-    if pupils is None and searched is None:
-        pupils = service.school_roll(school)
+    if pupils is None and roll_page is None and searched is None:
+        roll_page = service.roll_page(school, page=request.args.get("page", 1, type=int) or 1)
+    if roll_page is not None:
+        pupils = roll_page.pupils
     errors_form = by_identifier if by_identifier.errors else (by_name if by_name.errors else None)
     return render_template(
         "pupils/roll.html",
         pupils=pupils,
+        roll_page=roll_page,
         searched=searched,
         by_name=by_name,
         by_identifier=by_identifier,
@@ -74,6 +78,7 @@ def add():
         except service.PossibleDuplicate as duplicate:
             duplicates = duplicate.existing
             form.confirm_new.data = "yes"
+            service.record_form_view(duplicates, "duplicate_offered")
         else:
             flash(f"{pupil.display_name} has been added", "success")
             return redirect(url_for("pupils.show", pupil_id=pupil.id))
@@ -146,6 +151,7 @@ def edit(pupil_id: uuid.UUID):
             return redirect(url_for("pupils.show", pupil_id=pupil.id))
     elif form.is_submitted():
         form.add_rule_errors()
+    service.record_form_view(pupil, "edit_form")
     return render_template("pupils/form.html", form=form, pupil=pupil, duplicates=[], shows_child_details=True)
 
 
@@ -166,6 +172,7 @@ def add_previous_school(pupil_id: uuid.UUID):
         else:
             flash("The previous school has been added", "success")
             return redirect(url_for("pupils.show", pupil_id=pupil.id))
+    service.record_form_view(pupil, "previous_school_form")
     return render_template("pupils/previous_school.html", form=form, pupil=pupil, shows_child_details=True)
 
 

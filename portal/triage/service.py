@@ -96,6 +96,16 @@ def referral_in_queue(user: User, referral_id: uuid.UUID) -> Opened:
 
 
 @transactional
+def reshow_referral(user: User, referral_id: uuid.UUID) -> Opened:
+    """The referral page shown again after a refused note or RAG rating: it shows the child, so
+    the view is audited (nothing else changes)."""
+    opened = referral_in_queue(user, referral_id)
+    audit.record("triage.referral_view", object_type="referral", object_id=opened.referral.id, actor=user,
+                 detail="reshown")
+    return opened
+
+
+@transactional
 def open_referral(user: User, referral_id: uuid.UUID) -> Opened:
     """The referral for a worker to read; the view is audited, and a new item moves to "in triage"."""
     opened = referral_in_queue(user, referral_id)

@@ -100,7 +100,7 @@ def show(referral_id: uuid.UUID):
 
 
 def _reshow(referral_id, status=400, **forms):
-    opened = service.referral_in_queue(current_user, referral_id)
+    opened = service.reshow_referral(current_user, referral_id)
     return render_template("triage/show.html", **_page_context(opened, **forms)), status
 
 
