@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal import audit
-from portal.auth import emails, links, session_store, tokens, wall_clock
+from portal.auth import emails, links, session_store, stages, tokens, wall_clock
 from portal.auth.credentials import AccountError, clean_email, set_new_password
 from portal.auth.models import SessionEndReason, TokenPurpose, User
 from portal.auth.roles import Role
@@ -118,9 +118,10 @@ def pending_invitation(user: User):
 
 
 @transactional
-def accept_invitation(token: str, password: str, confirm: str, *, sign_out_here: bool = False) -> User:
-    """Set the first password. The user then enrols their authenticator app before anything else.
-    Whoever was signed in in this browser is signed out (`sign_out_here`)."""
+def accept_invitation(token: str, password: str, confirm: str, *, sign_out_here: bool = False) -> str:
+    """Set the first password. The user then enrols their authenticator app before anything else:
+    returns the token of that server-side sign-in stage (portal.auth.stages) for the browser's
+    cookie. Whoever was signed in in this browser is signed out (`sign_out_here`)."""
     row = tokens.find_valid(token, TokenPurpose.INVITATION)
     if row is None or not row.user.is_active or row.user.has_accepted_invitation:
         raise AccountError("This invitation link has expired or has already been used")
@@ -131,4 +132,4 @@ def accept_invitation(token: str, password: str, confirm: str, *, sign_out_here:
     audit.record("auth.invitation_accept", object_type="user", object_id=user.id, actor=user)
     if sign_out_here:
         session_store.end_current(SessionEndReason.INVITATION)
-    return user
+    return stages.begin(user)

@@ -43,6 +43,13 @@ class SessionEndReason(StrEnum):
 TIMEOUTS = frozenset({SessionEndReason.IDLE_TIMEOUT, SessionEndReason.ABSOLUTE_TIMEOUT})
 
 
+class SignInStageKind(StrEnum):
+    """What a half-finished sign-in waits for after the password (SignInStage.kind)."""
+
+    CODE = "code"  # a code from the app, or a recovery code
+    ENROL = "enrol"  # setting up the app: only for someone with no second factor
+
+
 class SignInMethod(StrEnum):
     """How the second step of a sign-in was passed (the audit event's detail)."""
 
@@ -181,5 +188,29 @@ class UserSession(UUIDPrimaryKey, Base):
     authenticated_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(20))  # a SessionEndReason
+
+    user: Mapped[User] = relationship()
+
+
+class SignInStage(UUIDPrimaryKey, Base):
+    """A half-finished sign-in, held on the server: the password has been checked and the code
+    (or, for someone with no second factor yet, setting up the app) is still to come.
+
+    The browser's cookie carries only a random token; this row, found by the token's SHA-256
+    hash, says whose sign-in it is and what it may do next. It lives 10 minutes and is used once:
+    the step that finishes the sign-in marks it used in the same transaction as the session
+    starts. Knowing the app's SECRET_KEY therefore lets nobody make one up.
+    """
+
+    __tablename__ = "sign_in_stage"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # a SignInStageKind
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Where to go once signed in: a path on this site (session_store.safe_next), or None.
+    next_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()

@@ -4,6 +4,9 @@ Every answer to a failed attempt is the same whether or not the email belongs to
 and takes about as long (the password is checked against a dummy hash when there is none).
 Throttling is in portal.auth.throttle; every attempt is audited without the password or code.
 
+Between the steps the half-finished sign-in is a server-side row (portal.auth.stages): the
+browser holds only its random token, and the step that finishes the sign-in uses the row up.
+
 Each step is a unit of work: a failure is an answer (an `Outcome`), not an error, so its audit
 event commits; a success that completes the sign-in starts the server-side session in the same
 transaction as the code is used up.
@@ -14,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal import audit
-from portal.auth import credentials, passwords, recovery, session_store, throttle, totp
-from portal.auth.models import SessionEndReason, SignInMethod, User
-from portal.auth.users import find_user, get_user, normalise_email
-from portal.transaction import transactional
+from portal.auth import credentials, passwords, recovery, session_store, stages, throttle, totp
+from portal.auth.credentials import AccountError
+from portal.auth.models import SessionEndReason, SignInMethod, SignInStage, SignInStageKind, User
+from portal.auth.users import find_user, normalise_email
+from portal.transaction import transactional, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,19 @@ class Outcome:
     replayed: bool = False
     must_enrol: bool = False
     recovery_codes_left: int | None = None
+    # The random token of the next stage (for the browser's cookie), after a correct password.
+    stage_token: str | None = None
+
+
+class StageGone(AccountError):
+    """The half-finished sign-in was used up by another request meanwhile: start again."""
+
+    def __init__(self):
+        super().__init__("Your sign-in has expired. Sign in again", "code")
+
+
+class EnrolmentRefused(AccountError):
+    """Setting up an app is only for someone with no second factor (or whose app was reset)."""
 
 
 def _refuse(source, user: User | None, detail: str, *, replayed: bool = False) -> Outcome:
@@ -68,8 +85,9 @@ def _locked(source, user: User | None, lock: throttle.Locked) -> Outcome:
 
 
 @transactional
-def check_password(email: str, password: str) -> Outcome:
-    """Step one. On success the caller asks for a code (or enrolment, if the user has none)."""
+def check_password(email: str, password: str, next_url: str | None = None) -> Outcome:
+    """Step one. On success a server-side stage is started (its token is in the outcome) and the
+    caller asks for a code, or for setting up the app if the user has no second factor."""
     source = throttle.source_for(normalise_email(email))
     user = find_user(email)
     lock = throttle.check(source)
@@ -82,15 +100,33 @@ def check_password(email: str, password: str) -> Outcome:
         return _refuse(source, user, detail)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    return Outcome(ok=True, user=user, must_enrol=not user.has_second_factor)
+    token = stages.begin(user, next_url)
+    return Outcome(ok=True, user=user, must_enrol=not user.has_second_factor, stage_token=token)
+
+
+def pending(token: str | None, kind: SignInStageKind) -> SignInStage | None:
+    """The browser's half-finished sign-in waiting for `kind`, if it is still live."""
+    return stages.find(token, kind)
+
+
+def _finish(stage: SignInStage, method: SignInMethod) -> None:
+    """Use the stage up and start the session; `StageGone` (the unit of work rolls back, the
+    code is not used up) if another request used it first."""
+    if not stages.use(stage):
+        raise StageGone()
+    _start(stage.user, method)
 
 
 @transactional
-def sign_in_with_code(user: User, code: str) -> Outcome:
-    """Step two with the authenticator app's code; a correct one starts the session."""
+def sign_in_with_code(stage: SignInStage, code: str) -> Outcome:
+    """Step two with the authenticator app's code; a correct one uses the stage up and starts
+    the session. A lock ends the stage (the password is asked again)."""
+    user = stage.user
     outcome = _check_code(user, code)
     if outcome.ok:
-        _start(user, SignInMethod.TOTP)
+        _finish(stage, SignInMethod.TOTP)
+    if outcome.locked:
+        stages.use(stage)
     return outcome
 
 
@@ -112,44 +148,59 @@ def _check_code(user: User, code: str) -> Outcome:
 
 
 @transactional
-def sign_in_with_recovery_code(user: User, code: str) -> Outcome:
+def sign_in_with_recovery_code(stage: SignInStage, code: str) -> Outcome:
     """Step two with a recovery code: used up, audited, the session started, and the user told
     how many are left."""
+    user = stage.user
     source = throttle.source_for(user.email)
     lock = throttle.check(source)
     if lock is not None:
+        stages.use(stage)
         return _locked(source, user, lock)
     if not user.is_active or not recovery.use_code(user, code):
-        return _refuse(source, user, "bad_recovery_code")
+        outcome = _refuse(source, user, "bad_recovery_code")
+        if outcome.locked:
+            stages.use(stage)
+        return outcome
     throttle.record_success(source)
     left = recovery.remaining(user)
     audit.record("auth.recovery_code_used", object_type="user", object_id=user.id, detail=f"left_{left}", actor=user)
-    _start(user, SignInMethod.RECOVERY_CODE)
+    _finish(stage, SignInMethod.RECOVERY_CODE)
     return Outcome(ok=True, user=user, recovery_codes_left=left)
 
 
-@transactional
-def enrol_and_sign_in(user: User, code: str) -> list[str]:
+def enrol_and_sign_in(stage: SignInStage, code: str) -> list[str]:
     """Step two for someone with no app yet: the first correct code from the newly set-up app
-    makes it their second factor and starts the session. Returns their 10 recovery codes (an
-    `AccountError` if the code is wrong)."""
-    codes = credentials.finish_enrolment(user, code)
-    _start(user, SignInMethod.ENROLMENT)
+    makes it their second factor, uses the stage up and starts the session. Returns their 10
+    recovery codes (an `AccountError` if the code is wrong).
+
+    Refused (`EnrolmentRefused`, audited) if the user has a second factor by now: only an LA
+    admin's reset (which clears it) lets someone set up an app at sign-in again.
+    """
+    # The refusal is a unit of work of its own, committed before the error is raised: its audit
+    # event stands and the stage is used up.
+    with unit_of_work():
+        user = stage.user
+        refused = user.has_second_factor or stage.kind != SignInStageKind.ENROL
+        if refused:
+            stages.use(stage)
+            audit.record("auth.totp_enrol", object_type="user", object_id=user.id, outcome="failure",
+                         detail="already_has_second_factor", actor_id=user.id, organisation_id=user.organisation_id)
+    if refused:
+        raise EnrolmentRefused("Your account already has an authenticator app. Sign in with a code from it", "code")
+    return _enrol(stage, code)
+
+
+@transactional
+def _enrol(stage: SignInStage, code: str) -> list[str]:
+    codes = credentials.finish_enrolment(stage.user, code)
+    _finish(stage, SignInMethod.ENROLMENT)
     return codes
 
 
 def _start(user: User, method: SignInMethod) -> None:
     session_store.start(user)
     audit.record("auth.sign_in", object_type="user", object_id=user.id, detail=method, actor=user)
-
-
-def pending_user(user_id: str) -> User | None:
-    """The account a half-finished sign-in (password done, code not yet) is for, if it may still
-    sign in."""
-    user = get_user(user_id)
-    if user is None or not user.is_active:
-        return None
-    return user
 
 
 @transactional

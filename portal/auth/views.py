@@ -2,14 +2,13 @@
 authenticator app, and Your account (password, email address, app, recovery codes,
 re-authentication and the session-timeout warning's two endpoints).
 
-The pages before sign-in are `@public`; the steps after the password check that the browser's
-session holds a recent, matching "pending sign-in" first. Each page parses its form, calls one
+The pages before sign-in are `@public`; the steps after the password check first that the
+browser's session holds the token of a live server-side sign-in stage of the right kind
+(portal.auth.stages: 10 minutes, used once). Each page parses its form, calls one
 service (portal.auth.signin, credentials, invitations, session_store) and renders or redirects.
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
 
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -28,7 +27,7 @@ from portal.auth.forms import (
     RecoveryCodeForm,
     SignInForm,
 )
-from portal.auth.models import User
+from portal.auth.models import SignInStage, SignInStageKind, User
 from portal.errors import reshows_form_on_csrf_failure
 from portal.extensions import limiter
 from portal.policy import public, requires
@@ -36,36 +35,22 @@ from portal.policy import public, requires
 bp = Blueprint("auth", __name__)
 
 PENDING = "pending_sign_in"
-PENDING_SECONDS = 10 * 60
 WRONG_DETAILS = "Enter a correct email address and password"
 REPLAYED_CODE = "This code has already been used. Wait for your app to show a new code, then enter it"
 
 
-class PendingStage(StrEnum):
-    """What a half-finished sign-in waits for after the password."""
-
-    CODE = "code"  # a code from the app, or a recovery code
-    ENROL = "enrol"  # setting up the app (no second factor yet)
-
-
 # --- the pending sign-in (between the password and the code) --------------------------------
+# The browser's session holds only the random token of a server-side stage (portal.auth.stages):
+# what the stage is for, whose it is and where to go next are on the server.
 
 
-def _set_pending(user: User, stage: PendingStage, next_url: str | None) -> None:
-    session[PENDING] = {"user": str(user.id), "stage": stage.value, "at": wall_clock.timestamp(), "next": next_url}
+def _set_pending(token: str) -> None:
+    session[PENDING] = token
 
 
-def _pending(stage: PendingStage) -> tuple[User, dict] | None:
-    data = session.get(PENDING)
-    if not isinstance(data, dict) or data.get("stage") != stage:
-        return None
-    if wall_clock.timestamp() - float(data.get("at", 0)) > PENDING_SECONDS:
-        session.pop(PENDING, None)
-        return None
-    user = signin.pending_user(data.get("user"))
-    if user is None:
-        return None
-    return user, data
+def _pending(kind: SignInStageKind) -> SignInStage | None:
+    token = session.get(PENDING)
+    return signin.pending(token if isinstance(token, str) else None, kind)
 
 
 def _signed_in(user: User, next_url: str | None):
@@ -74,6 +59,12 @@ def _signed_in(user: User, next_url: str | None):
     response = redirect(session_store.safe_next(next_url) or url_for("home.dashboard"))
     throttle.remember_device(response, user.email)
     return response
+
+
+def _start_again():
+    session.pop(PENDING, None)
+    flash("Your sign-in has expired. Sign in again.", "info")
+    return redirect(url_for("auth.sign_in"))
 
 
 def _me() -> User:
@@ -93,10 +84,9 @@ def sign_in():
     form = SignInForm()
     next_url = session_store.safe_next(request.args.get("next"))
     if form.validate_on_submit():
-        outcome = signin.check_password(form.email.data, form.password.data)
+        outcome = signin.check_password(form.email.data, form.password.data, next_url)
         if outcome.ok:
-            stage = PendingStage.ENROL if outcome.must_enrol else PendingStage.CODE
-            _set_pending(outcome.user, stage, next_url)
+            _set_pending(outcome.stage_token)
             return redirect(url_for("auth.enrol" if outcome.must_enrol else "auth.sign_in_code"))
         form.email.errors.append(throttle.lock_message(outcome.locked) if outcome.locked else WRONG_DETAILS)
         form.password.data = ""
@@ -108,15 +98,18 @@ def sign_in():
 @limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
 @reshows_form_on_csrf_failure
 def sign_in_code():
-    pending = _pending(PendingStage.CODE)
-    if pending is None:
+    stage = _pending(SignInStageKind.CODE)
+    if stage is None:
         return redirect(url_for("auth.sign_in"))
-    user, data = pending
+    user, next_url = stage.user, stage.next_url
     form = CodeForm()
     if form.validate_on_submit():
-        outcome = signin.sign_in_with_code(user, form.code.data)
+        try:
+            outcome = signin.sign_in_with_code(stage, form.code.data)
+        except signin.StageGone:
+            return _start_again()
         if outcome.ok:
-            return _signed_in(user, data.get("next"))
+            return _signed_in(user, next_url)
         if outcome.locked:
             session.pop(PENDING, None)
             form.code.errors.append(throttle.lock_message(outcome.locked))
@@ -133,15 +126,18 @@ def sign_in_code():
 @limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
 @reshows_form_on_csrf_failure
 def sign_in_recovery():
-    pending = _pending(PendingStage.CODE)
-    if pending is None:
+    stage = _pending(SignInStageKind.CODE)
+    if stage is None:
         return redirect(url_for("auth.sign_in"))
-    user, data = pending
+    user, next_url = stage.user, stage.next_url
     form = RecoveryCodeForm()
     if form.validate_on_submit():
-        outcome = signin.sign_in_with_recovery_code(user, form.code.data)
+        try:
+            outcome = signin.sign_in_with_recovery_code(stage, form.code.data)
+        except signin.StageGone:
+            return _start_again()
         if outcome.ok:
-            response = _signed_in(user, data.get("next"))
+            response = _signed_in(user, next_url)
             left = outcome.recovery_codes_left
             flash(
                 f"You used a recovery code. You have {left} recovery code{'' if left == 1 else 's'} left. "
@@ -163,22 +159,25 @@ def sign_in_recovery():
 @limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
 @reshows_form_on_csrf_failure
 def enrol():
-    """Mandatory second factor: shown after the password when the user has none yet."""
-    pending = _pending(PendingStage.ENROL)
-    if pending is None:
+    """Mandatory second factor: shown after the password when the user has none yet (a new
+    account, or one whose app an LA admin has reset). Refused to anyone who has one."""
+    stage = _pending(SignInStageKind.ENROL)
+    if stage is None:
         return redirect(url_for("auth.sign_in"))
-    user, data = pending
+    user, next_url = stage.user, stage.next_url
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = signin.enrol_and_sign_in(user, form.code.data)
+            codes = signin.enrol_and_sign_in(stage, form.code.data)
+        except (signin.StageGone, signin.EnrolmentRefused):
+            return _start_again()
         except AccountError as error:
             form.code.errors.append(error.message)
         else:
             session.pop(PENDING, None)
             response = make_response(render_template(
                 "auth/recovery_codes.html", codes=codes,
-                next_url=session_store.safe_next(data.get("next")) or url_for("home.dashboard"),
+                next_url=session_store.safe_next(next_url) or url_for("home.dashboard"),
             ))
             throttle.remember_device(response, user.email)
             return response
@@ -279,13 +278,13 @@ def accept_invitation(token: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            invitations.accept_invitation(
+            stage_token = invitations.accept_invitation(
                 token, form.password.data, form.confirm.data, sign_out_here=current_user.is_authenticated
             )
         except AccountError as error:
             getattr(form, error.field or "password").errors.append(error.message)
         else:
-            _set_pending(user, PendingStage.ENROL, None)
+            _set_pending(stage_token)
             return redirect(url_for("auth.enrol"))
     return render_template("auth/new_password.html", form=form, user=user, invitation=True)
 
