@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.dashboard import worklist
 from portal.policy import can, public, requires
 
 bp = Blueprint("home", __name__)
@@ -44,7 +45,8 @@ def home_links(user) -> list[dict]:
 @bp.get("/home")
 @requires("home:view")
 def dashboard():
-    return render_template("home.html", links=home_links(current_user))
+    return render_template("home.html", links=home_links(current_user),
+                           worklist=worklist.worklist_for(current_user))
 
 
 @bp.get("/accessibility")

@@ -1,0 +1,294 @@
+"""A DSL's home page as the day's work, most urgent first.
+
+One read of a handful of indexed queries (each by the school, and by status or reader), and one
+query for the names of the children it lists: transfers to send (by due date, overdue first),
+concerns awaiting review (count, urgent count, oldest), unread updates from the council (child,
+referral reference, kind), files waiting for receipt, requests for a file, and the school's
+referrals still in progress or decided in the last fortnight. Each item carries the link to where
+it is done. The read names children, so it is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, exists, func, select
+
+from portal import audit
+from portal.concerns.models import Concern, ConcernStatus
+from portal.db import db, utcnow
+from portal.orgs.models import School
+from portal.policy import can
+from portal.pupils.models import Pupil
+from portal.referrals.models import Referral, ReferralStatus
+from portal.referrals.sections import STATUS_TAG_CLASSES, STATUS_TEXT
+from portal.transaction import transactional
+from portal.transfers import school_days
+from portal.transfers.models import (
+    OPEN_STATUSES as TRANSFER_OPEN_STATUSES,
+    STATUS_LABELS as TRANSFER_STATUS_LABELS,
+    WAITING_STATUSES,
+    RequestTargetStatus,
+    Transfer,
+    TransferRequestTarget,
+)
+from portal.updates.models import SharedUpdate, SharedUpdateRead
+from portal.updates.service import kind_label
+
+# How many items of a kind the home page lists before "and N more" (the area's own page has all).
+SHOWN = 10
+# Decided referrals stay on the worklist this long, so the DSL sees the outcome arrive.
+DECIDED_SHOWN_FOR = timedelta(days=14)
+IN_PROGRESS = (ReferralStatus.DRAFT, ReferralStatus.SUBMITTED, ReferralStatus.ACKNOWLEDGED, ReferralStatus.IN_TRIAGE)
+
+
+@dataclass
+class TransferToSend:
+    transfer_id: uuid.UUID
+    child: str
+    status: str
+    due_date: date
+    days_left: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def clock_words(self) -> str:
+        """The 5-school-day clock in words: '2 school days left', 'due today', '3 school days overdue'."""
+        if self.days_left == 0:
+            return "Due today"
+        if self.days_left > 0:
+            return f"{self.days_left} school day{'' if self.days_left == 1 else 's'} left"
+        late = -self.days_left
+        return f"{late} school day{'' if late == 1 else 's'} overdue"
+
+
+@dataclass
+class UnreadUpdate:
+    update_id: uuid.UUID
+    kind: str
+    child: str | None
+    reference: str | None
+    at: datetime
+
+
+@dataclass
+class ReferralLine:
+    referral_id: uuid.UUID
+    child: str
+    status: str
+    reference: str | None
+    urgent: bool
+    at: datetime
+
+    @property
+    def status_text(self) -> str:
+        return STATUS_TEXT.get(self.status, self.status)
+
+    @property
+    def status_class(self) -> str:
+        return STATUS_TAG_CLASSES.get(self.status, "govuk-tag--grey")
+
+
+@dataclass
+class FileToReceive:
+    transfer_id: uuid.UUID
+    from_school: str
+    sent_at: datetime | None
+
+
+@dataclass
+class Section:
+    """One kind of item, with how many there are in all (the list may be cut at SHOWN)."""
+
+    items: list = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return max(self.total - len(self.items), 0)
+
+
+@dataclass
+class ConcernsWaiting:
+    count: int = 0
+    urgent: int = 0
+    oldest_at: datetime | None = None
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def oldest_age(self) -> str:
+        return age_words(self.oldest_at, self.now)
+
+
+@dataclass
+class Worklist:
+    concerns: ConcernsWaiting | None = None
+    updates: Section | None = None
+    referrals: Section | None = None
+    to_send: Section | None = None
+    to_receive: Section | None = None
+    requests: int = 0
+    overdue_transfers: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return bool(
+            (self.concerns and self.concerns.count) or (self.updates and self.updates.total)
+            or (self.referrals and self.referrals.total) or (self.to_send and self.to_send.total)
+            or (self.to_receive and self.to_receive.total) or self.requests
+        )
+
+
+def age_words(then: datetime | None, now: datetime) -> str:
+    """How long ago, as a person says it: 'less than an hour', '5 hours', '1 day', '12 days'."""
+    if then is None:
+        return ""
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=now.tzinfo)
+    seconds = max((now - then).total_seconds(), 0)
+    hours = int(seconds // 3600)
+    if hours < 1:
+        return "less than an hour"
+    if hours < 24:
+        return f"{hours} hour{'' if hours == 1 else 's'}"
+    days = hours // 24
+    return f"{days} day{'' if days == 1 else 's'}"
+
+
+def is_worklist_user(user) -> bool:
+    """The worklist is a school safeguarding lead's: they review concerns and read the council's updates."""
+    return can(user, "concerns:review") or can(user, "updates:view") or can(user, "transfers:manage")
+
+
+@transactional
+def worklist_for(user) -> Worklist | None:
+    """The user's worklist (None for anyone who is not a school's safeguarding lead); audited,
+    since it names children."""
+    if not is_worklist_user(user):
+        return None
+    school_id = user.school_id
+    work = Worklist()
+    pupil_ids: set[uuid.UUID] = set()
+
+    if can(user, "concerns:review"):
+        count, urgent, oldest = db.session.execute(
+            select(func.count(Concern.id), func.coalesce(func.sum(case((Concern.urgent.is_(True), 1), else_=0)), 0),
+                   func.min(Concern.logged_at))
+            .where(Concern.school_id == school_id, Concern.status == ConcernStatus.AWAITING_REVIEW)
+        ).one()
+        work.concerns = ConcernsWaiting(count=int(count), urgent=int(urgent), oldest_at=oldest)
+
+    update_rows, reference_of = [], {}
+    if can(user, "updates:view"):
+        unread = ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == user.id)
+        where = (SharedUpdate.school_id == school_id, unread)
+        total = db.session.execute(select(func.count(SharedUpdate.id)).where(*where)).scalar_one()
+        update_rows = list(db.session.execute(
+            select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.pupil_id, SharedUpdate.referral_id, SharedUpdate.created_at)
+            .where(*where).order_by(SharedUpdate.created_at.desc(), SharedUpdate.id).limit(SHOWN)
+        ).all())
+        work.updates = Section(total=int(total))
+        pupil_ids |= {row.pupil_id for row in update_rows if row.pupil_id}
+
+    referral_rows = []
+    if can(user, "referrals:manage"):
+        since = utcnow() - DECIDED_SHOWN_FOR
+        where = (
+            Referral.school_id == school_id,
+            Referral.status.in_(IN_PROGRESS)
+            | ((Referral.status == ReferralStatus.DECIDED) & (Referral.updated_at >= since)),
+        )
+        total = db.session.execute(select(func.count(Referral.id)).where(*where)).scalar_one()
+        # Urgent first, then drafts (the school's to finish), then the newest.
+        referral_rows = list(db.session.execute(
+            select(Referral.id, Referral.pupil_id, Referral.status, Referral.reference, Referral.urgent,
+                   func.coalesce(Referral.submitted_at, Referral.created_at).label("at"))
+            .where(*where)
+            .order_by(Referral.urgent.desc(), (Referral.status == ReferralStatus.DRAFT).desc(),
+                      func.coalesce(Referral.submitted_at, Referral.created_at).desc(), Referral.id)
+            .limit(SHOWN)
+        ).all())
+        work.referrals = Section(total=int(total))
+        pupil_ids |= {row.pupil_id for row in referral_rows}
+
+    send_rows, receive_rows = [], []
+    if can(user, "transfers:manage"):
+        where = (Transfer.from_school_id == school_id, Transfer.status.in_(TRANSFER_OPEN_STATUSES))
+        total = db.session.execute(select(func.count(Transfer.id)).where(*where)).scalar_one()
+        send_rows = list(db.session.execute(
+            select(Transfer.id, Transfer.pupil_id, Transfer.status, Transfer.due_date)
+            .where(*where).order_by(Transfer.due_date, Transfer.id).limit(SHOWN)
+        ).all())
+        work.to_send = Section(total=int(total))
+        work.overdue_transfers = int(db.session.execute(
+            select(func.count(Transfer.id)).where(*where, Transfer.due_date < school_days.today_uk())
+        ).scalar_one())
+        where = (Transfer.to_school_id == school_id, Transfer.status.in_(WAITING_STATUSES))
+        total = db.session.execute(select(func.count(Transfer.id)).where(*where)).scalar_one()
+        receive_rows = list(db.session.execute(
+            select(Transfer.id, Transfer.sent_at, School.name.label("from_school"))
+            .join(School, School.id == Transfer.from_school_id)
+            .where(*where).order_by(Transfer.sent_at, Transfer.id).limit(SHOWN)
+        ).all())
+        work.to_receive = Section(total=int(total))
+        work.requests = int(db.session.execute(
+            select(func.count(TransferRequestTarget.id)).where(
+                TransferRequestTarget.holder_school_id == school_id,
+                TransferRequestTarget.status == RequestTargetStatus.OPEN)
+        ).scalar_one())
+        pupil_ids |= {row.pupil_id for row in send_rows}
+
+    # A file waiting for receipt is named by the school that sent it: the child's details are in
+    # the sent file, read (and audited) when the receiving DSL opens it.
+    names = _names(pupil_ids, school_id)
+    if update_rows:
+        referral_ids = {row.referral_id for row in update_rows if row.referral_id}
+        if referral_ids:
+            reference_of = dict(db.session.execute(
+                select(Referral.id, Referral.reference).where(Referral.id.in_(referral_ids), Referral.school_id == school_id)
+            ).all())
+        work.updates.items = [
+            UnreadUpdate(update_id=row.id, kind=kind_label(row.kind), child=names.get(row.pupil_id),
+                         reference=reference_of.get(row.referral_id), at=row.created_at)
+            for row in update_rows
+        ]
+    if work.referrals is not None:
+        work.referrals.items = [
+            ReferralLine(referral_id=row.id, child=names.get(row.pupil_id, "A pupil"), status=row.status,
+                         reference=row.reference, urgent=bool(row.urgent), at=row.at)
+            for row in referral_rows
+        ]
+    if work.to_send is not None:
+        calendar = school_days.school_calendar(school_id) if send_rows else None
+        today = school_days.today_uk()
+        work.to_send.items = [
+            TransferToSend(transfer_id=row.id, child=names.get(row.pupil_id, "A pupil"),
+                           status=TRANSFER_STATUS_LABELS.get(row.status, row.status), due_date=row.due_date,
+                           days_left=_days_left(calendar, today, row.due_date))
+            for row in send_rows
+        ]
+        work.to_receive.items = [FileToReceive(transfer_id=row.id, from_school=row.from_school, sent_at=row.sent_at) for row in receive_rows]
+    if names:
+        audit.record("home.worklist", object_type="school", object_id=school_id, actor=user)
+    return work
+
+
+def _days_left(calendar, today: date, due: date) -> int:
+    """School days from today to the due date (0 on it, negative when late): school_days' rule."""
+    if today <= due:
+        return calendar.working_days_between(today, due)
+    return -calendar.working_days_between(due, today)
+
+
+def _names(pupil_ids: set[uuid.UUID], school_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The display names of this school's own records (never another school's)."""
+    if not pupil_ids:
+        return {}
+    return {p.id: p.display_name for p in db.session.execute(
+        select(Pupil).where(Pupil.id.in_(pupil_ids), Pupil.school_id == school_id)
+    ).scalars()}
