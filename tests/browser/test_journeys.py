@@ -201,11 +201,11 @@ def test_dsl_reviews_the_concern_and_submits_a_referral(person, portal):
     # The connector delivers it to the council's case system (the simulator, over HTTP), once.
     totals = portal.run_connector_once()
     assert totals["delivered"] >= 1 and totals["dead"] == 0, totals
-    arrived = [case for case in casesim_referrals("938") if case["referral_id"] == referral_id]
+    arrived = [case for case in portal.casesim_referrals("938") if case["referral_id"] == referral_id]
     assert len(arrived) == 1, arrived
     case_reference = arrived[0]["case_reference"]
     assert portal.run_connector_once()["delivered"] == 0  # nothing is sent twice
-    assert [c["referral_id"] for c in casesim_referrals("938")].count(referral_id) == 1
+    assert [c["referral_id"] for c in portal.casesim_referrals("938")].count(referral_id) == 1
 
     # The school sees the delivery and the council's case reference on the referral.
     dsl.click("View the referral and its status", role="link")
@@ -224,7 +224,7 @@ def test_triage_manager_sees_the_case_system_connection(person, portal):
     manager.goto("/connector")
     expect(manager.page.locator("h1")).to_have_text("Case system connection")
     summary = manager.page.locator(".govuk-summary-list").first
-    expect(summary).to_contain_text(casesim_url + "/la/938")
+    expect(summary).to_contain_text(portal.casesim_url + "/la/938")
     delivered = summary.locator(".govuk-summary-list__row", has_text="Delivered in the last 24 hours")
     assert int(delivered.locator(".govuk-summary-list__value").inner_text()) >= 1
     expect(summary.locator(".govuk-summary-list__row", has_text="Not delivered: need attention")
