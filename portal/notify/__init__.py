@@ -8,4 +8,4 @@ files: a link to set a password must never sit on a server's disk.
 Emails never contain children's details: only links into the portal, where access is checked.
 """
 
-from portal.notify.mail import EmailNotSent, outbox_path, send_email, send_email_in_background  # noqa: F401
+from portal.notify.mail import EmailNotSent, outbox_path, send_email  # noqa: F401

@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import threading
 import uuid
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -85,24 +84,3 @@ def _send_smtp(message: EmailMessage, host: str, settings: dict[str, str]) -> No
         # The type only: SMTP errors can quote the recipient's address.
         log.error("email not sent: %s", type(error).__name__)
         raise EmailNotSent("The mail server did not accept the email") from None
-
-
-def send_email_in_background(to: str, subject: str, body: str) -> None:
-    """Send without making the request wait for the mail server.
-
-    For answers that must take the same time whether or not an email goes out (a password reset
-    for an address that may or may not have an account). Failures are logged, not raised.
-    """
-    if not _settings().get("PORTAL_SMTP_HOST"):
-        send_email(to, subject, body)  # a file write: as quick as not sending
-        return
-    app = current_app._get_current_object()
-
-    def run():
-        with app.app_context():
-            try:
-                send_email(to, subject, body)
-            except EmailNotSent:
-                pass  # already logged, without the address
-
-    threading.Thread(target=run, name="portal-email", daemon=True).start()

@@ -15,6 +15,8 @@ import logging
 import uuid
 from datetime import timedelta
 
+from typing import Callable
+
 from sqlalchemy import func, select
 
 from portal.db import db, utcnow
@@ -28,6 +30,20 @@ log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=1)
 MAX_ATTEMPTS = 80
+
+
+# Work that areas leave to the mail worker, done at the start of each pass (registered by
+# portal.wiring): answers whose timing must not tell anything (a password reset for an address that
+# may or may not have an account; a file request for a UPN that may or may not be held anywhere)
+# only record the request, and the worker does the look-up and queues the emails.
+_before_each_pass: list[Callable[[], object]] = []
+
+
+def before_each_pass(fn: Callable[[], object]) -> Callable[[], object]:
+    """Register `fn` to run (in units of work of its own) before each `send_due` pass."""
+    if fn not in _before_each_pass:
+        _before_each_pass.append(fn)
+    return fn
 
 
 def queue_email(to: str, subject: str, body: str, *, send_after_commit: bool = True) -> MailMessage:
@@ -55,7 +71,10 @@ def send_queued(ids: list[uuid.UUID]) -> int:
 
 
 def send_due(limit: int = 100) -> int:
-    """The worker's pass: send what is due, oldest first. Returns how many were sent."""
+    """The worker's pass: the work areas left to it, then send what is due, oldest first.
+    Returns how many were sent."""
+    for prepare in list(_before_each_pass):
+        prepare()
     with unit_of_work() as session:
         ids = list(session.execute(
             select(MailMessage.id)
