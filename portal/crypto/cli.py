@@ -6,6 +6,8 @@ import click
 from flask.cli import AppGroup
 
 from portal.crypto.fields import keyring
+from portal.crypto.rotation import RotationBusy, rewrap, rotate, status
+from portal.db import db
 
 keys_cli = AppGroup("keys", help="Encryption keys: status, rotation, master-key re-wrapping.")
 
@@ -13,8 +15,6 @@ keys_cli = AppGroup("keys", help="Encryption keys: status, rotation, master-key 
 @keys_cli.command("status")
 def status_command():
     """Show the keys and how many stored values are under each."""
-    from portal.crypto.rotation import status
-    from portal.db import db
 
     with db.engine.connect() as connection:
         report = status(connection)
@@ -50,7 +50,6 @@ def status_command():
 @click.option("--batch-size", default=500, show_default=True, help="Rows per transaction.")
 def rotate_command(batch_size: int):
     """Make new current keys and re-encrypt every value under them (resumes an unfinished one)."""
-    from portal.crypto.rotation import RotationBusy, rotate
 
     try:
         rotate(batch_size=batch_size, echo=click.echo)
@@ -61,8 +60,6 @@ def rotate_command(batch_size: int):
 @keys_cli.command("rewrap")
 def rewrap_command():
     """Re-wrap every data key under the current master key (after changing PORTAL_MASTER_KEY)."""
-    from portal.crypto.rotation import rewrap
-    from portal.db import db
 
     with db.engine.connect() as connection:
         count = rewrap(connection, keyring())

@@ -25,8 +25,10 @@ from sqlalchemy.orm import Mapper, mapped_column, object_session
 from portal.crypto import cipher
 from portal.crypto.codecs import Codec, codec_for
 from portal.crypto.keyring import Keyring, KeyRecord
+from portal.crypto.models import PURPOSE_INDEX
 from portal.crypto.normalise import normalise_value, normaliser
 from portal.crypto.types import BlindIndexToken, Ciphertext
+from portal.db import db
 
 T = TypeVar("T")
 
@@ -43,7 +45,6 @@ def keyring() -> Keyring:
 def connection_for(obj) -> Connection:
     session = object_session(obj)
     if session is None:
-        from portal.db import db
 
         session = db.session
     return session.connection()
@@ -262,7 +263,6 @@ class BlindIndex(_NotComparable):
         normalised = self.normalised([f.read(obj, connection) for f in self.fields])
         if normalised is None:
             return None
-        from portal.crypto.models import PURPOSE_INDEX
 
         key = key or keyring().current(PURPOSE_INDEX, connection)
         return self.token(key, _table(obj), normalised)

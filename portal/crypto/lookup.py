@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.crypto.fields import BlindIndex, keyring, members
 from portal.crypto.models import PURPOSE_INDEX
+from portal.db import db
 
 
 def _owner_of(index: BlindIndex, model: type | None) -> type:
@@ -49,7 +50,6 @@ def lookup(index: BlindIndex, *values: Any, model: type | None = None, where: It
         raise ValueError("a blind-index lookup needs every value (None matches nothing)")
 
     if session is None:
-        from portal.db import db
 
         session = db.session
     connection = session.connection()

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from portal.crypto import cipher
 from portal.crypto.fields import BlindIndex, EncryptedField, keyring, members
-from portal.crypto.keyring import KeyRecord, Keyring
+from portal.crypto.keyring import KeyRecord, Keyring, wrap_context
 from portal.crypto.models import (
     PURPOSE_FIELD,
     PURPOSE_INDEX,
@@ -38,7 +38,7 @@ from portal.crypto.models import (
     KeyRotation,
     KeyRotationCursor,
 )
-from portal.db import utcnow
+from portal.db import Base, db, utcnow
 
 log = logging.getLogger("portal.crypto")
 
@@ -55,7 +55,6 @@ class RotationBusy(RuntimeError):
 
 def encrypted_models() -> list[type]:
     """Every model of the portal with encrypted fields or blind indexes."""
-    from portal.db import Base
 
     found = [m.class_ for m in Base.registry.mappers if any(members(m.class_))]
     return sorted(found, key=lambda model: model.__table__.name)
@@ -290,7 +289,6 @@ def rotate(*, batch_size: int = 500, models: Iterable[type] | None = None,
            after_batch: Callable[[str, int], None] | None = None, echo: Callable[[str], None] = log.info,
            sleep: Callable[[float], None] = time.sleep) -> RotationReport:
     """Start a rotation (or resume an unfinished one) and run it to the end."""
-    from portal.db import db
 
     ring = keyring()
     models = list(models) if models is not None else encrypted_models()
@@ -365,7 +363,6 @@ def _unlock(connection: Connection, locked: bool) -> None:
 
 def rewrap(connection: Connection, ring: Keyring) -> int:
     """Re-wrap every data key under the current master key (old keys must be configured)."""
-    from portal.crypto.keyring import wrap_context
 
     count = 0
     with connection.begin():
