@@ -149,6 +149,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.transfers.views import bp as transfers_bp
 
     app.register_blueprint(transfers_bp)
+    from portal.dashboard.views import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
 
     # GOV.UK Frontend's CSS refers to its fonts and images under /assets/.
     @public

@@ -29,6 +29,7 @@ HOME_LINKS = [
     ("transfers:manage", "transfers.index", "Transfers of child protection files"),
     ("triage:work", "triage.queue", "Referrals queue"),
     ("connector:manage", "connector.status_page", "Case system connection"),
+    ("dashboard:view", "dashboard.page", "Council dashboard"),
     ("schools:manage", "admin.schools", "Schools"),
     ("users:list", "admin.users", "Users"),
 ]

@@ -433,6 +433,18 @@ def _answer_request(user, obj) -> bool:
     return _safeguarding_lead(user, _school_id_of(obj))
 
 
+# --- the council dashboard ------------------------------------------------------------------------
+
+
+@rule("dashboard:view")
+def _dashboard_view(user, obj) -> bool:
+    """Triage managers, and LA admins (read-only: the dashboard changes nothing), see their own
+    LA's figures and charts and download them. obj: the LA (counts only, no child)."""
+    if not in_la_roles(user, {Role.TRIAGE_MANAGER, Role.LA_ADMIN}):
+        return False
+    return obj is None or _triage_la_id(obj) == user.local_authority_id
+
+
 __all__ = [
     "can",
     "require",

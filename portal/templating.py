@@ -14,7 +14,10 @@ every page pays for them, so they are kept here, in one place.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, render_template, request, url_for
@@ -25,6 +28,75 @@ from govuk_frontend_wtf.main import wtforms_errors
 
 SERVICE_NAME = "Safeguard Portal"
 UK = ZoneInfo("Europe/London")
+
+# The deploying council's (or consortium's) own identity: this is a council's service, not GOV.UK's,
+# so the header carries its name (and logo), never the crown. README "Configuration".
+OPERATOR_SETTINGS = ("PORTAL_OPERATOR_NAME", "PORTAL_OPERATOR_LOGO", "PORTAL_PRIVACY_NOTICE_URL",
+                     "PORTAL_ACCESSIBILITY_STATEMENT_URL")
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+              ".svg": "image/svg+xml", ".webp": "image/webp"}
+DEFAULT_OPERATOR_NAME = "Your local authority"
+
+
+class OperatorSettingError(ValueError):
+    """An operator setting that cannot be used (says which, never shows a secret)."""
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    logo_path: Path | None
+    privacy_notice_url: str | None
+    accessibility_statement_url: str | None
+
+    @property
+    def in_a_sentence(self) -> str:
+        """The operator's name inside a sentence ("run by your local authority" when not set)."""
+        return self.name if self.name != DEFAULT_OPERATOR_NAME else "your local authority"
+
+    @property
+    def logo_type(self) -> str | None:
+        return LOGO_TYPES.get(self.logo_path.suffix.lower()) if self.logo_path else None
+
+
+def _https_or_path(name: str, value: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    if value.startswith("https://") or value.startswith("http://"):
+        return value
+    raise OperatorSettingError(f"{name} must be an http(s):// address or a path on this site")
+
+
+def read_operator(config) -> Operator:
+    """The operator settings from app.config (create_app's overrides) or the environment; a logo
+    that is not a readable image file of a known type stops the start with the setting's name."""
+    def get(name: str) -> str:
+        value = config.get(name)
+        return str(value if value is not None else os.environ.get(name, "")).strip()
+
+    name = " ".join(get("PORTAL_OPERATOR_NAME").split())[:120] or DEFAULT_OPERATOR_NAME
+    logo = get("PORTAL_OPERATOR_LOGO")
+    logo_path = None
+    if logo:
+        logo_path = Path(logo).resolve()
+        if logo_path.suffix.lower() not in LOGO_TYPES:
+            raise OperatorSettingError("PORTAL_OPERATOR_LOGO must be a .png, .jpg, .gif, .webp or .svg file")
+        if not logo_path.is_file():
+            raise OperatorSettingError("PORTAL_OPERATOR_LOGO names a file that does not exist")
+    return Operator(
+        name=name,
+        logo_path=logo_path,
+        privacy_notice_url=_https_or_path("PORTAL_PRIVACY_NOTICE_URL", get("PORTAL_PRIVACY_NOTICE_URL")),
+        accessibility_statement_url=_https_or_path("PORTAL_ACCESSIBILITY_STATEMENT_URL",
+                                                   get("PORTAL_ACCESSIBILITY_STATEMENT_URL")),
+    )
+
+
+def operator() -> Operator:
+    return current_app.extensions["portal_operator"]
 
 
 def uk_datetime(value: datetime | None) -> str:
@@ -147,12 +219,14 @@ class _LinkMemory:
 
 
 def init_templating(app: Flask) -> None:
+    app.extensions["portal_operator"] = read_operator(app.config)
     app.jinja_env.globals["url_for"] = _LinkMemory()
     app.jinja_env.filters["uk_datetime"] = uk_datetime
     app.jinja_env.filters["uk_date"] = uk_date
     app.add_template_global(portal_errors)
     app.add_template_global(unchanging_fragment)
     app.add_template_global(service_navigation)
+    app.add_template_global(operator)
 
     @app.context_processor
     def _globals():

@@ -24,6 +24,7 @@ PUBLIC_ENDPOINTS = {
     "home.index",  # redirects to sign-in or home
     "home.accessibility",  # statements every GOV.UK service publishes
     "home.privacy",
+    "dashboard.operator_logo",  # the council's logo in every page's header (a static image)
     "auth.sign_in",  # signing in: the steps before a session exists check their own state
     "auth.sign_in_code",
     "auth.sign_in_recovery",

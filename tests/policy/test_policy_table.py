@@ -171,6 +171,21 @@ connector:manage          area                                      -     -   - 
 connector:manage          own LA                                    -     -   -      -      yes     -
 connector:manage          other LA                                  -     -   -      -      -       -
 
+connector:change          area                                      -     -   -      -      yes     yes
+connector:change          own LA                                    -     -   -      -      yes     yes
+connector:change          other LA                                  -     -   -      -      -       -
+connector:change          endpoint change by another, own LA        -     -   -      -      yes     yes
+connector:change          endpoint change, other LA                 -     -   -      -      -       -
+
+connector:approve         area                                      -     -   -      -      -       yes
+connector:approve         endpoint change by another, own LA        -     -   -      -      -       yes
+connector:approve         endpoint change I proposed, own LA        -     -   -      -      -       -
+connector:approve         endpoint change, other LA                 -     -   -      -      -       -
+
+dashboard:view            area                                      -     -   -      -      yes     yes
+dashboard:view            own LA                                    -     -   -      -      yes     yes
+dashboard:view            other LA                                  -     -   -      -      -       -
+
 transfers:manage          area                                      -     yes yes    -      -       -
 transfers:manage          own school                                -     yes yes    -      -       -
 transfers:manage          other school, same LA                     -     -   -      -      -       -
