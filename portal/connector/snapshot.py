@@ -5,6 +5,13 @@ answers"), the school and the linked concerns into the contract's JSON. It is ca
 submission's transaction and the result is kept, encrypted, in the outbox row, so every retry
 sends exactly the same body (the idempotency key's "same key, same body").
 
+What comes from the form is not mapped here by hand: each question of the referral form's one
+definition (portal.referrals.form_definition) says where its answer goes (`Sent.path`) and which
+converter below puts it in the contract's shape (`Sent.convert`, a name in CONVERTERS), and
+`form_payload` walks the definition. What does not come from the form is added here: the ids, the
+school, the LA, the time of submission, urgency, the source code and the linked concerns; and the
+pupil's record fills the child's names, date of birth, sex and SEN status the form leaves blank.
+
 It never refuses: a value that cannot be put in the contract's shape is left out rather than
 sent wrong, and anything else the schema refuses is caught by the worker's validation and
 dead-lettered with the field's path (never its value) for a triage manager to see.
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from typing import Any, Callable
 
 from sqlalchemy import select
 
@@ -22,7 +30,8 @@ from portal.connector import payload as contract
 from portal.db import db
 from portal.orgs.models import LocalAuthority, School
 from portal.pupils.models import Pupil
-from portal.referrals import choices
+from portal.referrals import choices, form_definition
+from portal.referrals.form_definition import Field, Section, Sent
 from portal.referrals.models import Referral, ReferralConcern
 
 # The portal's concern category codes (portal.concerns.options) -> the contract's.
@@ -100,74 +109,162 @@ def _phone(value) -> str | None:
     return text if text and _PHONE.match(text) else None
 
 
-def _child(form_child: dict, pupil: Pupil | None) -> dict:
-    child = dict(form_child or {})
+def _words(field: Field) -> dict[str, str]:
+    return {code: text for code, text, *_ in field.choices}
 
-    def pick(key, fallback=None):
-        return _text(child.get(key)) or (_text(fallback) if fallback is not None else None)
 
-    sex = pick("sex", pupil.sex if pupil else None)
-    sen = pick("sen_status", pupil.sen_status if pupil else None)
-    out = {
-        "legal_forenames": pick("legal_forename", pupil.legal_forename if pupil else None),
-        "legal_surname": pick("legal_surname", pupil.legal_surname if pupil else None),
-        "preferred_name": pick("preferred_name"),
-        "date_of_birth": pick("date_of_birth", pupil.date_of_birth.isoformat() if pupil else None),
-        "sex": SEX_CODES.get((sex or "").lower()),
-        "gender": _text(child.get("gender"), 100),
-        "upn": (_text(child.get("upn")) or "").replace(" ", "").upper() or None,
-        "nhs_number": re.sub(r"\D", "", child.get("nhs_number") or "") or None,
-        "ethnicity": _text(child.get("ethnicity"), 100),
-        "year_group": _text(child.get("year_group"), 20),
-        "sen_provision": SEN_CODES.get((sen or "").lower()),
-        "first_language": _text(child.get("first_language"), 100),
-        "address": _address(child.get("address"), child.get("postcode")),
-    }
-    if out["upn"] and not contract.is_valid_upn(out["upn"]):
-        out["upn"] = None
-    if out["nhs_number"] and not contract.is_valid_nhs_number(out["nhs_number"]):
-        out["nhs_number"] = None
+def _most(path: str) -> int:
+    """The most items the contract takes in a list at the payload's top ("household")."""
+    return contract.REFERRAL_SCHEMA.fields[path].max_items
+
+
+# The contract's conversions, by the names the form definition gives them (Sent.convert; see
+# portal.referrals.form_definition.Sent). Each takes the answer, then the answers named in
+# Sent.with_answers, and the Sent and the question it belongs to.
+Converter = Callable[..., Any]
+CONVERTERS: dict[str, Converter] = {}
+
+
+def converter(name: str) -> Callable[[Converter], Converter]:
+    def register(convert: Converter) -> Converter:
+        CONVERTERS[name] = convert
+        return convert
+
+    return register
+
+
+@converter("text")
+def _as_text(value, *, sent: Sent, field: Field) -> str | None:
+    return _text(value, sent.limit)
+
+
+@converter("yes_no")
+def _as_yes_no(value, *, sent: Sent, field: Field) -> bool | None:
+    return _yes_no(value)
+
+
+@converter("yes")
+def _as_yes(value, *, sent: Sent, field: Field) -> bool:
+    return _yes_no(value) is True
+
+
+@converter("phone")
+def _as_phone(value, *, sent: Sent, field: Field) -> str | None:
+    return _phone(value)
+
+
+@converter("address")
+def _as_address(value, postcode=None, *, sent: Sent, field: Field) -> dict | None:
+    return _address(value, postcode)
+
+
+@converter("upn")
+def _as_upn(value, *, sent: Sent, field: Field) -> str | None:
+    upn = (_text(value) or "").replace(" ", "").upper() or None
+    return upn if upn and contract.is_valid_upn(upn) else None
+
+
+@converter("nhs_number")
+def _as_nhs_number(value, *, sent: Sent, field: Field) -> str | None:
+    number = re.sub(r"\D", "", value or "") or None
+    return number if number and contract.is_valid_nhs_number(number) else None
+
+
+@converter("sex")
+def _as_sex(value, *, sent: Sent, field: Field) -> str | None:
+    return SEX_CODES.get((_text(value) or "").lower())
+
+
+@converter("sen_provision")
+def _as_sen_provision(value, *, sent: Sent, field: Field) -> str | None:
+    return SEN_CODES.get((_text(value) or "").lower())
+
+
+@converter("age")
+def _as_age(value, *, sent: Sent, field: Field) -> int | None:
+    age = str(value or "").strip()
+    return int(age) if age.isdigit() and int(age) <= 120 else None
+
+
+@converter("code")
+def _as_code(value, *, sent: Sent, field: Field):
+    return value
+
+
+@converter("categories")
+def _as_categories(value, *, sent: Sent, field: Field) -> list[str]:
+    return _categories(value) or ["other"]
+
+
+@converter("other_category")
+def _as_other_category(value, categories, *, sent: Sent, field: Field) -> str | None:
+    said = _text(value, sent.limit)
+    return said or ("Not given" if "other" in (_categories(categories) or ["other"]) else None)
+
+
+@converter("words_and_details")
+def _as_words_and_details(value, details, *, sent: Sent, field: Field) -> str | None:
+    words = choices.label(value, _words(field))
+    return ": ".join(part for part in (words, _text(details)) if part) or None
+
+
+@converter("agency_names")
+def _as_agency_names(value, *, sent: Sent, field: Field) -> list[dict]:
+    words = _words(field)
+    names = [{"name": words.get(code, code)[:sent.limit]} for code in value or [] if code != choices.NO_AGENCIES]
+    return names[:_most(sent.path)]
+
+
+def _converted(field: Field, answers: dict, pupil: Pupil | None):
+    sent = field.sent
+    value = answers.get(field.key)
+    if sent.fallback is not None and _text(value) is None:
+        value = getattr(pupil, sent.fallback) if pupil is not None else None
+    others = [answers.get(key) for key in sent.with_answers]
+    return CONVERTERS[sent.convert](value, *others, sent=sent, field=field)
+
+
+def _put(target: dict, path: str, value) -> None:
+    *parents, name = path.split(".")
+    for parent in parents:
+        target = target.setdefault(parent, {})
+    target[name] = value
+
+
+def _sent_fields(section: Section) -> list[Field]:
+    return [f for f in section.fields if f.sent is not None]
+
+
+def list_path(section: Section) -> str | None:
+    """Where a list section's people go in the payload: the "<list>" of its fields' "<list>[].<key>"."""
+    paths = {f.sent.path.split("[].", 1)[0] for f in _sent_fields(section)}
+    if not paths:
+        return None
+    if len(paths) != 1 or not all("[]." in f.sent.path for f in _sent_fields(section)):
+        raise ValueError(f"the {section.key} section's answers must all go to one list in the payload")
+    return paths.pop()
+
+
+def form_payload(form: dict, pupil: Pupil | None) -> dict:
+    """The part of the payload that comes from the form, by walking its definition."""
+    out: dict = {}
+    for section in form_definition.SECTIONS:
+        answers = form.get(section.key) or {}
+        if section.list_of is None:
+            for f in _sent_fields(section):
+                _put(out, f.sent.path, _converted(f, answers, pupil))
+            continue
+        path = list_path(section)
+        if path is None:
+            continue
+        people = []
+        for item in (answers.get(section.list_of) or [])[:_most(path)]:
+            person: dict = {}
+            for f in _sent_fields(section):
+                _put(person, f.sent.path.split("[].", 1)[1], _converted(f, item, pupil))
+            people.append(person)
+        _put(out, path, people)
     return out
-
-
-def _household(form: dict) -> list[dict]:
-    members = []
-    for member in ((form.get("household") or {}).get("members") or [])[:30]:
-        age = str(member.get("age") or "").strip()
-        members.append({
-            "name": _text(member.get("name"), 200),
-            "relationship": _text(member.get("relationship"), 100),
-            "date_of_birth": _text(member.get("date_of_birth")),
-            "age": int(age) if age.isdigit() and int(age) <= 120 else None,
-            "lives_with_child": _yes_no(member.get("lives_with_child")) is True,
-            "parental_responsibility": _yes_no(member.get("parental_responsibility")),
-            "phone": _phone(member.get("phone")),
-            "address": _address(member.get("address")),
-        })
-    return members
-
-
-def _consent(form: dict) -> dict:
-    consent = form.get("consent") or {}
-    given = _yes_no(consent.get("consent_given"))
-    reason = choices.label(consent.get("no_consent_reason"), choices.NO_CONSENT_LABELS)
-    details = _text(consent.get("no_consent_details"))
-    why = ": ".join(part for part in (reason, details) if part) or None
-    return {
-        "parents_aware": _yes_no(consent.get("parents_aware")) is True,
-        "consent_given": given,
-        "reason_not_sought": why,
-    }
-
-
-def _agencies(form: dict) -> tuple[list[dict], str | None]:
-    agencies = form.get("agencies") or {}
-    items = [
-        {"name": choices.AGENCY_LABELS.get(code, code)[:200]}
-        for code in agencies.get("involved") or []
-        if code != choices.NO_AGENCIES
-    ][:30]
-    return items, _text(agencies.get("details"))
 
 
 def _concerns(referral: Referral, school_id) -> list[dict]:
@@ -176,7 +273,7 @@ def _concerns(referral: Referral, school_id) -> list[dict]:
         select(Concern).where(Concern.id.in_(ids), Concern.school_id == school_id).order_by(Concern.occurred_at)
     ).scalars().all()
     out = []
-    for concern in concerns[:500]:
+    for concern in concerns[:_most("concerns")]:
         content = concern.latest.content if concern.versions else {}
         categories = _categories(content.get("categories")) or ["other"]
         out.append({
@@ -192,17 +289,10 @@ def _concerns(referral: Referral, school_id) -> list[dict]:
 
 def build_referral_payload(referral: Referral) -> dict:
     """Contract v1's referral body for a submitted referral (see the module's docstring)."""
-    form = referral.form or {}
     school = db.session.get(School, referral.school_id)
     la = db.session.get(LocalAuthority, referral.local_authority_id or school.local_authority_id)
     pupil = db.session.get(Pupil, referral.pupil_id)
-    referrer = form.get("referrer") or {}
-    reasons = form.get("reasons") or {}
-    voice = form.get("voice") or {}
-    need = form.get("need") or {}
-    agencies, agency_details = _agencies(form)
-    categories = _categories(reasons.get("categories")) or ["other"]
-    return {
+    payload = {
         "schema_version": contract.SCHEMA_VERSION,
         "referral_id": str(referral.id),
         "la_code": la.code,
@@ -210,26 +300,11 @@ def build_referral_payload(referral: Referral) -> dict:
         "source_code": contract.REFERRAL_SOURCE_SCHOOL,
         "urgent": bool(referral.urgent),
         "school": {"urn": school.urn, "laestab": school.laestab, "name": school.name[:200]},
-        "referrer": {
-            "name": _text(referrer.get("name"), 200),
-            "role": _text(referrer.get("role"), 100),
-            "email": _text(referrer.get("email"), 254),
-            "phone": _phone(referrer.get("phone")),
-        },
-        "child": _child(form.get("child") or {}, pupil),
-        "household": _household(form),
-        "reasons": {
-            "summary": _text(reasons.get("summary")),
-            "categories": categories,
-            "other_category": _text(reasons.get("other_category"), 200) or ("Not given" if "other" in categories else None),
-            "actions_taken": _text(reasons.get("actions_taken")),
-        },
-        "level_of_need": need.get("level"),
-        "level_of_need_reason": _text(need.get("why")),
-        "consent": _consent(form),
-        "child_voice": _text(voice.get("child_voice")),
-        "child_wishes": _text(voice.get("wishes")),
-        "other_agencies": agencies,
-        "other_agencies_details": agency_details,
+        **form_payload(referral.form or {}, pupil),
         "concerns": _concerns(referral, school.id),
     }
+    # In the contract's order (the bytes sent are canonical JSON, whatever the order); a key the
+    # contract does not know is kept, at the end, for the worker's validation to refuse.
+    ordered = {key: payload[key] for key in contract.REFERRAL_SCHEMA.fields if key in payload}
+    ordered.update(payload)
+    return ordered

@@ -3,8 +3,9 @@
 Every section of the task list, every question in it, and how each answer is kept, checked and
 shown comes from here: the question pages (portal.referrals.forms builds their WTForms classes
 and portal.referrals.views serves them through one view), the task list, check your answers
-(portal.referrals.answers) and the connector's snapshot (portal.connector.snapshot reads the
-answers by these keys and these answer lists).
+(portal.referrals.answers) and the payload sent to the council's case system: each question says
+where its answer goes in connector contract v1 and how it is converted there (`Sent`), and
+portal.connector.snapshot builds the payload by walking these sections.
 
 The whole form is one JSON document (Referral.form, encrypted):
 
@@ -56,6 +57,41 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
+class Sent:
+    """Where an answer goes in the payload the connector sends (contract v1, portal.connector.payload),
+    and how it is converted on the way.
+
+    `path` is dotted from the payload's top ("child.legal_forenames", "level_of_need"); for one
+    person of a list section it is "<list>[].<key>" ("household[].age"). `convert` names a
+    converter of portal.connector.snapshot.CONVERTERS (the conversions are the contract's, so they
+    live with the connector; this area names them and imports nothing from it):
+
+      text                  the answer stripped, cut to `limit` characters; blank: null
+      yes_no                "yes"/"no" -> true/false; anything else: null
+      yes                   true for "yes", otherwise false (never null)
+      phone                 a telephone number in the contract's shape, or null
+      address               free text -> {lines, postcode}; `with_answers` may name the postcode's answer
+      upn, nhs_number       compacted and checked (check letter, check digit), or null
+      sex, sen_provision    the pupil record's words -> the contract's code table, or null
+      age                   a whole number of years, 0 to 120, or null
+      code                  the stored code as it is (the form's codes are the contract's)
+      categories            concern category codes -> the contract's, ["other"] when none
+      other_category        the text, or "Not given" when the categories (`with_answers`) include other
+      words_and_details     the words for the chosen code, then ": " and the text of `with_answers`
+      agency_names          [{"name": words}] for each agency chosen, except "none"
+
+    `fallback` names the pupil record's attribute sent when the answer is blank (the child's names,
+    date of birth, sex and SEN status come from the record if the form has none).
+    """
+
+    path: str
+    convert: str = "text"
+    limit: int | None = None
+    with_answers: tuple[str, ...] = ()
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
 class Field:
     """One question: its key in the section's answers, and everything about asking and showing it."""
 
@@ -85,6 +121,9 @@ class Field:
     # is shown from the section's answers (default: the words for its code(s), a date as words).
     answer: str | None = None
     show: Callable[[dict], Any] | None = None
+    # Where the answer goes in the case system's payload (None: it is not sent, or is sent with
+    # another answer: see that answer's `with_answers`).
+    sent: Sent | None = None
 
     def shown(self, answers: dict) -> Any:
         if self.show is not None:
@@ -278,6 +317,7 @@ RISK = Section(
               choices=tuple(choices.YES_NO), blank=None,
               required="Select yes if the child is at immediate risk of significant harm",
               answer="Is the child at immediate risk?"),
+        # (not sent as an answer: a "yes" makes the referral urgent, and the payload says so)
     ),
 )
 
@@ -288,60 +328,73 @@ CHILD = Section(
           "for this referral.",
     fields=(
         Field("legal_forename", "First name", required="Enter the child’s first name", max_length=100,
-              answer="First name"),
+              answer="First name", sent=Sent("child.legal_forenames", fallback="legal_forename")),
         Field("legal_surname", "Last name", required="Enter the child’s last name", max_length=100,
-              answer="Last name"),
-        Field("preferred_name", "Preferred name (optional)", max_length=100, answer="Preferred name"),
+              answer="Last name", sent=Sent("child.legal_surname", fallback="legal_surname")),
+        Field("preferred_name", "Preferred name (optional)", max_length=100, answer="Preferred name",
+              sent=Sent("child.preferred_name")),
         Field("date_of_birth", "Date of birth", DATE, hint="For example, 27 3 2014",
               required="Enter the child’s date of birth",
               invalid="Date of birth must be a real date, like 27 3 2014", check=_child_born, blank=None,
-              answer="Date of birth"),
+              answer="Date of birth", sent=Sent("child.date_of_birth", fallback="date_of_birth")),
         Field("sex", "Sex (optional)", RADIOS, choices=tuple((x, x) for x in SEXES), answer="Sex",
-              show=lambda a: a.get("sex")),
-        Field("gender", "Gender, if different (optional)", max_length=60, answer="Gender"),
+              show=lambda a: a.get("sex"), sent=Sent("child.sex", "sex", fallback="sex")),
+        Field("gender", "Gender, if different (optional)", max_length=60, answer="Gender",
+              sent=Sent("child.gender", limit=100)),
         Field("upn", "Unique pupil number (UPN) (optional)", max_length=20,
               hint="13 characters, like B801200005001", check=_identifier(identifiers.validate_upn),
-              params={"classes": "govuk-input--width-20", "spellcheck": False}, answer="UPN"),
+              params={"classes": "govuk-input--width-20", "spellcheck": False}, answer="UPN",
+              sent=Sent("child.upn", "upn")),
         Field("nhs_number", "NHS number (optional)", max_length=20, hint="10 digits, like 943 476 5919",
               check=_identifier(identifiers.validate_nhs_number),
-              params={"classes": "govuk-input--width-10", "inputmode": "numeric"}, answer="NHS number"),
+              params={"classes": "govuk-input--width-10", "inputmode": "numeric"}, answer="NHS number",
+              sent=Sent("child.nhs_number", "nhs_number")),
         Field("address", "Home address", TEXTAREA, required="Enter the child’s home address, or ‘not known’",
-              max_length=500, answer="Home address"),
+              max_length=500, answer="Home address",
+              sent=Sent("child.address", "address", with_answers=("postcode",))),
         Field("postcode", "Postcode (optional)", max_length=10, check=_identifier(identifiers.validate_postcode),
               params={"classes": "govuk-input--width-10", "autocomplete": "postal-code"}, answer="Postcode"),
-        Field("ethnicity", "Ethnicity (optional)", max_length=100, answer="Ethnicity"),
-        Field("first_language", "First language (optional)", max_length=100, answer="First language"),
+        # (sent inside child.address, with the home address)
+        Field("ethnicity", "Ethnicity (optional)", max_length=100, answer="Ethnicity",
+              sent=Sent("child.ethnicity", limit=100)),
+        Field("first_language", "First language (optional)", max_length=100, answer="First language",
+              sent=Sent("child.first_language", limit=100)),
         Field("sen_status", "Special educational needs (optional)", RADIOS,
               choices=tuple((x, x) for x in SEN_STATUSES), answer="Special educational needs",
-              show=lambda a: a.get("sen_status")),
+              show=lambda a: a.get("sen_status"),
+              sent=Sent("child.sen_provision", "sen_provision", fallback="sen_status")),
         Field("year_group", "Year group (optional)", SELECT,
               choices=(("", "Select a year group"),) + tuple((y, y) for y in YEAR_GROUPS),
               params={"classes": "govuk-input--width-10"}, answer="Year group",
-              show=lambda a: a.get("year_group")),
+              show=lambda a: a.get("year_group"), sent=Sent("child.year_group", limit=20)),
     ),
 )
 
 # One person in the child's household (the household section is a list of them).
 HOUSEHOLD_MEMBER = (
-    Field("name", "Full name", required="Enter the person’s full name", max_length=200),
+    Field("name", "Full name", required="Enter the person’s full name", max_length=200,
+          sent=Sent("household[].name", limit=200)),
     Field("relationship", "Relationship to the child",
           required="Enter their relationship to the child, like mother or stepfather", max_length=100,
-          answer="Relationship to the child"),
+          answer="Relationship to the child", sent=Sent("household[].relationship", limit=100)),
     Field("date_of_birth", "Date of birth (if known)", DATE, hint="For example, 15 8 1985",
           invalid="Date of birth must be a real date, like 15 8 1985", check=_adult_born, blank=None,
-          answer="Date of birth"),
+          answer="Date of birth", sent=Sent("household[].date_of_birth")),
     Field("age", "Age (if you do not know their date of birth)", max_length=3, hint="An approximate age is fine",
           check=_age, params={"classes": "govuk-input--width-3", "inputmode": "numeric"}, blank=None,
-          answer="Age"),
+          answer="Age", sent=Sent("household[].age", "age")),
     Field("lives_with_child", "Do they live with the child?", RADIOS, choices=tuple(choices.YES_NO), blank=None,
-          required="Select yes if they live with the child", answer="Lives with the child"),
+          required="Select yes if they live with the child", answer="Lives with the child",
+          sent=Sent("household[].lives_with_child", "yes")),
     Field("address", "Their address, if they do not live with the child (optional)", TEXTAREA, max_length=500,
-          name="Their address", answer="Address", show=_member_address),
+          name="Their address", answer="Address", show=_member_address, sent=Sent("household[].address", "address")),
     Field("phone", "Telephone number (optional)", max_length=30, check=_phone,
-          params={"classes": "govuk-input--width-20", "type": "tel"}, answer="Telephone"),
+          params={"classes": "govuk-input--width-20", "type": "tel"}, answer="Telephone",
+          sent=Sent("household[].phone", "phone")),
     Field("parental_responsibility", "Do they have parental responsibility for the child?", RADIOS,
           choices=tuple(choices.YES_NO_NOT_KNOWN), blank=None,
-          required="Select whether they have parental responsibility", answer="Parental responsibility"),
+          required="Select whether they have parental responsibility", answer="Parental responsibility",
+          sent=Sent("household[].parental_responsibility", "yes_no")),
 )
 HOUSEHOLD_MEMBER_CHECK = _member_dated_or_aged
 HOUSEHOLD_MEMBER_CLEAN = _clean_member
@@ -356,16 +409,18 @@ REFERRER = Section(
     "referrer", "Referrer (you)", "referrals.referrer", "/referrer",
     page_title="Referrer (you)", intro="The person the local authority will contact about this referral.",
     fields=(
-        Field("name", "Your name", required="Enter your name", max_length=200, answer="Name"),
+        Field("name", "Your name", required="Enter your name", max_length=200, answer="Name",
+              sent=Sent("referrer.name", limit=200)),
         Field("role", "Your role", required="Enter your role, like designated safeguarding lead", max_length=200,
-              answer="Role"),
+              answer="Role", sent=Sent("referrer.role", limit=100)),
         Field("phone", "Telephone number", required="Enter a telephone number the local authority can call you on",
               max_length=30, hint="A number you will answer today. For example, 01632 960 001", check=_phone,
               params={"classes": "govuk-input--width-20", "type": "tel", "autocomplete": "tel"},
-              answer="Telephone"),
+              answer="Telephone", sent=Sent("referrer.phone", "phone")),
         Field("email", "Email address", required="Enter your email address", max_length=320,
               pattern=(EMAIL, "Enter an email address in the correct format, like name@example.org"),
-              params={"type": "email", "autocomplete": "email", "spellcheck": False}, answer="Email"),
+              params={"type": "email", "autocomplete": "email", "spellcheck": False}, answer="Email",
+              sent=Sent("referrer.email", limit=254)),
     ),
 )
 
@@ -376,14 +431,16 @@ REASONS = Section(
         Field("summary", "Why are you referring this child?", TEXTAREA, required="Enter why you are referring this child",
               max_length=LONG_TEXT, name="The reason for referral",
               hint="What has happened, what you are worried will happen, and how it affects the child",
-              params={"rows": 10}, answer="Why the child is being referred"),
+              params={"rows": 10}, answer="Why the child is being referred", sent=Sent("reasons.summary")),
         Field("categories", "What are you worried about?", CHECKBOXES, choices=tuple(CATEGORIES),
               hint="Select all that apply", required="Select what you are worried about",
-              answer="What the school is worried about", show=_worries),
+              answer="What the school is worried about", show=_worries,
+              sent=Sent("reasons.categories", "categories")),
         Field("other_category", "If other, say what", max_length=200, name="Other",
-              params={"classes": "govuk-!-width-two-thirds"}),
+              params={"classes": "govuk-!-width-two-thirds"},
+              sent=Sent("reasons.other_category", "other_category", limit=200, with_answers=("categories",))),
         Field("actions_taken", "What has the school done so far? (optional)", TEXTAREA, max_length=LONG_TEXT,
-              name="What the school has done", answer="What the school has done"),
+              name="What the school has done", answer="What the school has done", sent=Sent("reasons.actions_taken")),
     ),
 )
 
@@ -396,13 +453,15 @@ CONSENT = Section(
         Field("parents_aware", "Are the child’s parents or carers aware of this referral?", RADIOS,
               choices=tuple(choices.YES_NO), blank=None,
               required="Select yes if the parents or carers are aware of this referral",
-              answer="Parents or carers aware"),
+              answer="Parents or carers aware", sent=Sent("consent.parents_aware", "yes")),
         Field("consent_given", "Have they given consent to the referral?", RADIOS, choices=tuple(choices.YES_NO),
               blank=None, required="Select yes if they have given consent", check=_aware_before_consent,
-              answer="Consent given"),
+              answer="Consent given", sent=Sent("consent.consent_given", "yes_no")),
         Field("no_consent_reason", "If not, why not?", RADIOS, choices=tuple(choices.NO_CONSENT_REASONS),
               hint="Answer this if they are not aware or have not given consent", blank=None,
-              answer="If not, why not", show=_why_not),
+              answer="If not, why not", show=_why_not,
+              sent=Sent("consent.reason_not_sought", "words_and_details", with_answers=("no_consent_details",))),
+        # (sent with the reason, in consent.reason_not_sought)
         Field("no_consent_details", "Tell us more", TEXTAREA, max_length=LONG_TEXT, name="The reason"),
     ),
 )
@@ -415,9 +474,10 @@ VOICE = Section(
               required="Enter what the child has said, or why they have not been asked", max_length=LONG_TEXT,
               name="What the child has said",
               hint="Use the child’s own words where you can. If they have not been asked, say why",
-              params={"rows": 8}, answer="What the child has said"),
+              params={"rows": 8}, answer="What the child has said", sent=Sent("child_voice")),
         Field("wishes", "What would the child like to happen? (optional)", TEXTAREA, max_length=LONG_TEXT,
-              name="What the child would like to happen", answer="What the child would like to happen"),
+              name="What the child would like to happen", answer="What the child would like to happen",
+              sent=Sent("child_wishes")),
     ),
 )
 
@@ -430,10 +490,10 @@ AGENCIES = Section(
               hint="Select all that apply", required="Select the agencies involved, or ‘None that we know of’",
               check=_none_or_agencies,
               params={"items": [{} for _ in choices.AGENCIES] + [{"behaviour": "exclusive"}]},
-              answer="Agencies involved"),
+              answer="Agencies involved", sent=Sent("other_agencies", "agency_names", limit=200)),
         Field("details", "Names and contact details (optional)", TEXTAREA, max_length=LONG_TEXT,
               hint="For example, the GP surgery, or the name and number of a worker",
-              answer="Names and contact details"),
+              answer="Names and contact details", sent=Sent("other_agencies_details")),
     ),
 )
 
@@ -445,9 +505,9 @@ NEED = Section(
         Field("level", "What level of need does the school think the child has?", RADIOS,
               choices=tuple(choices.LEVELS_OF_NEED), required="Select the level of need", blank=None,
               params={"items": [{"hint": {"text": hint}} for _, _, hint in choices.LEVELS_OF_NEED]},
-              answer="Level of need"),
+              answer="Level of need", sent=Sent("level_of_need", "code")),
         Field("why", "Why do you think this?", TEXTAREA, required="Enter why you think this is the child’s level of need",
-              max_length=LONG_TEXT, name="Why you think this", answer="Why"),
+              max_length=LONG_TEXT, name="Why you think this", answer="Why", sent=Sent("level_of_need_reason")),
     ),
 )
 

@@ -226,7 +226,7 @@ def _fixed_id(case: str, n: int) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"https://safeguard.test/snapshot-goldens/{case}/{n}")
 
 
-def _build(case_name: str, case: dict) -> Referral:
+def build_case(case_name: str, case: dict) -> Referral:
     la = LocalAuthority(id=_fixed_id(case_name, 1), code="938", name="Northshire")
     school = School(id=_fixed_id(case_name, 2), urn="938001", local_authority_id=la.id, establishment_number="2001",
                     laestab="9382001", name="Oakfield Primary School", phase="Primary")
@@ -271,7 +271,7 @@ def _pretty(payload: dict) -> str:
 
 @pytest.mark.parametrize("case_name", sorted(CASES))
 def test_the_payload_is_byte_for_byte_what_it_was(app, case_name):
-    payload = build_referral_payload(_build(case_name, CASES[case_name]))
+    payload = build_referral_payload(build_case(case_name, CASES[case_name]))
     golden = GOLDENS / f"{case_name}.json"
     if WRITE:
         GOLDENS.mkdir(exist_ok=True)
