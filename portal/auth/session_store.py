@@ -18,6 +18,7 @@ from functools import wraps
 from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -142,7 +143,17 @@ _SESSION_QUERY = (
 def _find(token: str | None) -> UserSession | None:
     if not token or not isinstance(token, str) or len(token) > 100:
         return None
-    row = db.session.execute(_SESSION_QUERY, {"token_hash": _hash(token)}).one_or_none()
+    parameters = {"token_hash": _hash(token)}
+    try:
+        row = db.session.execute(_SESSION_QUERY, parameters).one_or_none()
+    except DBAPIError as error:
+        # The pooled connection was closed by the server (restart, failover): the pool has
+        # dropped it and every connection older than it, so once more on a fresh connection.
+        # Anything else (and a second failure) is raised as it is.
+        if not error.connection_invalidated:
+            raise
+        db.session.rollback()
+        row = db.session.execute(_SESSION_QUERY, parameters).one_or_none()
     if row is None:
         return None
     record, user, school, local_authority = row

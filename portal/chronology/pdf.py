@@ -5,11 +5,19 @@ plain CSS (static/chronology-pdf.css): a running header with the pupil's identif
 OFFICIAL-SENSITIVE marking, "Page X of Y" and who produced it. It needs no browser and no
 network: this renderer refuses to fetch anything at all, so text typed into a concern can never
 make the server load a URL (the HTML is autoescaped too; this is the second line of defence).
+
+Each PDF is laid out in a fresh child process, never in the web worker: WeasyPrint's layout of a
+100-page chronology grows a process by about 100 MiB that Python keeps after the request. The
+child is forked from a small fork server that has already imported WeasyPrint and laid out a
+one-line document (fonts found, stylesheet parsed), so it starts warm in a few milliseconds, and
+all it grew by is returned to the system when it exits. Only the HTML goes in and the PDF bytes
+(or the name of the error) come back through a pipe.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,7 +40,65 @@ def _stylesheet() -> CSS:
     return CSS(string=STYLESHEET.read_text(encoding="utf-8"), url_fetcher=_NoFetching())
 
 
-def render_pdf(html: str) -> bytes:
-    """PDF bytes for a complete HTML document (templates/chronology/pdf.html)."""
+# Longer than any real chronology takes (about 3 s for 100 pages), shorter than the worker timeout.
+CHILD_SECONDS = 90
+
+
+class PdfFailed(RuntimeError):
+    """The child process did not produce the PDF (the error's name only, never its message)."""
+
+
+def _render_here(html: str) -> bytes:
     document = HTML(string=html, url_fetcher=_NoFetching(), media_type="print")
     return document.write_pdf(stylesheets=[_stylesheet()])
+
+
+def _warm_up() -> None:
+    """Run in the fork server once: what every PDF needs and costs the first one most."""
+    _render_here("<!DOCTYPE html><html><body><p>warm</p></body></html>")
+
+
+def _child(html: str, connection) -> None:
+    try:
+        connection.send((True, _render_here(html)))
+    except BaseException as error:  # noqa: BLE001 - reported by name; the parent raises
+        connection.send((False, type(error).__name__))
+    finally:
+        connection.close()
+
+
+_context = None
+
+
+def _fork_server():
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        # Imported (and warmed up) once by the fork server; each PDF's process is forked from it.
+        multiprocessing.set_forkserver_preload(["portal.chronology._preload"])
+    return _context
+
+
+def render_pdf(html: str) -> bytes:
+    """PDF bytes for a complete HTML document (templates/chronology/pdf.html), made in a child
+    process that exits afterwards. Raises PdfFailed if it fails or takes too long."""
+    context = _fork_server()
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(html, sending), daemon=True)
+    process.start()
+    sending.close()
+    try:
+        if not receiving.poll(CHILD_SECONDS):
+            raise PdfFailed("timed out")
+        ok, payload = receiving.recv()
+    except EOFError:
+        raise PdfFailed("the PDF process ended without an answer") from None
+    finally:
+        receiving.close()
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    if not ok:
+        raise PdfFailed(payload)
+    return payload

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Callable, Iterable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select, union
 
 from portal.chronology.entries import Entry
 from portal.chronology.vocabulary import (
@@ -139,8 +139,7 @@ class Context:
         rows = db.session.execute(
             select(Concern, ConcernPupil)
             .outerjoin(ConcernPupil, link)
-            .where(Concern.school_id == pupil.school_id)
-            .where(or_(Concern.pupil_id == pupil.id, ConcernPupil.id.is_not(None)))
+            .where(Concern.id.in_(self._concern_ids_query()))
         ).all()
         found: dict[uuid.UUID, PupilConcern] = {}
         for concern, linked in rows:
@@ -161,12 +160,16 @@ class Context:
         return found
 
     def _concern_ids_query(self):
-        """This pupil's concerns as a subquery, so bulk loads need no long list of ids."""
+        """This pupil's concerns (as the subject, or linked) at the pupil's school, as a subquery
+        so bulk loads need no long list of ids. A union of two index lookups (the pupil's link
+        rows, and concerns naming the pupil as subject) rather than an OR across the school's
+        concerns: its cost follows the pupil's record, not the size of the school."""
         pupil = self.pupil
-        linked = select(ConcernPupil.concern_id).where(ConcernPupil.pupil_id == pupil.id)
-        return select(Concern.id).where(
-            Concern.school_id == pupil.school_id, or_(Concern.pupil_id == pupil.id, Concern.id.in_(linked))
-        )
+        mine = union(
+            select(ConcernPupil.concern_id.label("id")).where(ConcernPupil.pupil_id == pupil.id),
+            select(Concern.id.label("id")).where(Concern.pupil_id == pupil.id),
+        ).subquery()
+        return select(Concern.id).where(Concern.id.in_(select(mine.c.id)), Concern.school_id == pupil.school_id)
 
     # --- referrals: one query for the referrals, one for the concerns they link ----------------
 

@@ -273,6 +273,11 @@ def _after_execute(connection, cursor, statement, parameters, context, executema
 
 @event.listens_for(Engine, "rollback")
 def _after_rollback(connection):
+    if connection.invalidated:
+        # The server closed the connection (its info cannot be read any more): whatever it had
+        # written is gone, so forget the cached keys to be safe.
+        invalidate_all()
+        return
     if connection.info.pop(_UNCOMMITTED_KEY, False):
         invalidate_all()
 
