@@ -74,8 +74,10 @@ def main() -> None:
         tmp = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
         env.update({"PORTAL_ENV": "development", "PORTAL_DATABASE_URL": url, "PORTAL_INSTANCE_PATH": str(tmp / "instance"),
-                    "PYTHONPATH": str(PROJECT), "CASESIM_ADMIN_TOKEN": "bench"})
-        os.environ.update({k: env[k] for k in ("PORTAL_ENV", "PORTAL_DATABASE_URL", "PORTAL_INSTANCE_PATH")})
+                    "PYTHONPATH": str(PROJECT), "CASESIM_ADMIN_TOKEN": "bench",
+                    "PORTAL_CONNECTOR_ALLOWED_HOSTS": "127.0.0.1:5190"})  # the simulator's port below
+        os.environ.update({k: env[k] for k in ("PORTAL_ENV", "PORTAL_DATABASE_URL", "PORTAL_INSTANCE_PATH",
+                                               "PORTAL_CONNECTOR_ALLOWED_HOSTS")})
 
         from flask_migrate import upgrade
 

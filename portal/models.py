@@ -31,6 +31,7 @@ from portal.transfers.models import (  # noqa: F401
 from portal.connector.models import (  # noqa: F401
     ConnectorEndpoint,
     DeliveryFailure,
+    EndpointChange,
     OutboxItem,
     PulledUpdate,
     PullState,

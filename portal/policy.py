@@ -375,6 +375,27 @@ def _connector_manage(user, obj) -> bool:
     return obj is None or _triage_la_id(obj) == user.local_authority_id
 
 
+@rule("connector:change")
+def _connector_change(user, obj) -> bool:
+    """Triage managers and LA admins: propose a change to their own LA's case-system endpoint,
+    see the change waiting, withdraw or turn it down. It takes effect only on approval.
+    obj: the LA, or a change (carrying `local_authority_id`)."""
+    if not in_la_roles(user, {Role.TRIAGE_MANAGER, Role.LA_ADMIN}):
+        return False
+    return obj is None or _triage_la_id(obj) == user.local_authority_id
+
+
+@rule("connector:approve")
+def _connector_approve(user, obj) -> bool:
+    """LA admins of the LA approve a change to its endpoint: never one they proposed themselves
+    (two people for every change). obj: the change (`local_authority_id`, `proposed_by_id`)."""
+    if not in_la_roles(user, {Role.LA_ADMIN}):
+        return False
+    if obj is None:
+        return True
+    return _triage_la_id(obj) == user.local_authority_id and getattr(obj, "proposed_by_id", None) != user.id
+
+
 # --- transfers of child protection files between schools ----------------------------------
 # A transfer (duck-typed: `from_school_id`, `to_school_id`, `status`) is the sending school's
 # until it is sent; the receiving school's DSLs see that it is waiting and who sent it, and see

@@ -8,6 +8,8 @@ FLASK="${FLASK:-.venv/bin/flask --app portal}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-5000}"
 CASESIM_PORT="${CASESIM_PORT:-5100}"
+# The connector may reach only the hosts its operator lists: here, the simulator (docs/connector.md).
+export PORTAL_CONNECTOR_ALLOWED_HOSTS="${PORTAL_CONNECTOR_ALLOWED_HOSTS:-127.0.0.1:$CASESIM_PORT}"
 
 pids=()
 stop() {

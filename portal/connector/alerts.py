@@ -34,6 +34,9 @@ REASON_TEXT = {
     "response_too_large": "the case system’s answers are too large",
     "unexpected_status": "the case system answered in a way the contract does not allow",
     "no_endpoint": "no case system connection has been set up",
+    "host_not_allowed": "the case system’s address is not on the list of addresses this portal may send to "
+                        "(ask the portal’s operator to check PORTAL_CONNECTOR_ALLOWED_HOSTS)",
+    "address_not_allowed": "the case system’s name leads to a network address the portal must not send to",
 }
 
 

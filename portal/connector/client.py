@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from portal.connector import signing
+from portal.connector.destinations import AllowList, DestinationRefused, GuardedTransport, allowed_hosts
 from portal.connector.payload import canonical_json, validate_referral_payload
 
 log = logging.getLogger("portal.connector")
@@ -140,14 +141,19 @@ def _shared_ssl_context() -> ssl.SSLContext:
         return _ssl_context
 
 
-def new_http_client() -> httpx.Client:
+def new_http_client(allow: AllowList | None = None) -> httpx.Client:
     """A client a worker keeps for many calls (connection pooling). Redirects are not followed:
-    a redirected POST is a misconfigured base URL, reported as such rather than silently resent."""
-    return httpx.Client(
+    a redirected POST is a misconfigured base URL, reported as such rather than silently resent.
+
+    Every connection goes through GuardedTransport: only hosts on the operator's allow-list
+    (`allow`, by default PORTAL_CONNECTOR_ALLOWED_HOSTS), at addresses checked when connecting
+    (portal.connector.destinations)."""
+    transport = GuardedTransport(
+        allow if allow is not None else allowed_hosts(),
         verify=_shared_ssl_context(),
-        follow_redirects=False,
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
     )
+    return httpx.Client(transport=transport, follow_redirects=False)
 
 
 # --- one exchange ------------------------------------------------------------------------------
@@ -291,6 +297,10 @@ def deliver_referral(
     started = time.monotonic()
     try:
         reply = _exchange(endpoint, http, "POST", REFERRALS_PATH, body, headers)
+    except DestinationRefused as refused:
+        # Not on the operator's allow-list (or resolving to an address that is not allowed):
+        # nothing was sent. The referral waits; the LA is told its settings need attention.
+        result = DeliveryResult(Outcome.RETRYABLE, refused.reason, endpoint_problem=True)
     except (httpx.TimeoutException, _DeadlineExceeded):
         result = DeliveryResult(Outcome.RETRYABLE, "timeout")
     except httpx.UnsupportedProtocol:
@@ -409,6 +419,8 @@ def pull_updates(
     headers = _request_headers(endpoint, b"", now)
     try:
         reply = _exchange(endpoint, http, "GET", UPDATES_PATH, b"", headers, params=params)
+    except DestinationRefused as refused:
+        raise PullError(refused.reason, retryable=True, endpoint_problem=True) from None
     except (httpx.TimeoutException, _DeadlineExceeded):
         raise PullError("timeout", retryable=True) from None
     except httpx.UnsupportedProtocol:

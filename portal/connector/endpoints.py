@@ -1,5 +1,10 @@
 """Each LA's endpoint: base URL and shared secret (encrypted at rest), with rotation.
 
+`set_endpoint` applies a setting at once: the operator's CLI calls it, and an approved change
+(portal.connector.changes) does. People in the portal never call it directly: their changes wait
+for a second LA admin. Either way the host must be on the operator's allow-list
+(portal.connector.destinations).
+
     set_endpoint(la, base_url, secret=None, *, overlap=timedelta(hours=24), user=None) -> ConnectorEndpoint
     endpoint_for(local_authority_id) -> client.Endpoint | None
 
@@ -20,6 +25,7 @@ from sqlalchemy import select
 
 from portal import audit
 from portal.connector.client import Endpoint
+from portal.connector.destinations import allowed_hosts
 from portal.connector.models import ConnectorEndpoint
 from portal.connector.signing import check_secret
 from portal.db import db, utcnow
@@ -53,6 +59,13 @@ def check_base_url(value: str, *, allow_http: bool) -> str:
     return url.rstrip("/")
 
 
+def check_allowed(url: str) -> None:
+    """Refuse a base URL whose host is not on the operator's allow-list (before any request)."""
+    refusal = allowed_hosts().refusal(url)
+    if refusal:
+        raise EndpointInvalid("base_url", refusal)
+
+
 def http_allowed(app_config) -> bool:
     # Plain http only outside production (the simulator on a laptop or in tests).
     return app_config.get("PORTAL_ENV") != "production"
@@ -64,10 +77,10 @@ def get_endpoint(local_authority_id: uuid.UUID) -> ConnectorEndpoint | None:
     ).scalar_one_or_none()
 
 
-def managed_local_authority(user) -> LocalAuthority:
+def managed_local_authority(user, action: str = "connector:manage") -> LocalAuthority:
     """The user's own LA, whose connection they manage (refused for anyone else)."""
     la = db.session.get(LocalAuthority, user.local_authority_id)
-    require("connector:manage", la)
+    require(action, la)
     return la
 
 
@@ -87,6 +100,7 @@ def set_endpoint(
     `overlap` is how long the previous secret stays accepted (zero: dropped at once).
     """
     url = check_base_url(base_url, allow_http=allow_http)
+    check_allowed(url)
     if overlap < timedelta(0) or overlap > MAX_OVERLAP:
         raise EndpointInvalid("overlap", "Choose how long to keep accepting the old secret")
     endpoint = get_endpoint(la.id)

@@ -38,8 +38,16 @@ class EndpointForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select how long to keep accepting the old secret")],
     )
-    submit = SubmitField("Save connection settings", widget=GovSubmitInput())
+    submit = SubmitField("Propose this change", widget=GovSubmitInput())
 
 
 class RetryForm(FlaskForm):
     submit = SubmitField("Retry", widget=GovSubmitInput())
+
+
+class ApproveChangeForm(FlaskForm):
+    submit = SubmitField("Approve this change", widget=GovSubmitInput())
+
+
+class CancelChangeForm(FlaskForm):
+    submit = SubmitField("Cancel this change", widget=GovSubmitInput())

@@ -153,3 +153,31 @@ class PulledUpdate(UUIDPrimaryKey, Base):
     # applied, status_unchanged, no_match, nothing_permitted, invalid
     outcome: Mapped[str] = mapped_column(String(30))
     shared_updates: Mapped[int] = mapped_column(default=0)
+
+
+class EndpointChangeState(StrEnum):
+    PENDING = "pending"  # waiting for a second LA admin
+    APPLIED = "applied"  # approved: the endpoint now has these settings
+    CANCELLED = "cancelled"  # withdrawn or turned down before it took effect
+
+
+class EndpointChange(UUIDPrimaryKey, Base):
+    """A change to an LA's endpoint made in the portal: it takes effect only when an LA admin of
+    that LA other than the proposer approves it (portal.connector.changes).
+
+    The proposed secret is kept encrypted while the change waits and dropped once it is decided.
+    """
+
+    __tablename__ = "connector_endpoint_change"
+
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    base_url: Mapped[str] = mapped_column(String(500))
+    secret = encrypted(str, nullable=True)
+    secret_changed: Mapped[bool] = mapped_column(default=False)
+    overlap_hours: Mapped[int] = mapped_column(default=24)
+    state: Mapped[str] = mapped_column(String(12), default=EndpointChangeState.PENDING)
+    proposed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]

@@ -202,6 +202,7 @@ def portal(tmp_path_factory):
         with throwaway_database(tmp_path_factory.mktemp("browser-db"), "browser") as database:
             environ = environ_for_tests(database, tmp_path_factory.mktemp("browser-instance"))
             environ["PORTAL_BASE_URL"] = url
+            environ["PORTAL_CONNECTOR_ALLOWED_HOSTS"] = f"127.0.0.1:{casesim_server.server_port}"
             app = create_app(environ)
             with app.app_context():
                 upgrade()

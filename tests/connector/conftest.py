@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from werkzeug.serving import make_server
 from casesim import create_casesim_app
 from casesim.store import CaseStore
 from portal.connector.client import Endpoint
+from portal.connector.destinations import SETTING
 
 SECRET_938 = "northshire-test-secret-0123456789-abcdefghij"
 SECRET_939 = "southmoor-test-secret-0123456789-abcdefghijk"
@@ -40,9 +42,18 @@ class RunningSim:
         return self.store.list_referrals(la_code)
 
 
+def allow_host(monkeypatch, host_port: str) -> None:
+    """Put host:port on the connector's allow-list for this test (the operator's
+    PORTAL_CONNECTOR_ALLOWED_HOSTS, read from the environment as well as the app's settings)."""
+    current = os.environ.get(SETTING, "")
+    monkeypatch.setenv(SETTING, ",".join(filter(None, [current, host_port])))
+
+
 @pytest.fixture
-def start_casesim(tmp_path):
-    """Start a simulator with the given secrets; every one started is stopped after the test."""
+def start_casesim(tmp_path, monkeypatch):
+    """Start a simulator with the given secrets; every one started is stopped after the test.
+
+    The simulator listens on 127.0.0.1: its host and port go on the connector's allow-list."""
     running = []
 
     def start(secrets=None) -> RunningSim:
@@ -52,6 +63,7 @@ def start_casesim(tmp_path):
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         thread.start()
         sim = RunningSim(f"http://127.0.0.1:{server.port}", app.extensions["casesim_store"])
+        allow_host(monkeypatch, f"127.0.0.1:{server.port}")
         running.append((server, thread, sim))
         return sim
 

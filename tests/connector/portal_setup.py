@@ -96,6 +96,8 @@ def subprocess_env() -> dict[str, str]:
     env = environ_for_tests(url, current_app.instance_path)
     env["PYTHONPATH"] = str(PROJECT)
     env["PYTHONUNBUFFERED"] = "1"
+    # The simulators this test started are on the allow-list (tests.connector.conftest.allow_host).
+    env["PORTAL_CONNECTOR_ALLOWED_HOSTS"] = os.environ.get("PORTAL_CONNECTOR_ALLOWED_HOSTS", "")
     return env
 
 

@@ -18,7 +18,7 @@ from casesim.models import CaseSimBase
 from casesim.store import CaseStore
 from portal.connector.client import Endpoint, deliver_referral, pull_updates
 from portal.db import db
-from tests.connector.conftest import SECRET_939
+from tests.connector.conftest import SECRET_939, allow_host
 from tests.connector.payloads import referral_payload
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -146,10 +146,11 @@ def test_commands_change_a_running_simulator_through_its_database(casesim, porta
     assert portal_cli("add-summary", "--la", "938", "--person", "PER-938-999999", "--status", "closed", "--start-date", "2025-01-01", "--db", db_path).exit_code != 0
 
 
-def test_the_simulator_runs_standalone_from_the_command_line(tmp_path):
+def test_the_simulator_runs_standalone_from_the_command_line(tmp_path, monkeypatch):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    allow_host(monkeypatch, f"127.0.0.1:{port}")
     env = {**os.environ, "PORTAL_ENV": "development", "PORTAL_INSTANCE_PATH": str(tmp_path), "CASESIM_ADMIN_TOKEN": "t"}
     env.pop("CASESIM_SECRETS", None), env.pop("CASESIM_SECRETS_FILE", None), env.pop("CASESIM_DB", None)
     process = subprocess.Popen(

@@ -138,10 +138,11 @@ def test_a_connection_dropped_after_storing_is_retryable_and_the_retry_creates_n
     assert len(casesim.cases()) == 1
 
 
-def test_a_server_that_is_down_is_a_retryable_connection_error(casesim):
+def test_a_server_that_is_down_is_a_retryable_connection_error(casesim, monkeypatch):
     payload = referral_payload()
     endpoint = casesim.endpoint()
     down = type(endpoint)("http://127.0.0.1:9/la/938", endpoint.secrets, connect_timeout=0.5)
+    monkeypatch.setenv("PORTAL_CONNECTOR_ALLOWED_HOSTS", "127.0.0.1:9")
     result = deliver_referral(down, payload, payload["referral_id"])
     assert (result.outcome, result.reason) == (Outcome.RETRYABLE, "connection_error")
 

@@ -146,3 +146,22 @@ OBJECTS: dict[str, Builder] = {
     "request to other school same LA": _target("riverside"),
     "request to school in other LA": _target("hillcrest"),
 }
+
+
+# Changes to an LA's case-system endpoint (portal.connector.changes): approved by an LA admin of
+# the LA who did not propose them.
+def _endpoint_change(la: str, *, by_me: bool) -> Builder:
+    def build(w: World, me):
+        from portal.connector.models import EndpointChange
+
+        proposer = me if by_me else w.people["LA staff, own LA"]
+        return EndpointChange(local_authority_id=getattr(w, la).id, proposed_by_id=proposer.id)
+
+    return build
+
+
+OBJECTS.update({
+    "endpoint change by another, own LA": _endpoint_change("northshire", by_me=False),
+    "endpoint change I proposed, own LA": _endpoint_change("northshire", by_me=True),
+    "endpoint change, other LA": _endpoint_change("southmoor", by_me=False),
+})
