@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CASESIM_PORT ?= 5100
 
 .PHONY: demo test install assets db seed serve clean lock fuzz
 
@@ -31,9 +32,10 @@ seed: db
 	$(FLASK) demo seed
 
 ## make demo: set up everything and serve the portal with demo data on http://127.0.0.1:5000,
-## with the case-system simulator (port 5100) and a connector worker beside it
+## with the case-system simulator (port 5100) and a connector worker beside it.
+## Other ports: make demo PORT=8080 CASESIM_PORT=8100 (links in emails follow PORT)
 demo: install assets seed
-	HOST=$(HOST) PORT=$(PORT) ./scripts/demo.sh
+	HOST=$(HOST) PORT=$(PORT) CASESIM_PORT=$(CASESIM_PORT) ./scripts/demo.sh
 
 ## make test: the whole suite (PORTAL_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: install assets

@@ -43,3 +43,65 @@ class GovDateField(DateField):
     def pre_validate(self, form):
         if self.data is None and not self.process_errors and self.required_message:
             raise StopValidation(self.required_message)
+
+
+# --- defaults for every form ---------------------------------------------------------------------
+# WTForms' own words for a value that is not one of a list's choices ("Not a valid choice.",
+# "'<uuid>' is not a valid choice for this field.") reach a person only when a page was tampered
+# with, but they must still read as GOV.UK messages and never echo what was sent.
+CHOICE_MESSAGES = {
+    "Not a valid choice.": "Select one of the options shown",
+    "Not a valid choice": "Select one of the options shown",
+    "'%(value)s' is not a valid choice for this field.": "Select only the options shown",
+    "'%(value)s' are not valid choices for this field.": "Select only the options shown",
+    "Choices cannot be None.": "Select one of the options shown",
+}
+
+NUL = "\x00"
+
+
+class _GovukMessages:
+    """Wraps the translations a form would use, replacing WTForms' choice messages."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def gettext(self, string):
+        if string in CHOICE_MESSAGES:
+            return CHOICE_MESSAGES[string]
+        return self.inner.gettext(string) if self.inner is not None else string
+
+    def ngettext(self, singular, plural, n):
+        if singular in CHOICE_MESSAGES:
+            return CHOICE_MESSAGES[singular]
+        return self.inner.ngettext(singular, plural, n) if self.inner is not None else (singular if n == 1 else plural)
+
+
+def strip_nul(value):
+    """NUL bytes are never kept, in any text typed into any form."""
+    return value.replace(NUL, "") if isinstance(value, str) and NUL in value else value
+
+
+def install_form_defaults() -> None:
+    """Every Flask-WTF form: GOV.UK words for tampered choices, and NUL bytes stripped from text.
+    Called once by the app factory's templating set-up (portal.templating.init_templating)."""
+    from flask_wtf import FlaskForm
+    from wtforms.fields.core import Field
+
+    meta = FlaskForm.Meta
+    if getattr(meta, "_portal_defaults", False):
+        return
+    get_translations = meta.get_translations
+    bind_field = meta.bind_field
+
+    def portal_get_translations(self, form):
+        return _GovukMessages(get_translations(self, form))
+
+    def portal_bind_field(self, form, unbound_field, options):
+        field: Field = bind_field(self, form, unbound_field, options)
+        field.filters = (strip_nul, *field.filters)
+        return field
+
+    meta.get_translations = portal_get_translations
+    meta.bind_field = portal_bind_field
+    meta._portal_defaults = True

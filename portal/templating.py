@@ -15,8 +15,9 @@ every page pays for them, so they are kept here, in one place.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,8 @@ from flask.templating import Environment
 from markupsafe import Markup
 from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
+
+from portal.forms import install_form_defaults
 
 SERVICE_NAME = "Safeguard Portal"
 UK = ZoneInfo("Europe/London")
@@ -99,13 +102,41 @@ def operator() -> Operator:
     return current_app.extensions["portal_operator"]
 
 
+def uk_time(value: datetime) -> str:
+    """A time as the GOV.UK style guide writes it: '9am', '5:30pm', 'midday', 'midnight'."""
+    local = value.astimezone(UK)
+    if local.hour == 0 and local.minute == 0:
+        return "midnight"
+    if local.hour == 12 and local.minute == 0:
+        return "midday"
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    return f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
+
+
 def uk_datetime(value: datetime | None) -> str:
-    """'23 November 2026 at 4:58pm', in UK local time: how GOV.UK writes times."""
+    """'23 November 2026 at 4:58pm', '8 December 2026 at 9am', in UK local time: how GOV.UK writes
+    times. Midnight is written as the end of the day before ('7 December 2026 at midnight' for
+    00:00 on the 8th), so that it is never read as the end of the day named."""
     if value is None:
         return ""
     local = value.astimezone(UK)
-    hour = local.strftime("%I").lstrip("0") or "12"
-    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{local:%p}".replace("AM", "am").replace("PM", "pm")
+    if local.hour == 0 and local.minute == 0:
+        day = local.date() - timedelta(days=1)
+        return f"{day.day} {day:%B %Y} at midnight"
+    return f"{local.day} {local:%B %Y} at {uk_time(local)}"
+
+
+def uk_deadline(value: datetime | None) -> str:
+    """A deadline as GOV.UK writes one: 'by 5pm on Monday 8 December 2026'; 00:00 is 'by
+    midnight on Sunday 7 December 2026' (the end of the day before)."""
+    if value is None:
+        return ""
+    local = value.astimezone(UK)
+    day = local.date()
+    if local.hour == 0 and local.minute == 0:
+        day -= timedelta(days=1)
+    return f"by {uk_time(local)} on {day:%A} {day.day} {day:%B %Y}"
 
 
 def uk_date(value: date | datetime | None) -> str:
@@ -218,11 +249,28 @@ class _LinkMemory:
         return link
 
 
+# Characters that reorder or hide text (bidirectional overrides and isolates, zero-width marks):
+# a name typed with U+202E could be shown reversed, disguised as someone else's. Removed from
+# everything a page shows; NUL too.
+_HIDDEN = re.compile("[\u0000\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def shown_plainly(value):
+    """Jinja's finalize: every value a template writes, with hidden reordering characters removed."""
+    if isinstance(value, str) and _HIDDEN.search(value):
+        cleaned = _HIDDEN.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 def init_templating(app: Flask) -> None:
+    install_form_defaults()
+    app.jinja_env.finalize = shown_plainly
     app.extensions["portal_operator"] = read_operator(app.config)
     app.jinja_env.globals["url_for"] = _LinkMemory()
     app.jinja_env.filters["uk_datetime"] = uk_datetime
     app.jinja_env.filters["uk_date"] = uk_date
+    app.jinja_env.filters["uk_deadline"] = uk_deadline
     app.add_template_global(portal_errors)
     app.add_template_global(unchanging_fragment)
     app.add_template_global(service_navigation)

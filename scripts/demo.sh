@@ -8,6 +8,9 @@ FLASK="${FLASK:-.venv/bin/flask --app portal}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-5000}"
 CASESIM_PORT="${CASESIM_PORT:-5100}"
+# Links in emails point at the portal's own address: on another port, that port (unless the
+# operator set PORTAL_BASE_URL themselves).
+export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://$HOST:$PORT}"
 # The connector may reach only the hosts its operator lists: here, the simulator (docs/connector.md).
 export PORTAL_CONNECTOR_ALLOWED_HOSTS="${PORTAL_CONNECTOR_ALLOWED_HOSTS:-127.0.0.1:$CASESIM_PORT}"
 

@@ -19,8 +19,10 @@ from portal.auth.session_store import background
 from portal.concerns import drafts, flow, forms, options, service
 from portal.concerns.expiry import keeps_typing
 from portal.concerns.models import ConcernPupil
-from portal.errors import reshows_form_on_csrf_failure
-from portal.files import allowed_description, attachment_response
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal.errors import render_error, reshows_form_on_csrf_failure
+from portal.files import allowed_description, attachment_response, too_large_message
 from portal.policy import can, requires
 from portal.security import accepts_json
 
@@ -260,6 +262,8 @@ def _keep_next() -> dict:
 
 def _attachments_step(step: str, draft, fields: dict):
     form = forms.AttachmentsForm()
+    if request.method == "GET" and request.args.get("too_large"):
+        form.files.errors = [too_large_message()]  # the upload was over the request limit (below)
     action = request.form.get("action", "continue")
     if request.method == "POST" and form.validate_on_submit():
         if action.startswith("remove:"):
@@ -280,6 +284,15 @@ def _attachments_step(step: str, draft, fields: dict):
 
 
 STEP_HANDLERS = {"pupil": _pupil_step, "others": _others_step, "attachments": _attachments_step}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(error):
+    """A file over the request limit is refused before the form is read: back to the attachment
+    step with the error (the draft is kept: nothing of the post was saved), not a bare 413 page."""
+    if request.endpoint == "concerns.step" and (request.view_args or {}).get("slug") == "attachments":
+        return redirect(step_url("attachments", too_large=1, **_keep_next()), code=303)
+    return render_error(413)
 
 
 @bp.post("/new/autosave")

@@ -16,4 +16,5 @@ from portal.files.service import (  # noqa: F401
     read_chunks,
     record_download,
     store_upload,
+    too_large_message,
 )

@@ -79,6 +79,10 @@ def describe_limit(limit: int) -> str:
     return f"{limit / 1024:g}KB"
 
 
+def too_large_message(limit: int | None = None) -> str:
+    return f"The selected file must be smaller than {describe_limit(limit or max_bytes())}"
+
+
 def allowed_description() -> str:
     """What may be uploaded, for the page that asks for files."""
     return f"Each file must be {ALLOWED_DESCRIPTION}, and smaller than {describe_limit(max_bytes())}."
@@ -116,8 +120,9 @@ def store_upload(upload, *, filename: str | None = None, uploaded_by=None, sessi
                 chunk = stream.read(READ_BYTES)
                 if not chunk:
                     break
-                if sniffer.size + len(chunk) > limit:
-                    raise FileRefused("too_large", f"The selected file must be smaller than {describe_limit(limit)}")
+                # "Smaller than 20MB" (the page's words) means a file of exactly the limit is refused too.
+                if sniffer.size + len(chunk) >= limit:
+                    raise FileRefused("too_large", too_large_message(limit))
                 sniffer.feed(chunk)
                 encryptor.write(chunk)
             encryptor.close()
@@ -158,7 +163,9 @@ def attachment_response(stored: StoredFile, action: str, obj) -> Response:
     """Serve a stored file to the signed-in user, if the policy allows `action` on `obj`."""
     record_download(stored, action, obj)
     name = download_name(stored)
-    response = Response(read_chunks(stored), mimetype=stored.content_type, direct_passthrough=True)
+    # content_type, not mimetype: the stored type may carry its charset ("text/plain; charset=utf-8"),
+    # and werkzeug adds one to a mimetype, which gave "charset=utf-8; charset=utf-8".
+    response = Response(read_chunks(stored), content_type=stored.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(stored.size_bytes)
     ascii_name = name.encode("ascii", "ignore").decode().replace('"', "") or "attachment"
     response.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

@@ -1,3 +1,5 @@
+import unicodedata
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -9,7 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from portal.forms import GovDateField
 from portal.pupils.service import SEN_STATUSES, SEXES, YEAR_GROUPS, PupilDetails, PupilInvalid, clean_details
@@ -21,11 +23,21 @@ from portal.pupils.service import SEN_STATUSES, SEXES, YEAR_GROUPS, PupilDetails
 ADDRESS_MAX_LENGTH = 500
 
 
+def no_hidden_characters(form, field):
+    """A name with control or formatting characters (a right-to-left override, U+202E, shows text
+    reversed; zero-width ones hide) could pass for someone else's name: refused."""
+    value = field.data or ""
+    if any(unicodedata.category(c) in ("Cc", "Cf") and c not in "\u200c\u200d" for c in value):
+        raise ValidationError(f"{field.label.text.replace(' (optional)', '')} must not include hidden characters "
+                              "such as text direction marks")
+
+
 class PupilForm(FlaskForm):
-    legal_forename = StringField("Legal first name", widget=GovTextInput())
-    legal_surname = StringField("Legal last name", widget=GovTextInput())
+    legal_forename = StringField("Legal first name", widget=GovTextInput(), validators=[no_hidden_characters])
+    legal_surname = StringField("Legal last name", widget=GovTextInput(), validators=[no_hidden_characters])
     preferred_name = StringField(
-        "Preferred first name (optional)", description="If the pupil is known by another name", widget=GovTextInput()
+        "Preferred first name (optional)", description="If the pupil is known by another name", widget=GovTextInput(),
+        validators=[no_hidden_characters],
     )
     date_of_birth = GovDateField("Date of birth", description="For example, 27 3 2015", required_message="Enter the pupil’s date of birth")
     sex = RadioField("Sex (optional)", choices=[(s, s) for s in SEXES], widget=GovRadioInput(), validators=[Optional()])

@@ -33,7 +33,8 @@ class DecisionForm(FlaskForm):
         description="Only if you chose “Referred to another local authority”",
         choices=[],
         widget=GovSelect(),
-        validators=[Optional()],
+        # No Optional(): it would stop the chain before validate_routed_to, so the preview took
+        # "referred to another local authority" with none chosen and only the confirm refused it.
         validate_choice=False,
     )
     routing_note = TextAreaField(
