@@ -116,3 +116,18 @@ def test_the_hide_screen_control_is_on_every_signed_in_page(client, app):
         assert "data-portal-hide-screen" in page and "hide-screen.js" in page, path
     signed_out = app.test_client()
     assert "data-portal-hide-screen" not in signed_out.get("/accessibility").get_data(as_text=True)
+
+
+def test_the_updates_inbox_rows_say_the_child_the_reference_and_the_kind(client, app):
+    c = council()
+    referral = submitted_referral(c)
+    child = make_pupil(c.school, forename="Violetta", surname="Inbox")
+    update = make_update(c.school, child, kind="case_summary", referral=referral)
+    other = council(code="939", name="Southmoor")
+    make_update(other.school, make_pupil(other.school, forename="Wendell", surname="Elsewhere"))
+    sign_in(client, c.dsl)
+    page = client.get("/updates").get_data(as_text=True)
+    row = page[page.index(f"/updates/{update.id}"):]
+    row = row[:row.index("</tr>")]
+    assert "Violetta Inbox" in row and referral.reference in row and "Case summary" in row
+    assert "Wendell" not in page
