@@ -16,3 +16,16 @@ def subscribe_areas() -> None:
     import portal.connector.subscribers  # noqa: F401
     # ReferralDecided: the school's shared update.
     import portal.updates.decision_subscribers  # noqa: F401
+    # Work left to the mail worker (below).
+    defer_to_the_mail_worker()
+
+
+def defer_to_the_mail_worker() -> None:
+    """Work whose answer must not vary with what it finds: the page only records the request, and
+    the mail worker (portal.notify.outbox.send_due) does it before each pass."""
+    from portal.auth.credentials import process_password_reset_requests
+    from portal.notify.outbox import before_each_pass
+    from portal.transfers.service import match_waiting_requests
+
+    before_each_pass(process_password_reset_requests)
+    before_each_pass(match_waiting_requests)

@@ -140,8 +140,10 @@ def invite_user():
         except (Invalid, Refused) as error:  # AccountError, InvitationRefused: shown on the form
             getattr(form, error.field or "email").errors.append(error.message)
         else:
-            flash(f"An invitation has been sent to {invitation.user.email}. The link works for 72 hours.", "success")
-            return redirect(url_for("admin.user", user_id=invitation.user.id))
+            # The same answer when the address already has an account in an organisation this
+            # administrator cannot see (its holder was emailed instead): back to the user list.
+            flash(f"An invitation has been sent to {invitation.email}. The link works for 72 hours.", "success")
+            return redirect(url_for("admin.users"))
     return render_template("admin/users_invite.html", form=form)
 
 

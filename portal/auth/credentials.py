@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
 
 from portal import audit
 from portal.auth import emails, links, passwords, recovery, session_store, throttle, tokens, totp, wall_clock
-from portal.auth.models import SessionEndReason, TokenPurpose, User
+from portal.auth.models import PasswordResetRequest, SessionEndReason, TokenPurpose, User
 from portal.auth.users import find_user, normalise_email
+from portal.db import db
 from portal.domain_errors import Invalid
 from portal.transaction import transactional, unit_of_work
 
@@ -57,26 +59,45 @@ def set_new_password(user: User, password: str, confirm: str, field: str = "pass
 
 @transactional
 def request_password_reset(email: str) -> None:
-    """Queue a 1-hour reset link if the account exists and may sign in; otherwise do nothing.
+    """Record the request for the mail worker; look nothing up.
 
-    The page shown afterwards is the same either way, so nobody learns whether an address has
-    an account. At most 3 emails an hour go to one address, so the form cannot flood an inbox.
-
-    Timing: for a real account this adds a token row, an audit event and an outbox row to the
-    transaction, and the email is left to the outbox worker (emails.password_reset), so the answer
-    never waits for the mail server. That is the choice between "make the unknown address do the
-    same work" and "make the real one not wait for delivery": inventing rows for unknown
-    addresses would fill the audit trail and the outbox with noise, while a few inserts in one
-    commit cost about what the look-up already costs, as they did before the outbox.
+    The page shown afterwards is the same whether or not the address has an account, and so is
+    the work behind it: one encrypted row inserted and committed, by construction, because the
+    address is not even looked up here. `process_password_reset_requests` (the mail worker, within
+    seconds) does the look-up, the link and the email.
     """
-    email = normalise_email(email)
+    db.session.add(PasswordResetRequest(email=normalise_email(email)[:320], requested_at=wall_clock.now()))
+
+
+def process_password_reset_requests(limit: int = 100) -> int:
+    """The mail worker's share (registered in portal.wiring): for each waiting request, queue a
+    1-hour reset link if the account exists and may sign in, then forget the request. Returns how
+    many requests were handled."""
+    with unit_of_work() as session:
+        ids = list(session.execute(
+            select(PasswordResetRequest.id).order_by(PasswordResetRequest.requested_at).limit(limit)
+        ).scalars())
+    return sum(_process_password_reset_request(request_id) for request_id in ids)
+
+
+@transactional
+def _process_password_reset_request(request_id) -> int:
+    # Claimed with a row lock (SKIP LOCKED on PostgreSQL): two workers never both handle it.
+    request = db.session.execute(
+        select(PasswordResetRequest).where(PasswordResetRequest.id == request_id).with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if request is None:
+        return 0
+    email = request.email
+    db.session.delete(request)
     user = find_user(email)
     if user is None or not user.is_active or not user.has_accepted_invitation:
-        return
+        return 1
+    # At most 3 emails an hour go to one address, so the form cannot flood an inbox.
     if not throttle.spend("reset", throttle.account_key(email), RESET_EMAILS_PER_HOUR, timedelta(hours=1)):
         audit.record("auth.password_reset_request", object_type="user", object_id=user.id, outcome="failure",
                      detail="hourly_limit", actor_id=user.id, organisation_id=user.organisation_id)
-        return
+        return 1
     token = tokens.issue(user, TokenPurpose.PASSWORD_RESET)
     audit.record("auth.password_reset_request", object_type="user", object_id=user.id,
                  actor_id=user.id, organisation_id=user.organisation_id)
@@ -84,6 +105,7 @@ def request_password_reset(email: str) -> None:
         user, links.external_url("auth.reset_password", token=token),
         wall_clock.now() + tokens.LIFETIMES[TokenPurpose.PASSWORD_RESET],
     )
+    return 1
 
 
 def reset_user(token: str) -> User | None:
@@ -152,19 +174,58 @@ def _change_password(user: User, current: str, new: str, confirm: str) -> None:
 
 
 @transactional
-def change_email(user: User, new_email: str) -> str:
-    """Change the address the user signs in with (the view has asked for a recent password and
-    code). Both the old and the new address are told. Returns the old address."""
+def request_email_change(user: User, new_email: str) -> str:
+    """Ask to sign in with a new address (the view has asked for a recent password and code).
+    Returns the cleaned address, to show on the "check your email" page.
+
+    Nothing changes yet: a link valid 24 hours goes to the new address, and following it makes
+    the change (`confirm_email_change`), so an address is only ever taken by someone who reads it.
+    If another account already uses the address, the answer is the same, and its holder is told
+    instead: the page never says which addresses have accounts (in any organisation). Both emails
+    are left to the mail worker, so the answer takes the same time either way.
+    """
     email = clean_email(new_email)
     if email == user.email:
         raise AccountError("Enter a different email address from your current one", "email")
-    if find_user(email) is not None:
-        raise AccountError("There is already an account with this email address", "email")
+    holder = find_user(email)
+    if holder is not None:
+        audit.record("user.email_change_request", object_type="user", object_id=user.id, outcome="failure",
+                     detail="address_in_use", actor=user)
+        emails.email_change_address_in_use(holder)
+        return email
+    token = tokens.issue(user, TokenPurpose.EMAIL_CHANGE, new_email=email)
+    audit.record("user.email_change_request", object_type="user", object_id=user.id, actor=user)
+    emails.confirm_email_change(
+        user, email, links.external_url("auth.confirm_email_change", token=token),
+        wall_clock.now() + tokens.LIFETIMES[TokenPurpose.EMAIL_CHANGE],
+    )
+    return email
+
+
+def email_change_for(token: str):
+    """The account and new address a confirmation link is for, while it is unused and unexpired."""
+    row = tokens.find_valid(token, TokenPurpose.EMAIL_CHANGE)
+    if row is None or not row.user.is_active:
+        return None
+    return row.user, row.new_email
+
+
+@transactional
+def confirm_email_change(token: str) -> User:
+    """Follow the link sent to the new address: the account signs in with it from now on. Both
+    the old and the new address are told."""
+    row = tokens.find_valid(token, TokenPurpose.EMAIL_CHANGE)
+    if row is None or not row.user.is_active or find_user(row.new_email) is not None:
+        raise AccountError("This link has expired or has already been used")
+    if not tokens.use(row):
+        raise AccountError("This link has expired or has already been used")
+    user = row.user
     old = user.email
-    user.email = email
-    audit.record("user.email_change", object_type="user", object_id=user.id, actor=user)
+    user.email = row.new_email
+    audit.record("user.email_change", object_type="user", object_id=user.id,
+                 actor_id=user.id, organisation_id=user.organisation_id)
     emails.email_changed(user, old)
-    return old
+    return user
 
 
 # --- second factor --------------------------------------------------------------------------

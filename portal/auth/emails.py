@@ -29,9 +29,8 @@ def invitation(user: User, link: str, expires_at) -> None:
 
 
 def password_reset(user: User, link: str, expires_at) -> None:
-    # Left to the outbox worker (within seconds), not sent as this request commits: the "check
-    # your email" answer must not wait for the mail server when the address has an account, or
-    # its timing would tell that it has one. See credentials.request_password_reset.
+    # Queued by the mail worker itself (credentials.process_password_reset_requests), which sends
+    # it as that unit of work commits: the "check your email" page never waits for any of it.
     queue_email(
         user.email,
         "Reset your Safeguard Portal password",
@@ -42,7 +41,6 @@ def password_reset(user: User, link: str, expires_at) -> None:
         "authenticator app to sign in.\n\n"
         "If it was not you, you do not need to do anything: your password has not changed. If "
         "this keeps happening, tell your organisation's safeguarding lead or administrator.\n\n" + SIGN_OFF,
-        send_after_commit=False,
     )
 
 
@@ -78,3 +76,48 @@ def email_changed(user: User, old_email: str) -> None:
             f"The email address you sign in to Safeguard Portal with is now {user.email}.\n\n"
             "If you did not do this, contact your organisation's administrator straight away.\n\n" + SIGN_OFF,
         )
+
+
+def confirm_email_change(user: User, new_email: str, link: str, expires_at) -> None:
+    # One email goes out after the commit whether the address is free or taken (then to its
+    # holder, email_change_address_in_use): the answer takes the same time either way.
+    queue_email(
+        new_email,
+        "Confirm your new email address for Safeguard Portal",
+        f"Dear {user.display_name},\n\n"
+        "You asked to sign in to Safeguard Portal with this email address. To confirm it, use this "
+        f"link:\n\n{link}\n\n"
+        f"The link works once and expires on {uk_datetime(expires_at)}. Until then you sign in with "
+        "your current address.\n\n"
+        "If you did not ask for this, you can ignore this email.\n\n" + SIGN_OFF,
+    )
+
+
+def email_change_address_in_use(holder: User) -> None:
+    """Someone asked to move their account to an address that already has one: its holder hears,
+    the person asking does not (they might be in another organisation)."""
+    queue_email(
+        holder.email,
+        "Someone tried to use your email address on Safeguard Portal",
+        f"Dear {holder.display_name},\n\n"
+        "Someone asked to change the email address of another Safeguard Portal account to this "
+        "address. Nothing has changed: this address stays with your account.\n\n"
+        "If this was a mistake by a colleague, they can use a different address. If you are worried, "
+        "tell your organisation's administrator.\n\n" + SIGN_OFF,
+    )
+
+
+def invitation_for_existing_account(holder: User, role_label: str, organisation_name: str) -> None:
+    """An administrator elsewhere tried to invite an address that already has an account: its
+    holder hears; the administrator is answered as for any invitation."""
+    queue_email(
+        holder.email,
+        "An invitation to Safeguard Portal for an address that already has an account",
+        f"Dear {holder.display_name},\n\n"
+        f"An administrator tried to invite this email address to Safeguard Portal as {role_label} at "
+        f"{organisation_name}. You already have an account with this address, so no new account was "
+        "made and nothing about your account has changed.\n\n"
+        "If you are moving to that organisation, ask its administrator to invite a different address, "
+        "or ask your current administrator to move your account. If you were not expecting this, you "
+        "can ignore it.\n\n" + SIGN_OFF,
+    )

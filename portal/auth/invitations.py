@@ -29,8 +29,13 @@ class InvitationRefused(Refused):
 
 @dataclass(frozen=True)
 class Invitation:
-    user: User
-    link: str
+    """What an invitation did. `user` and `link` are None when the address already had an
+    account in an organisation the inviter cannot see: its holder was emailed instead, and the
+    inviter is answered as for any invitation (they must not learn who has an account elsewhere)."""
+
+    email: str
+    user: User | None
+    link: str | None
 
 
 def clean_display_name(name: str) -> str:
@@ -64,8 +69,16 @@ def invite(
     name = clean_display_name(display_name)
     if isinstance(organisation, School) != role.is_school_role:
         raise AccountError("Choose a role for this kind of organisation", "role")
-    if find_user(email) is not None:
-        raise AccountError("There is already an account with this email address", "email")
+    holder = find_user(email)
+    if holder is not None:
+        if invited_by is None or can(invited_by, "users:view", holder):
+            # The operator, or an administrator who can see that account in their user list anyway.
+            raise AccountError("There is already an account with this email address", "email")
+        # An account in another organisation: no duplicate, and no telling the inviter.
+        audit.record("auth.invite", object_type="user", object_id=holder.id, outcome="failure",
+                     detail="address_in_use_elsewhere", actor=invited_by)
+        emails.invitation_for_existing_account(holder, role.label, organisation.name)
+        return Invitation(email=email, user=None, link=None)
     user = User(
         email=email,
         display_name=name,
@@ -84,7 +97,7 @@ def invite(
         actor=invited_by,
         organisation_id=None if invited_by else user.organisation_id,
     )
-    return Invitation(user=user, link=_send(user, invited_by))
+    return Invitation(email=email, user=user, link=_send(user, invited_by))
 
 
 @transactional
@@ -94,7 +107,7 @@ def reinvite(user: User, *, invited_by: User | None) -> Invitation:
         raise AccountError("This person has already accepted their invitation")
     link = _send(user, invited_by)
     audit.record("auth.invite", object_type="user", object_id=user.id, detail="resent", actor=invited_by)
-    return Invitation(user=user, link=link)
+    return Invitation(email=user.email, user=user, link=link)
 
 
 def _send(user: User, invited_by: User | None) -> str:

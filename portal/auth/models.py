@@ -20,6 +20,7 @@ class TokenPurpose(StrEnum):
 
     INVITATION = "invitation"  # valid 72 hours: set the first password
     PASSWORD_RESET = "password_reset"  # valid 1 hour
+    EMAIL_CHANGE = "email_change"  # valid 24 hours: sent to the new address, which it confirms
 
 
 class SessionEndReason(StrEnum):
@@ -140,7 +141,8 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
 
 
 class AccountToken(UUIDPrimaryKey, Base):
-    """A single-use link sent by email: an invitation (72 hours) or a password reset (1 hour).
+    """A single-use link sent by email: an invitation (72 hours), a password reset (1 hour) or the
+    confirmation of a new sign-in address (24 hours; the address is kept here, encrypted).
 
     Only a SHA-256 hash of the token is stored: the token itself has 256 bits of entropy, so a
     slow hash adds nothing, and a copy of the database cannot be turned back into working links.
@@ -155,6 +157,8 @@ class AccountToken(UUIDPrimaryKey, Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    # EMAIL_CHANGE only: the address the link confirms.
+    new_email = encrypted(str, nullable=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
@@ -214,3 +218,19 @@ class SignInStage(UUIDPrimaryKey, Base):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class PasswordResetRequest(UUIDPrimaryKey, Base):
+    """"Forgot your password?" as asked: the typed address (encrypted), waiting for the mail
+    worker.
+
+    The page that asks only writes this row, whether or not the address has an account, so the
+    answer is the same and takes the same time either way. The mail worker (before each pass:
+    credentials.process_password_reset_requests) looks the address up, issues the link and
+    queues the email for a real account, and deletes the row in both cases.
+    """
+
+    __tablename__ = "password_reset_request"
+
+    email = encrypted(str)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

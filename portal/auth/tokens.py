@@ -1,4 +1,5 @@
-"""Single-use links sent by email: invitations (valid 72 hours) and password resets (1 hour)."""
+"""Single-use links sent by email: invitations (valid 72 hours), password resets (1 hour) and
+confirmations of a new sign-in address (24 hours)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from portal.auth import wall_clock
 from portal.auth.models import AccountToken, TokenPurpose, User
 from portal.db import db
 
-LIFETIMES = {TokenPurpose.INVITATION: timedelta(hours=72), TokenPurpose.PASSWORD_RESET: timedelta(hours=1)}
+LIFETIMES = {
+    TokenPurpose.INVITATION: timedelta(hours=72),
+    TokenPurpose.PASSWORD_RESET: timedelta(hours=1),
+    TokenPurpose.EMAIL_CHANGE: timedelta(hours=24),
+}
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(user: User, purpose: TokenPurpose, created_by: User | None = None) -> str:
+def issue(user: User, purpose: TokenPurpose, created_by: User | None = None, *, new_email: str | None = None) -> str:
     """Make a new token for `user`, cancelling earlier unused ones of the same purpose."""
     now = wall_clock.now()
     db.session.execute(
@@ -37,6 +42,7 @@ def issue(user: User, purpose: TokenPurpose, created_by: User | None = None) -> 
             created_at=now,
             expires_at=now + LIFETIMES[purpose],
             created_by_id=created_by.id if created_by else None,
+            new_email=new_email,
         )
     )
     db.session.flush()

@@ -319,18 +319,39 @@ def change_password():
 @session_store.recent_auth
 @reshows_form_on_csrf_failure
 def change_email():
-    """A new sign-in address (needs a recent password and code); both addresses are told."""
-    user = _me()
+    """Ask for a new sign-in address (needs a recent password and code): a link goes to it."""
     form = ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            credentials.change_email(user, form.email.data)
+            new_email = credentials.request_email_change(_me(), form.email.data)
         except AccountError as error:
             form.email.errors.append(error.message)
         else:
-            flash(f"Your email address is now {user.email}", "success")
-            return redirect(url_for("auth.account"))
+            # The same page whether or not the address already has an account (its holder is told).
+            return render_template("auth/change_email_sent.html", new_email=new_email)
     return render_template("auth/change_email.html", form=form)
+
+
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
+@reshows_form_on_csrf_failure
+def confirm_email_change(token: str):
+    """The link sent to the new address: a button (a POST, so that a mail scanner following the
+    link changes nothing) makes the change."""
+    found = credentials.email_change_for(token)
+    if found is None:
+        return render_template("auth/link_expired.html", kind="email_change"), 404
+    user, new_email = found
+    form = ContinueForm()
+    if form.validate_on_submit():
+        try:
+            credentials.confirm_email_change(token)
+        except AccountError:
+            return render_template("auth/link_expired.html", kind="email_change"), 404
+        flash(f"Your email address is now {new_email}. Use it to sign in.", "success")
+        return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.sign_in"))
+    return render_template("auth/confirm_email_change.html", form=form, new_email=new_email)
 
 
 @bp.route("/account/authenticator", methods=["GET", "POST"])

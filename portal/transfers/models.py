@@ -217,6 +217,10 @@ class TransferRequest(UUIDPrimaryKey, Base):
     pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
     identifier_kind: Mapped[str] = mapped_column(String(20))  # an IdentifierKind
     identifier = encrypted(str)
+    # When the mail worker looked for schools holding the identifier (None: not yet). The page
+    # that asks only records the request, so its answer and timing are the same whether or not
+    # any school in the country holds the child (service.match_waiting_requests).
+    matched_at: Mapped[datetime | None] = mapped_column(index=True)
 
     targets: Mapped[list[TransferRequestTarget]] = relationship(back_populates="request", cascade="all")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import select
 
+from portal.auth.links import external_url
 from portal.auth.models import User
 from portal.db import db
 from portal.notify.outbox import queue_email
@@ -62,7 +63,9 @@ def file_rejected(transfer) -> int:
 
 
 def file_requested(target) -> int:
-    link = url_for("transfers.index", _external=True) + "#requests"
+    # Queued by the mail worker (service.match_waiting_requests), outside any web request: the
+    # link is built from PORTAL_BASE_URL.
+    link = external_url("transfers.index") + "#requests"
     return _queue_all(
         _leads(target.holder_school_id, "transfer_requests:answer", target),
         "A school has asked for a child protection file",

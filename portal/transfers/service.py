@@ -40,7 +40,7 @@ from portal.policy import can, require
 from portal.pupils.identifiers import InvalidIdentifier, validate_nhs_number, validate_upn
 from portal.pupils.models import Enrolment, Pupil
 from portal.pupils.service import PupilDetails, PupilInvalid, add_pupil, find_by_identifiers
-from portal.transaction import transactional
+from portal.transaction import transactional, unit_of_work
 from portal.transfers import notices, school_days
 from portal.transfers.models import (
     DESTINATION_KINDS,
@@ -694,8 +694,10 @@ def _registered_la_codes() -> frozenset[str]:
 @transactional
 def request_file(school: School, *, by, upn: str | None = None, nhs_number: str | None = None,
                  pupil: Pupil | None = None) -> RequestOutcome:
-    """Ask for a pupil's file: every other school holding a record with this UPN or NHS number
-    (through the blind indexes) sees the request on its transfer list, and its leads are told."""
+    """Ask for a pupil's file by UPN or NHS number. Only recorded here: the mail worker
+    (`match_waiting_requests`, within seconds) puts it on the list of every other school holding a
+    record with that identifier and tells its leads, so the answer is the same whether or not
+    any school holds one."""
     require("transfers:request", school)
     upn, nhs_number = (upn or "").strip(), (nhs_number or "").strip()
     errors: dict[str, str] = {}
@@ -712,11 +714,6 @@ def request_file(school: School, *, by, upn: str | None = None, nhs_number: str 
         raise NotFound()
     if errors:
         raise TransferInvalid(errors)
-    elsewhere = [Pupil.school_id != school.id]
-    if upn:
-        holders = lookup(Pupil.upn_index, upn=upn, where=elsewhere)
-    else:
-        holders = lookup(Pupil.nhs_number_index, nhs_number=nhs_number, where=elsewhere)
     request = TransferRequest(
         requesting_school_id=school.id, requested_by_id=by.id, pupil_id=pupil.id if pupil else None,
         identifier_kind=IdentifierKind.UPN if upn else IdentifierKind.NHS_NUMBER,
@@ -724,17 +721,50 @@ def request_file(school: School, *, by, upn: str | None = None, nhs_number: str 
     request.identifier = upn or nhs_number
     db.session.add(request)
     db.session.flush()
+    audit.record("transfer.request", object_type="transfer_request", object_id=request.id)
+    return RequestOutcome(request=request, targets=[])
+
+
+def match_waiting_requests(limit: int = 100) -> int:
+    """The mail worker's share (registered in portal.wiring): find the schools holding each new
+    request's identifier (through the blind indexes), put it on their lists and tell their
+    leads. Done here rather than in the page, so that the requesting school learns nothing, not
+    even from the time the answer takes, about whether the child is known anywhere in the
+    country until a holder answers. Returns how many requests were matched."""
+    with unit_of_work() as session:
+        ids = list(session.execute(
+            select(TransferRequest.id).where(TransferRequest.matched_at.is_(None))
+            .order_by(TransferRequest.requested_at).limit(limit)
+        ).scalars())
+    return sum(_match_request(request_id) for request_id in ids)
+
+
+@transactional
+def _match_request(request_id: uuid.UUID) -> int:
+    # Claimed with a row lock (SKIP LOCKED on PostgreSQL): two workers never both match it.
+    request = db.session.execute(
+        select(TransferRequest).where(TransferRequest.id == request_id, TransferRequest.matched_at.is_(None))
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if request is None:
+        return 0
+    elsewhere = [Pupil.school_id != request.requesting_school_id]
+    if request.identifier_kind == IdentifierKind.UPN:
+        holders = lookup(Pupil.upn_index, upn=request.identifier, where=elsewhere)
+    else:
+        holders = lookup(Pupil.nhs_number_index, nhs_number=request.identifier, where=elsewhere)
     targets = []
     for holder in holders:
         target = TransferRequestTarget(request_id=request.id, holder_school_id=holder.school_id, holder_pupil_id=holder.id)
         request.targets.append(target)
         targets.append(target)
+    request.matched_at = utcnow()
     db.session.flush()
-    audit.record("transfer.request", object_type="transfer_request", object_id=request.id,
-                 detail=f"found_{len(targets)}")
+    audit.record("transfer.request_matched", object_type="transfer_request", object_id=request.id,
+                 detail=f"found_{len(targets)}", organisation_id=request.requesting_school_id)
     for target in targets:
         notices.file_requested(target)
-    return RequestOutcome(request=request, targets=targets)
+    return 1
 
 
 def get_target_for(user, target_id: uuid.UUID, *, lock: bool = False) -> TransferRequestTarget:
@@ -849,9 +879,10 @@ def my_requests(school_id: uuid.UUID) -> list[TransferRequest]:
 
 
 def request_state(request: TransferRequest) -> str:
-    """In words, for the requesting school, without naming the schools that hold a record."""
+    """In words, for the requesting school, without naming the schools that hold a record, and
+    without saying whether any does until one answers (the same words for a child held nowhere)."""
     if not request.targets:
-        return "No school in the portal holds a record with this identifier"
+        return "Waiting for an answer"
     sent = sum(t.status == RequestTargetStatus.SENT for t in request.targets)
     no_file = sum(t.status == RequestTargetStatus.NO_FILE for t in request.targets)
     waiting = len(request.targets) - sent - no_file

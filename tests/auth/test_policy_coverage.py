@@ -36,6 +36,7 @@ PUBLIC_ENDPOINTS = {
     "auth.reset_sent",
     "auth.reset_password",  # reached with a single-use token from an email
     "auth.accept_invitation",
+    "auth.confirm_email_change",  # reached with a single-use token sent to the new address
 }
 
 

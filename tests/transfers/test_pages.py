@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.db import db
+from portal.notify.outbox import send_due
 from portal.transfers.school_days import today_uk
 from portal.transfers.models import TransferRequestTarget
 from tests.factories import make_pupil
@@ -40,6 +41,7 @@ def test_request_pages_render_for_the_holder_only(world):
     assert UPN in form
     assert hill.get(f"/transfers/requests/new?pupil={joined.id}").status_code == 404
     river.post("/transfers/requests/new", data={"upn": UPN, "nhs_number": ""})
+    send_due()  # the mail worker matches the request to the schools holding the UPN
     target = db.session.query(TransferRequestTarget).one()
     for url in (f"/transfers/requests/{target.id}/send", f"/transfers/requests/{target.id}/no-file"):
         assert oak.get(url).status_code == 200, url

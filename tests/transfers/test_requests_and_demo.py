@@ -8,6 +8,7 @@ from pypdf import PdfReader
 import io
 
 from portal.db import db
+from portal.notify.outbox import send_due as mail_worker_pass
 from portal.transfers.school_days import today_uk
 from portal.transfers.models import Transfer, TransferRequest, TransferRequestTarget
 from tests.factories import make_pupil
@@ -21,6 +22,7 @@ def test_request_by_upn_puts_the_pupil_on_the_previous_schools_list_and_is_answe
     page = river.post(f"/transfers/requests/new?pupil={joined.id}", data={"upn": UPN.lower(), "nhs_number": ""})
     assert "Request sent" in page.get_data(as_text=True)
     assert "Oakfield" not in page.get_data(as_text=True)  # the holder is not named before it sends
+    mail_worker_pass()
     target = db.session.query(TransferRequestTarget).one()
     assert target.holder_school_id == world.oakfield.id and target.status == "open"
 
@@ -45,6 +47,7 @@ def test_request_by_upn_puts_the_pupil_on_the_previous_schools_list_and_is_answe
 def test_request_by_nhs_number_answered_by_we_hold_no_file(world):
     river, oak, hill = world.client(world.river_dsl), world.client(world.oak_dsl), world.client(world.hill_dsl)
     river.post("/transfers/requests/new", data={"upn": "", "nhs_number": "943 476 5919"})
+    mail_worker_pass()
     target = db.session.query(TransferRequestTarget).one()
     assert hill.post(f"/transfers/requests/{target.id}/no-file").status_code == 404
     assert oak.get(f"/transfers/requests/{target.id}/no-file").status_code == 200
@@ -64,8 +67,10 @@ def test_request_must_name_one_valid_identifier_and_finds_nothing_at_the_own_sch
     assert "NHS number" in page and db.session.query(TransferRequest).count() == 0
     make_pupil(world.riverside, nhs_number="4010232137")
     page = river.post("/transfers/requests/new", data={"upn": "", "nhs_number": "4010232137"}).get_data(as_text=True)
-    assert "No school in the portal holds a record" in page
+    assert "Request sent" in page
+    mail_worker_pass()
     assert db.session.query(TransferRequest).count() == 1
+    assert db.session.query(TransferRequestTarget).count() == 0
 
 
 def test_receipt_pdf_says_who_received_what_and_when(world):
@@ -107,3 +112,46 @@ def test_demo_transfer_waits_at_riverside_and_seeding_twice_changes_nothing(app)
     client = app.test_client()
     sign_in(client, find_user("dsl@riverside.demo"))
     assert "waiting for you to confirm receipt" in client.get("/home").get_data(as_text=True)
+
+
+def test_a_request_answers_the_same_for_a_child_held_elsewhere_and_for_one_held_nowhere(world):
+    """Issue 15, finding 8: the answer said whether a school anywhere in the country held the
+    identifier. Now the page only records the request (the same statements either way) and the
+    mail worker looks for holders; the list says "Waiting for an answer" until one answers."""
+    from sqlalchemy import event
+
+    river = world.client(world.river_dsl)
+    river.post("/transfers/requests/new", data={"upn": "", "nhs_number": "4010232137"})  # warm-up
+    statements: dict[str, list[str]] = {}
+
+    def post(name, data):
+        seen = statements.setdefault(name, [])
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            return river.post("/transfers/requests/new", data=data).get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    held = post("held", {"upn": "", "nhs_number": "943 476 5919"})  # Oakfield holds this NHS number
+    nowhere = post("nowhere", {"upn": "", "nhs_number": "9434765870"})
+    assert _without_varying(held) == _without_varying(nowhere)
+    assert statements["held"] == statements["nowhere"]
+    assert db.session.query(TransferRequestTarget).count() == 0  # nobody told yet
+    listing = _without_varying(river.get("/transfers").get_data(as_text=True))
+    assert listing.count("Waiting for an answer") == 3
+    mail_worker_pass()
+    assert db.session.query(TransferRequestTarget).count() == 1
+    assert _without_varying(river.get("/transfers").get_data(as_text=True)).count("Waiting for an answer") == 3
+    assert world.client(world.oak_dsl).get("/transfers").get_data(as_text=True).count("Send the file") == 1
+
+
+def _without_varying(page: str) -> str:
+    from tests.auth.test_enumeration import VARYING
+
+    for pattern in VARYING:
+        page = pattern.sub("", page)
+    return page
