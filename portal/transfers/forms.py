@@ -14,6 +14,14 @@ from portal.transfers.service import NOTE_MAX, REASON_MAX
 DESTINATION_CHOICES = [(kind, label) for kind, label in DESTINATION_LABELS.items()]
 
 
+class LeaverSearchForm(FlaskForm):
+    """Finding the pupil who has left by name: a POST, so the name never lands in a URL or an
+    access log."""
+
+    name = StringField("Search by name", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Search", widget=GovSubmitInput())
+
+
 class DestinationForm(FlaskForm):
     destination_kind = RadioField(
         "Where has the pupil gone?",

@@ -30,6 +30,7 @@ from portal.transfers.forms import (
     ConfirmForm,
     DestinationForm,
     LeaverForm,
+    LeaverSearchForm,
     MatchForm,
     RejectForm,
     RemoveClosureForm,
@@ -106,13 +107,16 @@ def index():
 # --- leaving --------------------------------------------------------------------------------
 
 
-@bp.get("/leavers")
+@bp.route("/leavers", methods=["GET", "POST"])
 @requires("transfers:send")
+@reshows_form_on_csrf_failure
 def leavers():
-    """Choose the pupil who has left (from this school's roll)."""
-    text = (request.args.get("name") or "").strip()
+    """Choose the pupil who has left (from this school's roll). The name search is a form post:
+    what is typed never appears in a URL or an access log."""
+    form = LeaverSearchForm()
+    text = (form.name.data or "").strip() if form.validate_on_submit() else ""
     pupils = school_roll(current_user.school, text=text) if text else school_roll(current_user.school)
-    return render_template("transfers/leavers.html", pupils=pupils, text=text, shows_child_details=True)
+    return render_template("transfers/leavers.html", form=form, pupils=pupils, text=text, shows_child_details=True)
 
 
 def _chosen_school(form: DestinationForm):
