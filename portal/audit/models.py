@@ -13,7 +13,7 @@ Sequence64 = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class AuditEvent(Base):
-    """One audited action. Append-only; each row carries the hash of the row before it.
+    """One audited action. Append-only; each row carries the MAC of the row before it.
 
     Only opaque identifiers go here: never names, dates of birth, free text or anything a user
     typed. `detail` is a short machine code (e.g. "wrong_password"), not prose.
@@ -33,7 +33,9 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     request_id: Mapped[str | None] = mapped_column(String(36))
     prev_hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 under the audit key `key_id` (portal.audit.chain): the keyring's, never here.
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
 
 
 class AuditChainHead(Base):

@@ -1,45 +1,30 @@
 from __future__ import annotations
 
-import hashlib
-import json
+import hmac
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from portal.audit import chain
+from portal.audit.chain import GENESIS_HASH
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.db import db, utcnow
 
-GENESIS_HASH = "0" * 64
 HEAD_ID = 1
 _CODE = re.compile(r"^[a-z0-9_.:-]{1,80}$")
+_PENDING_CHECKPOINT = "portal_audit_checkpoint"
 
 
-def _canonical(event: AuditEvent) -> bytes:
-    """The bytes that are hashed: every field, in a fixed order, in a fixed encoding."""
-    fields = {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "actor_id": str(event.actor_id) if event.actor_id else None,
-        "organisation_id": str(event.organisation_id) if event.organisation_id else None,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "outcome": event.outcome,
-        "detail": event.detail,
-        "ip": event.ip,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-    }
-    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
-
-
-def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
+def compute_hash(event: AuditEvent, chain_key: bytes) -> str:
+    """HMAC-SHA256 of the event's fields (the previous hash and the key id among them)."""
+    return chain.mac(chain_key, chain.canonical(chain.event_fields(event)))
 
 
 def _lock_head() -> AuditChainHead:
@@ -110,6 +95,7 @@ def record(
     ip, request_id = _request_facts()
 
     head = _lock_head()
+    kid, chain_key, checkpoint_key = chain.current_key(db.session.connection())
     event = AuditEvent(
         seq=head.last_seq + 1,
         occurred_at=utcnow(),
@@ -123,13 +109,48 @@ def record(
         ip=ip,
         request_id=request_id,
         prev_hash=head.last_hash,
+        key_id=kid,
     )
-    event.hash = compute_hash(event)
+    event.hash = compute_hash(event, chain_key)
     db.session.add(event)
     head.last_seq = event.seq
     head.last_hash = event.hash
     db.session.flush()
+    if chain.checkpoint_due(event.seq):
+        # Signed now, written once the transaction has committed (never for a rolled-back one).
+        db.session.info[_PENDING_CHECKPOINT] = (
+            chain.sign_checkpoint(event.seq, event.hash, kid, checkpoint_key), chain.checkpoint_path())
     return event
+
+
+@sqlalchemy_event.listens_for(Session, "after_commit")
+def _write_pending_checkpoint(session) -> None:
+    pending = session.info.pop(_PENDING_CHECKPOINT, None)
+    if pending is not None:
+        try:
+            chain.write_checkpoint(*pending)
+        except OSError as error:  # the event stands; the next checkpoint covers it
+            chain.log.warning("audit checkpoint not written error=%s", type(error).__name__)
+
+
+@sqlalchemy_event.listens_for(Session, "after_rollback")
+def _drop_pending_checkpoint(session) -> None:
+    session.info.pop(_PENDING_CHECKPOINT, None)
+
+
+def write_checkpoint_now() -> chain.Checkpoint | None:
+    """Sign and write a checkpoint of the current head (`flask audit checkpoint`). None if the
+    trail is empty."""
+    head = db.session.get(AuditChainHead, HEAD_ID)
+    if head is None or head.last_seq == 0:
+        return None
+    last = db.session.get(AuditEvent, head.last_seq)
+    if last is None or last.hash != head.last_hash:
+        raise ValueError("the chain head does not match the last event: run `flask audit verify`")
+    _, checkpoint_key = chain.keys_for(last.key_id, db.session.connection())
+    checkpoint = chain.sign_checkpoint(last.seq, last.hash, last.key_id, checkpoint_key)
+    chain.write_checkpoint(checkpoint, chain.checkpoint_path())
+    return checkpoint
 
 
 @dataclass
@@ -137,18 +158,26 @@ class ChainReport:
     checked: int
     first_broken_seq: int | None
     reason: str | None
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
         return self.first_broken_seq is None
 
 
-def verify_chain(batch_size: int = 5000) -> ChainReport:
-    """Walk the chain in order; report the first row whose hash or link is wrong."""
+def verify_chain(batch_size: int = 5000, checkpoint_file=None) -> ChainReport:
+    """Walk the chain in order; report the first event whose MAC or link is wrong (its position,
+    never its content); then check every signed checkpoint against the events."""
+    connection = db.session.connection()
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
     last_seq = 0
+    hashes: dict[int, str] = {}
+    keys: dict[str, bytes] = {}
+    path = checkpoint_file or chain.checkpoint_path()
+    checkpoints, bad_lines = chain.read_checkpoints(path)
+    wanted = {c.events for c in checkpoints}
     while True:
         rows = db.session.execute(
             select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch_size)
@@ -157,11 +186,19 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
             break
         for event in rows:
             if event.seq != expected_seq:
-                return ChainReport(checked, expected_seq, "missing row")
+                return ChainReport(checked, expected_seq, "missing event")
             if event.prev_hash != expected_prev:
-                return ChainReport(checked, event.seq, "link to previous row broken")
-            if compute_hash(event) != event.hash:
-                return ChainReport(checked, event.seq, "row altered")
+                return ChainReport(checked, event.seq, "link to the previous event broken")
+            key = keys.get(event.key_id or "")
+            if key is None:
+                try:
+                    key = keys[event.key_id] = chain.keys_for(event.key_id, connection)[0]
+                except Exception:  # an unknown or foreign key id: the event was not written by the portal
+                    return ChainReport(checked, event.seq, "event under an unknown key")
+            if not hmac.compare_digest(compute_hash(event, key), event.hash):
+                return ChainReport(checked, event.seq, "event altered")
+            if event.seq in wanted:
+                hashes[event.seq] = event.hash
             expected_prev = event.hash
             expected_seq += 1
             checked += 1
@@ -169,8 +206,24 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
         db.session.expunge_all()
     head = db.session.get(AuditChainHead, HEAD_ID)
     if head is not None and head.last_seq != last_seq:
-        return ChainReport(checked, last_seq + 1, "rows missing at the end of the chain")
-    return ChainReport(checked, None, None)
+        return ChainReport(checked, last_seq + 1, "events missing at the end of the chain")
+    if bad_lines:
+        return ChainReport(checked, 0, f"checkpoint file line {bad_lines[0]} is not a checkpoint")
+    for checkpoint in checkpoints:
+        try:
+            checkpoint_key = chain.keys_for(checkpoint.kid, connection)[1]
+        except Exception:
+            return ChainReport(checked, 0, f"checkpoint on line {checkpoint.line_number} names an unknown key")
+        if not chain.checkpoint_signature_ok(checkpoint, checkpoint_key):
+            return ChainReport(checked, 0, f"checkpoint on line {checkpoint.line_number} has a bad signature")
+        if checkpoint.events > last_seq:
+            return ChainReport(checked, last_seq + 1,
+                               f"events missing: the checkpoint of {checkpoint.at} (line {checkpoint.line_number}) "
+                               f"recorded {checkpoint.events} events")
+        if hashes.get(checkpoint.events) != checkpoint.head:
+            return ChainReport(checked, checkpoint.events,
+                               f"event differs from the checkpoint of {checkpoint.at} (line {checkpoint.line_number})")
+    return ChainReport(checked, None, None, len(checkpoints))
 
 
 def format_time(value: datetime) -> str:

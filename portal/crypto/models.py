@@ -18,7 +18,10 @@ from portal.db import Base, UUIDPrimaryKey, utcnow
 # What a data key is for. Blind indexes use keys of their own, never the encryption keys.
 PURPOSE_FIELD = "field"
 PURPOSE_INDEX = "index"
-PURPOSES = (PURPOSE_FIELD, PURPOSE_INDEX)
+# The audit trail's chain key (portal.audit.chain): never rotated by `flask keys rotate`, since
+# every event names the key it is chained under and must stay verifiable.
+PURPOSE_AUDIT = "audit"
+PURPOSES = (PURPOSE_FIELD, PURPOSE_INDEX, PURPOSE_AUDIT)
 
 # current: new values are written under it (one per purpose).
 # active: old values may still be under it; it decrypts but never encrypts.

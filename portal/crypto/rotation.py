@@ -149,7 +149,9 @@ def _start_or_resume(connection: Connection, ring: Keyring) -> tuple[dict, bool]
         if unfinished is not None:
             return dict(unfinished), True
         new_rows = {purpose: ring.new_key_row(purpose, STATE_CURRENT) for purpose in (PURPOSE_FIELD, PURPOSE_INDEX)}
-        connection.execute(update(KEYS).where(KEYS.c.state == STATE_CURRENT).values(state=STATE_ACTIVE))
+        connection.execute(update(KEYS).where(KEYS.c.state == STATE_CURRENT,
+                                              KEYS.c.purpose.in_((PURPOSE_FIELD, PURPOSE_INDEX)))
+                           .values(state=STATE_ACTIVE))
         for row in new_rows.values():
             connection.execute(KEYS.insert().values(**row))
         rotation = {
