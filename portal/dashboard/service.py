@@ -279,7 +279,7 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
     tables["sources"] = Table(
         key="sources", kind="stacked_weeks", series=list(SOURCES),
         title="Referrals received per week, by source",
-        description=f"{sum(map(sum, by_source.values()))} referrals from {filters.start:%d %B %Y} to {filters.end:%d %B %Y}; "
+        description=f"{sum(map(sum, by_source.values()))} referrals from {filters.start.day} {filters.start:%B %Y} to {filters.end.day} {filters.end:%B %Y}; "
                     f"{sum(by_source[SOURCE_OTHER_LA])} were sent on by another local authority.",
         head=["Week starting", *SOURCES, "Total"],
         rows=[[week_labels[i], *(by_source[s][i] for s in SOURCES), sum(by_source[s][i] for s in SOURCES)]

@@ -8,10 +8,14 @@ logged by staff is the one the DSL refers, triage decides and the DSL reads the 
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.conftest import ROOT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -265,7 +269,8 @@ def test_dsl_reads_the_feedback_in_updates(person):
     dsl = person()
     dsl.sign_in("dsl@oakfield.demo")
     dsl.click(re.compile(r"^Updates"), role="link")
-    dsl.page.get_by_role("link", name=re.compile("about a referral")).first.click()
+    # The inbox's rows say the kind, the child and the reference (issue 19): the decision's row.
+    dsl.page.locator("tr", has_text=STATE["reference"]).get_by_role("link", name="Decision").first.click()
     dsl.check()
     expect(dsl.page.get_by_text(FEEDBACK)).to_be_visible()
     expect(dsl.page.get_by_role("link", name=STATE["reference"], exact=True)).to_be_visible()
@@ -453,3 +458,65 @@ def test_sending_school_transfers_a_leavers_file_and_sees_the_receipt(person):
     sender.screenshot("34-pupil-read-only")
     sender.click("Chronology", role="link")
     expect(sender.page.locator("main")).to_contain_text("Child protection file sent to Hillcrest High School")
+
+
+def _shoot(visitor, name: str, *, full_page: bool = False, locator: str | None = None) -> None:
+    """A screenshot of the whole page, or of one part of it (the header), when asked for."""
+    if not SCREENSHOTS:
+        return
+    folder = ROOT / SCREENSHOTS if not os.path.isabs(SCREENSHOTS) else Path(SCREENSHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    if locator:
+        visitor.page.locator(locator).first.screenshot(path=str(folder / f"{name}.png"))
+    else:
+        visitor.page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+def test_dsl_home_is_a_worklist_and_every_item_links_to_where_it_is_done(person):
+    dsl = person()
+    dsl.sign_in("dsl@oakfield.demo")
+    dsl.goto("/home")
+    expect(dsl.page.locator("h1")).to_have_text("What needs doing")
+    expect(dsl.page.get_by_role("button", name=re.compile("Hide screen"))).to_be_visible()
+    # The council's header: its name, no crown; the person's organisation once signed in.
+    expect(dsl.page.locator(".portal-header__operator")).to_be_visible()
+    expect(dsl.page.locator(".govuk-header__logotype, .govuk-logo")).to_have_count(0)
+    expect(dsl.page.locator(".portal-org-name")).to_contain_text("Oakfield Primary School")
+    _shoot(dsl, "50-home-worklist", full_page=True)
+    _shoot(dsl, "52-header", locator="header.govuk-template__header")
+    referrals = dsl.page.locator("#worklist-referrals")
+    if referrals.count():
+        referrals.get_by_role("link").first.click()
+        dsl.check()
+        expect(dsl.page.locator("h1")).to_be_visible()
+
+
+def test_triage_manager_reads_the_council_dashboard_with_charts_tables_and_csv(person):
+    manager = person()
+    manager.sign_in("manager@northshire.demo")
+    manager.goto("/home")
+    manager.click("Council dashboard", role="link")
+    expect(manager.page.locator("h1")).to_have_text("Council dashboard")
+    expect(manager.page.locator("svg.portal-chart[role=img]")).to_have_count(7)
+    expect(manager.page.locator("table.govuk-table")).to_have_count(7)
+    _shoot(manager, "51-dashboard", full_page=True)
+    with manager.page.expect_download() as download:
+        manager.page.get_by_role("link", name=re.compile("Download these figures")).first.click()
+    assert download.value.suggested_filename.startswith("sources-")
+    # A wrong period is an error on the page, checked by axe too.
+    manager.page.locator("#start-day, [name=start]").first.fill("31")
+    manager.page.locator("[name=start]").nth(1).fill("2")
+    manager.page.locator("[name=start]").nth(2).fill("2026")
+    manager.click("Show figures")
+    expect(manager.page.locator(".govuk-error-summary")).to_be_visible()
+
+
+def test_la_admin_reads_the_dashboard_but_a_triage_worker_is_refused(person):
+    admin = person()
+    admin.sign_in("admin@northshire.demo")
+    admin.goto("/dashboard")
+    expect(admin.page.locator("h1")).to_have_text("Council dashboard")
+    worker = person()
+    worker.sign_in("triage@northshire.demo")
+    response = worker.page.goto(worker.base + "/dashboard")
+    assert response.status == 403
