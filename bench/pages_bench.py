@@ -233,6 +233,13 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    scales = args.scales.split(",")
+    if len(scales) > 1:
+        # One process a scale: the portal's per-process caches (the keyring's data keys among
+        # them) belong to one database.
+        for label in scales:
+            subprocess.run([sys.executable, __file__, *[a for a in sys.argv[1:]], "--scales", label], check=True)
+        return
     from portal.config import normalise_database_url
 
     print("machine:", machine(), flush=True)
