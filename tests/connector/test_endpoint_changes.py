@@ -328,3 +328,15 @@ def test_the_allow_list_is_checked_again_when_a_change_is_approved(app, client, 
     assert "not one of the case system addresses" in response.get_data(as_text=True)
     db.session.expire_all()
     assert get_endpoint(la.id) is None and pending_change(la.id) is not None
+
+
+def test_a_file_posted_in_place_of_the_settings_is_refused_not_a_500(app, client, northshire):
+    import io
+
+    la, people = northshire
+    for who in ("manager", "admin"):
+        sign_in(client, people[who])
+        data = {name: (io.BytesIO(b"x"), "a.pdf") for name in ("base_url", "secret", "overlap")}
+        response = client.post("/connector/settings", data=data, content_type="multipart/form-data")
+        assert response.status_code == 400
+    assert pending_change(la.id) is None
