@@ -155,13 +155,14 @@ def flask_config(settings: Settings) -> dict:
         "PORTAL_ENV": settings.env,
         "TESTING": settings.env == "test",
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
-        # No pre-ping: it costs every request a round trip to the database before its first
-        # statement. A connection the server closed (a restart, a failover) is noticed by the
-        # first statement that uses it instead: SQLAlchemy then discards every pooled connection
-        # older than the failure, and the session check, the first statement of a signed-in
-        # request, runs once more on a fresh one (portal.auth.session_store._find). Connections
-        # are also replaced after an hour, before a firewall's idle timeout can cut them.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 3600},
+        # Pre-ping stays, though it costs each checkout a round trip: without it a connection the
+        # server closed (restart, failover) is found by whichever statement uses it next, and a
+        # request checks out again after each commit (the session check's activity write), so a
+        # retry of the first statement alone does not cover it (tests/auth/
+        # test_session_check_reconnects.py showed the page's later statement failing). The
+        # session check still retries once on a fresh connection. Connections are replaced after
+        # an hour, before a firewall's idle timeout can cut them.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 3600},
         "SESSION_COOKIE_NAME": "__Host-portal_session" if production else "portal_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

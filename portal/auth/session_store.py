@@ -152,7 +152,9 @@ def _find(token: str | None) -> UserSession | None:
         # Anything else (and a second failure) is raised as it is.
         if not error.connection_invalidated:
             raise
-        db.session.rollback()
+        # Nothing is loaded yet (this is the request's first statement): let the session go of
+        # the dead connection and its transaction, and ask again.
+        db.session.close()
         row = db.session.execute(_SESSION_QUERY, parameters).one_or_none()
     if row is None:
         return None

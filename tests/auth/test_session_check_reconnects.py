@@ -1,6 +1,5 @@
-"""Without a pre-ping on every checkout, a pooled connection the database server has closed is
-noticed by the session check, which runs once more on a fresh connection: the signed-in user
-sees their page, not an error."""
+"""A pooled connection the database server has closed (a restart, a failover) costs the signed-in
+user nothing: they see their page, not an error."""
 
 import pytest
 from sqlalchemy import create_engine, text
