@@ -169,6 +169,7 @@ def _register_cli(app: Flask) -> None:
     from portal.orgs.cli import schools_cli
     from portal.auth.cli import users_cli
     from portal.notify.cli import mail_cli
+    from portal.files.cli import files_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
@@ -176,3 +177,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(schools_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(files_cli)

@@ -6,7 +6,7 @@ Add a line here when an area gains models; Alembic autogenerate and the schema t
 from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from portal.auth.models import AccountToken, RecoveryCode, User, UserSession  # noqa: F401
 from portal.crypto.models import DataKey, KeyRotation, KeyRotationCursor  # noqa: F401
-from portal.files.models import StoredFile  # noqa: F401
+from portal.files.models import StoredFile, StoredFileChunk  # noqa: F401
 from portal.orgs.models import LocalAuthority, School  # noqa: F401
 from portal.pupils.models import Enrolment, Pupil  # noqa: F401
 from portal.concerns.models import (  # noqa: F401
@@ -37,3 +37,4 @@ from portal.connector.models import (  # noqa: F401
     PullState,
 )
 from portal.notify.models import MailMessage  # noqa: F401
+from portal.retention.models import LegalHold  # noqa: F401

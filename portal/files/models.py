@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.crypto import encrypted
@@ -28,3 +28,29 @@ class StoredFile(UUIDPrimaryKey, Base):
     content_key = encrypted(bytes)
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredFileChunk(Base):
+    """One piece of a stored file's encrypted bytes, when attachments live in the database
+    (PORTAL_ATTACHMENT_STORE=database, the production default).
+
+    The rows of a file, in `seq` order, are exactly the bytes the disk store would have written
+    (portal/files/store.py): row 0 is the 12-byte header, row n (n >= 1) is encrypted chunk n-1
+    (64 KiB of plaintext + its 16-byte tag; the last one shorter). Nothing is decrypted or
+    re-encrypted on the way in or out, so a file moves between the stores unchanged.
+
+    The foreign key is deferred to the commit: the chunks are written as the upload streams in,
+    before the StoredFile row is flushed, in the same transaction. Deleting the StoredFile deletes
+    its chunks (ON DELETE CASCADE, and explicitly in the same flush where the database does not
+    enforce foreign keys).
+    """
+
+    __tablename__ = "stored_file_chunk"
+
+    storage_name: Mapped[str] = mapped_column(
+        String(64),
+        ForeignKey("stored_file.storage_name", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        primary_key=True,
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

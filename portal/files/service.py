@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from portal import audit
 from portal.db import db
 from portal.domain_errors import Invalid
+from portal.files.db_store import DatabaseFileStore
 from portal.files.models import StoredFile
 from portal.files.sniff import EXTENSIONS, Sniffer
 from portal.files.store import ChunkEncryptor, FileStore, LocalFileStore, decrypt_chunks, new_storage_name
@@ -63,12 +64,30 @@ def max_bytes() -> int:
     return int(configured) if configured else DEFAULT_MAX_BYTES
 
 
+STORES = ("database", "disk")
+
+
+def store_kind() -> str:
+    """PORTAL_ATTACHMENT_STORE: `database` (the default in production: every node sees every
+    file and a database backup holds them) or `disk` (the default in development and test)."""
+    settings = current_app.config["PORTAL_SETTINGS"]
+    kind = (current_app.config.get("PORTAL_ATTACHMENT_STORE") or settings.extra.get("PORTAL_ATTACHMENT_STORE")
+            or ("database" if settings.is_production else "disk")).strip().lower()
+    if kind not in STORES:
+        raise ValueError("PORTAL_ATTACHMENT_STORE must be 'database' or 'disk'")
+    return kind
+
+
+def disk_store() -> LocalFileStore:
+    settings = current_app.config["PORTAL_SETTINGS"]
+    root = settings.extra.get("PORTAL_ATTACHMENT_DIR") or Path(current_app.instance_path) / "attachments"
+    return LocalFileStore(Path(root))
+
+
 def file_store() -> FileStore:
     store = current_app.extensions.get("portal_file_store")
     if store is None:
-        settings = current_app.config["PORTAL_SETTINGS"]
-        root = settings.extra.get("PORTAL_ATTACHMENT_DIR") or Path(current_app.instance_path) / "attachments"
-        store = LocalFileStore(Path(root))
+        store = DatabaseFileStore(db.engine) if store_kind() == "database" else disk_store()
         current_app.extensions["portal_file_store"] = store
     return store
 
