@@ -128,7 +128,8 @@ def test_a_request_answers_the_same_for_a_child_held_elsewhere_and_for_one_held_
         seen = statements.setdefault(name, [])
 
         def record(conn, cursor, statement, parameters, context, executemany):
-            seen.append(statement)
+            if "crypto_data_key" not in statement:  # the keyring's cache refreshing is not the look-up
+                seen.append(statement)
 
         event.listen(db.engine, "before_cursor_execute", record)
         try:
