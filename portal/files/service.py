@@ -125,7 +125,10 @@ def store_upload(upload, *, filename: str | None = None, uploaded_by=None, sessi
     session = session or db.session
     stream: BinaryIO = getattr(upload, "stream", upload)
     name = clean_name(filename if filename is not None else getattr(upload, "filename", None))
-    limit = limit or max_bytes()
+    # `limit`, when given, is the largest size kept (a copy of a stored file passes its own size).
+    # The upload limit is what pages call "smaller than 20MB": a file of exactly 20MB is refused.
+    described = limit or max_bytes()
+    largest = limit if limit else described - 1
     store = file_store()
     stored = StoredFile(storage_name=new_storage_name(), original_name=name,
                         content_key=os.urandom(32), content_type="", size_bytes=0,
@@ -139,9 +142,8 @@ def store_upload(upload, *, filename: str | None = None, uploaded_by=None, sessi
                 chunk = stream.read(READ_BYTES)
                 if not chunk:
                     break
-                # "Smaller than 20MB" (the page's words) means a file of exactly the limit is refused too.
-                if sniffer.size + len(chunk) >= limit:
-                    raise FileRefused("too_large", too_large_message(limit))
+                if sniffer.size + len(chunk) > largest:
+                    raise FileRefused("too_large", too_large_message(described))
                 sniffer.feed(chunk)
                 encryptor.write(chunk)
             encryptor.close()

@@ -70,11 +70,14 @@ def test_a_text_attachment_is_served_with_one_charset(app, monkeypatch):
         assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
-def test_smaller_than_the_limit_means_a_file_of_exactly_the_limit_is_refused(app):
+def test_smaller_than_the_limit_means_a_file_of_exactly_the_limit_is_refused(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PORTAL_ATTACHMENT_MAX_BYTES", 1024)
     with app.test_request_context():
-        store_upload(io.BytesIO(b"a" * 1023), filename="a.txt", limit=1024)
+        store_upload(io.BytesIO(b"a" * 1023), filename="a.txt")
+        # A copy of a stored file (a transfer's) passes its own size as the largest it may be.
+        store_upload(io.BytesIO(b"a" * 1024), filename="copy.txt", limit=1024)
         try:
-            store_upload(io.BytesIO(b"a" * 1024), filename="b.txt", limit=1024)
+            store_upload(io.BytesIO(b"a" * 1024), filename="b.txt")
         except FileRefused as refused:
             assert refused.code == "too_large" and "smaller than 1KB" in refused.message
         else:

@@ -33,7 +33,7 @@ CASES = [
     ("/child", {**GOOD_CHILD, "nhs_number": "943 476 5918"}, "Enter a valid NHS number: the check digit does not match"),
     ("/child", {**GOOD_CHILD, "nhs_number": "12345"}, "Enter an NHS number of 10 digits"),
     ("/child", {**GOOD_CHILD, "postcode": "NOT A CODE"}, "Enter a real postcode, like AA1 1AA"),
-    ("/child", {**GOOD_CHILD, "sex": "Dragon"}, "Not a valid choice"),
+    ("/child", {**GOOD_CHILD, "sex": "Dragon"}, "Select one of the options shown"),
     ("/household/add", {**GOOD_MEMBER, "name": ""}, "Enter the person’s full name"),
     ("/household/add", {**GOOD_MEMBER, "relationship": ""}, "Enter their relationship to the child, like mother or stepfather"),
     ("/household/add", {**GOOD_MEMBER, "age": ""}, "Enter their date of birth or their age"),
