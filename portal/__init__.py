@@ -170,6 +170,7 @@ def _register_cli(app: Flask) -> None:
     from portal.auth.cli import users_cli
     from portal.notify.cli import mail_cli
     from portal.files.cli import files_cli
+    from portal.retention.cli import retention_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
@@ -178,3 +179,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(files_cli)
+    app.cli.add_command(retention_cli)

@@ -466,6 +466,21 @@ def _dashboard_view(user, obj) -> bool:
     return obj is None or _triage_la_id(obj) == user.local_authority_id
 
 
+# --- retention --------------------------------------------------------------------------------
+
+
+@rule("retention:hold")
+def _legal_hold(user, obj) -> bool:
+    """A legal hold on a child's records (it stops their destruction): the DSL or deputy of the
+    school holding the record, or an LA admin of that school's council. obj: the School holding
+    the pupil record (None: the area)."""
+    if obj is None:
+        return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None or in_la_roles(user, {Role.LA_ADMIN})
+    if not isinstance(obj, School):
+        return False
+    return _safeguarding_lead(user, obj.id) or (
+        in_la_roles(user, {Role.LA_ADMIN}) and obj.local_authority_id == user.local_authority_id)
+
 __all__ = [
     "can",
     "require",

@@ -58,18 +58,14 @@ def move_to_database(*, remove_disk_copies: bool = False, stop_after: int | None
     many (a batch); `progress(n)` is called after each file."""
     report = MoveReport()
     database, disk = DatabaseFileStore(db.engine), disk_store()
-    ids = db.session.scalars(select(StoredFile.id).order_by(StoredFile.created_at, StoredFile.id)).all()
-    db.session.rollback()
-    for number, file_id in enumerate(ids, 1):
+    for number, file_id in enumerate(_file_ids(), 1):
         if stop_after is not None and report.moved >= stop_after:
             break
-        outcome = _move_one(file_id, database, disk)
+        outcome, name = _move_one(file_id, database, disk)
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome in ("missing_on_disk", "failed_verification"):
             report.problems.append(f"{file_id}: {outcome.replace('_', ' ')}")
-        if remove_disk_copies and outcome in ("moved", "already_in_database"):
-            name = db.session.get(StoredFile, file_id).storage_name
-            db.session.rollback()
+        if remove_disk_copies and name and outcome in ("moved", "already_in_database"):
             if disk.exists(name):
                 disk.delete(name)
                 report.disk_copies_removed += 1
@@ -79,10 +75,20 @@ def move_to_database(*, remove_disk_copies: bool = False, stop_after: int | None
 
 
 @transactional
-def _move_one(file_id, database: DatabaseFileStore, disk: FileStore) -> str:
+def _file_ids() -> list:
+    return db.session.scalars(select(StoredFile.id).order_by(StoredFile.created_at, StoredFile.id)).all()
+
+
+@transactional
+def _move_one(file_id, database: DatabaseFileStore, disk: FileStore) -> tuple[str, str | None]:
+    """The outcome for one file, and its storage name."""
     stored = db.session.get(StoredFile, file_id)
     if stored is None:  # deleted meanwhile
-        return "already_in_database"
+        return "already_in_database", None
+    return _copy_and_verify(stored, database, disk), stored.storage_name
+
+
+def _copy_and_verify(stored: StoredFile, database: DatabaseFileStore, disk: FileStore) -> str:
     if database.exists(stored.storage_name):
         return "already_in_database"
     if not disk.exists(stored.storage_name):

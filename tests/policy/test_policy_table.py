@@ -237,6 +237,11 @@ transfer_requests:answer  area                                      -     yes ye
 transfer_requests:answer  request to own school                     -     yes yes    -      -       -
 transfer_requests:answer  request to other school same LA           -     -   -      -      -       -
 transfer_requests:answer  request to school in other LA             -     -   -      -      -       -
+
+retention:hold            area                                      -     yes yes    -      -       yes
+retention:hold            own school                                -     yes yes    -      -       yes
+retention:hold            other school, same LA                     -     -   -      -      -       yes
+retention:hold            school in other LA                        -     -   -      -      -       -
 """
 
 
