@@ -83,9 +83,14 @@ def strip_nul(value):
 
 
 def install_form_defaults() -> None:
-    """Every Flask-WTF form: GOV.UK words for tampered choices, and NUL bytes stripped from text.
-    Called once by the app factory's templating set-up (portal.templating.init_templating)."""
+    """Every Flask-WTF form: GOV.UK words for tampered choices, NUL bytes stripped from text, and
+    only what a browser's form sends. Called once by the app factory's templating set-up
+    (portal.templating.init_templating)."""
+    from flask import request
     from flask_wtf import FlaskForm
+    from flask_wtf.form import _Auto, _is_submitted
+    from werkzeug.datastructures import CombinedMultiDict, MultiDict
+    from wtforms.fields import FileField
     from wtforms.fields.core import Field
 
     meta = FlaskForm.Meta
@@ -102,6 +107,22 @@ def install_form_defaults() -> None:
         field.filters = (strip_nul, *field.filters)
         return field
 
+    def portal_wrap_formdata(self, form, formdata):
+        # Flask-WTF would hand a form every uploaded file under any name (a file posted in place
+        # of a text box reached the validators as an object, not text: a 500) and, with no form
+        # body, a JSON one (numbers and lists where text belongs). A page's form takes files only
+        # in its file fields and never takes JSON.
+        if formdata is not _Auto:
+            return formdata
+        if not _is_submitted():
+            return None
+        files = MultiDict([(name, upload) for name, upload in request.files.items(multi=True)
+                           if isinstance(form._fields.get(name), FileField)])
+        if files:
+            return CombinedMultiDict((files, request.form))
+        return request.form or None
+
     meta.get_translations = portal_get_translations
     meta.bind_field = portal_bind_field
+    meta.wrap_formdata = portal_wrap_formdata
     meta._portal_defaults = True

@@ -8,21 +8,15 @@ from wtforms.validators import InputRequired, Length
 from portal.auth.passwords import MAX_LENGTH
 
 
-def _text_only(value):
-    """A file sent in place of a text field (a hand-made multipart post) counts as nothing typed,
-    rather than reaching the validators (which would fail on it)."""
-    return value if value is None or isinstance(value, str) else ""
-
-
 class SignInForm(FlaskForm):
-    email = StringField("Email address", filters=[_text_only], widget=GovTextInput(), validators=[InputRequired(message="Enter your email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
-    password = PasswordField("Password", filters=[_text_only], widget=GovPasswordInput(), validators=[InputRequired(message="Enter your password"), Length(max=1024, message="Enter your password")])
+    email = StringField("Email address", widget=GovTextInput(), validators=[InputRequired(message="Enter your email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
+    password = PasswordField("Password", widget=GovPasswordInput(), validators=[InputRequired(message="Enter your password"), Length(max=1024, message="Enter your password")])
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
 class CodeForm(FlaskForm):
     code = StringField(
-        "Security code", filters=[_text_only],
+        "Security code",
         description="The 6-digit code shown in your authenticator app",
         widget=GovTextInput(),
         validators=[InputRequired(message="Enter the 6-digit code from your authenticator app"), Length(max=20, message="Enter the 6-digit code from your authenticator app")],
@@ -32,7 +26,7 @@ class CodeForm(FlaskForm):
 
 class RecoveryCodeForm(FlaskForm):
     code = StringField(
-        "Recovery code", filters=[_text_only],
+        "Recovery code",
         description="One of the 10 recovery codes you saved when you set up your sign-in, like abcd-efgh-jkmn-pqrs",
         widget=GovTextInput(),
         validators=[InputRequired(message="Enter one of your recovery codes"), Length(max=40, message="Enter a recovery code like abcd-efgh-jkmn-pqrs")],
@@ -41,7 +35,7 @@ class RecoveryCodeForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = StringField("Email address", filters=[_text_only], widget=GovTextInput(), validators=[InputRequired(message="Enter your email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
+    email = StringField("Email address", widget=GovTextInput(), validators=[InputRequired(message="Enter your email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
     submit = SubmitField("Send reset link", widget=GovSubmitInput())
 
 
@@ -49,26 +43,26 @@ _password_hint = "Use 12 characters or more. A good way is three or more random 
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("Create a password", filters=[_text_only], description=_password_hint, widget=GovPasswordInput(), validators=[InputRequired(message="Enter a password"), Length(max=MAX_LENGTH, message=f"Your password must be {MAX_LENGTH} characters or fewer")])
-    confirm = PasswordField("Confirm your password", filters=[_text_only], widget=GovPasswordInput(), validators=[InputRequired(message="Confirm your password")])
+    password = PasswordField("Create a password", description=_password_hint, widget=GovPasswordInput(), validators=[InputRequired(message="Enter a password"), Length(max=MAX_LENGTH, message=f"Your password must be {MAX_LENGTH} characters or fewer")])
+    confirm = PasswordField("Confirm your password", widget=GovPasswordInput(), validators=[InputRequired(message="Confirm your password")])
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", filters=[_text_only], widget=GovPasswordInput(), validators=[InputRequired(message="Enter your current password")])
-    password = PasswordField("New password", filters=[_text_only], description=_password_hint, widget=GovPasswordInput(), validators=[InputRequired(message="Enter a new password"), Length(max=MAX_LENGTH, message=f"Your password must be {MAX_LENGTH} characters or fewer")])
-    confirm = PasswordField("Confirm your new password", filters=[_text_only], widget=GovPasswordInput(), validators=[InputRequired(message="Confirm your new password")])
+    current_password = PasswordField("Current password", widget=GovPasswordInput(), validators=[InputRequired(message="Enter your current password")])
+    password = PasswordField("New password", description=_password_hint, widget=GovPasswordInput(), validators=[InputRequired(message="Enter a new password"), Length(max=MAX_LENGTH, message=f"Your password must be {MAX_LENGTH} characters or fewer")])
+    confirm = PasswordField("Confirm your new password", widget=GovPasswordInput(), validators=[InputRequired(message="Confirm your new password")])
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
 
 class ReauthenticateForm(FlaskForm):
-    password = PasswordField("Password", filters=[_text_only], widget=GovPasswordInput(), validators=[InputRequired(message="Enter your password")])
-    code = StringField("Security code", filters=[_text_only], description="The 6-digit code shown in your authenticator app", widget=GovTextInput(), validators=[InputRequired(message="Enter the 6-digit code from your authenticator app"), Length(max=20, message="Enter the 6-digit code from your authenticator app")])
+    password = PasswordField("Password", widget=GovPasswordInput(), validators=[InputRequired(message="Enter your password")])
+    code = StringField("Security code", description="The 6-digit code shown in your authenticator app", widget=GovTextInput(), validators=[InputRequired(message="Enter the 6-digit code from your authenticator app"), Length(max=20, message="Enter the 6-digit code from your authenticator app")])
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class EnrolForm(FlaskForm):
-    code = StringField("Enter the 6-digit code from your app", filters=[_text_only], widget=GovTextInput(), validators=[InputRequired(message="Enter the 6-digit code from your authenticator app"), Length(max=20, message="Enter the 6-digit code from your authenticator app")])
+    code = StringField("Enter the 6-digit code from your app", widget=GovTextInput(), validators=[InputRequired(message="Enter the 6-digit code from your authenticator app"), Length(max=20, message="Enter the 6-digit code from your authenticator app")])
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
@@ -77,5 +71,5 @@ class ContinueForm(FlaskForm):
 
 
 class ChangeEmailForm(FlaskForm):
-    email = StringField("New email address", filters=[_text_only], description="Your work email address. We will send a link to it: you sign in with it once you have followed the link.", widget=GovTextInput(), validators=[InputRequired(message="Enter your new email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
+    email = StringField("New email address", description="Your work email address. We will send a link to it: you sign in with it once you have followed the link.", widget=GovTextInput(), validators=[InputRequired(message="Enter your new email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
     submit = SubmitField("Change email address", widget=GovSubmitInput())

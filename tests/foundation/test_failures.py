@@ -95,3 +95,16 @@ def test_a_malformed_json_body_without_a_token_is_a_bad_request_not_a_crash(clie
     sign_in(client, dsl)
     response = client.post("/pupils", data='{"a":', content_type="application/json", csrf=False)
     assert response.status_code == 415  # the portal's pages take forms, not JSON
+
+
+def test_a_file_posted_in_place_of_a_text_box_is_nothing_typed_on_any_form(client):
+    import io
+
+    dsl = make_user(Role.DSL, make_school(make_la()))
+    sign_in(client, dsl)
+    # The add-pupil form has no file field: a file under a text field's name is not text.
+    response = client.post("/pupils/new", data={"legal_forename": (io.BytesIO(b"%PDF-1.4"), "x.pdf"),
+                                                "legal_surname": "Quillfeather"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "Enter" in response.get_data(as_text=True)  # re-shown with the first name asked for
