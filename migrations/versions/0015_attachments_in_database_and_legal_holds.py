@@ -6,8 +6,8 @@ transaction of the record they belong to (PORTAL_ATTACHMENT_STORE=database, prod
 encrypted, so PostgreSQL is told not to try compressing them (STORAGE EXTERNAL).
 legal_hold: a hold on a pupil's records that stops retention from destroying them.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05 11:49:30.835676
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0016'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
