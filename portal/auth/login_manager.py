@@ -38,7 +38,9 @@ def init_login(app: Flask) -> None:
         # whole test, so forget any user loaded by an earlier request and check afresh.
         for name in ("_login_user", "user_session", "session_timed_out"):
             g.pop(name, None)
-        if request.endpoint in ("static", "govuk_assets") or request.endpoint is None:
+        # Static files and the load balancer's probes need nobody signed in: a probe sent with a
+        # browser's cookie must still answer about the service, not about that session.
+        if request.endpoint in ("static", "govuk_assets", "health.healthz", "health.readyz") or request.endpoint is None:
             return
         current_user._get_current_object()
 

@@ -108,3 +108,10 @@ def test_a_file_posted_in_place_of_a_text_box_is_nothing_typed_on_any_form(clien
                            content_type="multipart/form-data")
     assert response.status_code == 200
     assert "Enter" in response.get_data(as_text=True)  # re-shown with the first name asked for
+
+
+def test_readyz_answers_json_during_an_outage_even_with_a_session_cookie(app_without_database):
+    client = _signed_in_before_the_outage(app_without_database)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
