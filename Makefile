@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CASESIM_PORT ?= 5100
 
-.PHONY: demo test install assets db seed serve clean lock fuzz
+.PHONY: demo test install assets db seed serve clean lock fuzz cluster cluster-stop failover-drill
 
 # Dependencies come from requirements/lock.txt, every file checked against its hash; the portal
 # itself is then installed without dependencies (its entry points give `flask` the demo and
@@ -50,6 +50,18 @@ lock: install
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras \
 		--no-emit-index-url --no-emit-find-links -o requirements/lock.txt pyproject.toml
+
+## make cluster: HAProxy, two web nodes, two connector workers, the mail worker, Redis and a
+## PostgreSQL primary with a synchronous standby, on loopback (README "Running several nodes")
+cluster: install assets
+	./deploy/cluster.sh start
+
+cluster-stop:
+	./deploy/cluster.sh stop
+
+## make failover-drill: under load, kill a web node, then fail the database over (bench/failover.py)
+failover-drill: install
+	$(BIN)/python bench/failover.py $(DRILL_ARGS)
 
 clean:
 	rm -rf $(VENV) instance static/govuk-frontend .pytest_cache
