@@ -155,9 +155,29 @@ def serve(checkout: Path, app_spec: str, env: dict, port: int, workers: int, nam
     return process
 
 
+def settle(pids, quiet: float = 0.05, longest: float = 180.0) -> float:
+    """Wait until these processes are idle (under `quiet` CPU seconds in half a second), and
+    return how long that took. wrk stops at its deadline, but requests it had sent or queued are
+    still served after it: without this, a slow page's leftovers were counted as the next page's
+    CPU (the previous run charged the updates inbox's backlog to the pupil page)."""
+    started = time.perf_counter()
+    last = cpu_seconds(pids)
+    while time.perf_counter() - started < longest:
+        time.sleep(0.5)
+        now = cpu_seconds(pids)
+        if now - last < quiet:
+            break
+        last = now
+    return time.perf_counter() - started
+
+
 def measure(url: str, script: Path, connections: int, seconds: int, pids) -> dict:
+    settle(pids)
     before = cpu_seconds(pids)
     result = run_wrk(url, script, connections, seconds, threads=2)
+    # The requests still being served when wrk stopped belong to this page: count their CPU
+    # here (not the next page's), though not their requests (wrk no longer waits for them).
+    result["drain_s"] = settle(pids)
     used = cpu_seconds(pids) - before
     result["cpu_ms"] = 1000 * used / max(1, result["requests"])
     return result
@@ -205,7 +225,7 @@ def run_scale(label: str, args, admin, base: str, scale: float, pupils_per_schoo
             rows.append((label, page, spec, result, hello))
             print(f"[{label}] {page}: {spec['statements']} statements, status {spec['status']}, "
                   f"p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, {result['rps']:.0f} req/s "
-                  f"(non-2xx {int(result['non2xx'])}), {result['cpu_ms']:.1f} CPU ms, "
+                  f"(non-2xx {int(result['non2xx'])}, errors {int(result['errors'])}, drained in {result['drain_s']:.1f} s), {result['cpu_ms']:.1f} CPU ms, "
                   f"hello {hello['rps']:.0f} req/s, share {result['rps'] / hello['rps']:.3f}", flush=True)
     finally:
         if server is not None:

@@ -7,7 +7,7 @@ import uuid
 from flask import Blueprint, Response, render_template, request, send_file
 from flask_login import current_user
 
-from portal.dashboard import charts, worklist
+from portal.dashboard import charts
 from portal.dashboard import service as dashboard
 from portal.dashboard.forms import DashboardFilters
 from portal.domain_errors import Invalid, NotFound
@@ -76,9 +76,3 @@ def operator_logo():
     if op.logo_path is None:
         raise NotFound()
     return send_file(op.logo_path, mimetype=op.logo_type, max_age=3600)
-
-
-@bp.app_template_global("updates_about")
-def _updates_about(rows) -> dict:
-    """For the updates inbox: the child and referral reference of each row (see worklist.update_subjects)."""
-    return worklist.update_subjects(current_user, [update for update, _unread in rows])

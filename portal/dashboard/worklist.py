@@ -292,26 +292,3 @@ def _names(pupil_ids: set[uuid.UUID], school_id: uuid.UUID) -> dict[uuid.UUID, s
     return {p.id: p.display_name for p in db.session.execute(
         select(Pupil).where(Pupil.id.in_(pupil_ids), Pupil.school_id == school_id)
     ).scalars()}
-
-
-@dataclass
-class UpdateSubject:
-    child: str | None
-    reference: str | None
-
-
-@transactional
-def update_subjects(user, updates) -> dict[uuid.UUID, UpdateSubject]:
-    """For the updates inbox: each update's child (this school's record only) and referral
-    reference, in two queries whatever the number of rows; audited, since it names children."""
-    updates = [u for u in updates if u.school_id == getattr(user, "school_id", None)]
-    if not updates or not can(user, "updates:view"):
-        return {}
-    names = _names({u.pupil_id for u in updates if u.pupil_id}, user.school_id)
-    referral_ids = {u.referral_id for u in updates if u.referral_id}
-    references = dict(db.session.execute(
-        select(Referral.id, Referral.reference).where(Referral.id.in_(referral_ids), Referral.school_id == user.school_id)
-    ).all()) if referral_ids else {}
-    if names:
-        audit.record("updates.inbox_names", object_type="school", object_id=user.school_id, actor=user)
-    return {u.id: UpdateSubject(child=names.get(u.pupil_id), reference=references.get(u.referral_id)) for u in updates}

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -123,14 +124,86 @@ def unread_count(user) -> int:
     ).scalar_one()
 
 
-def inbox(user) -> list[tuple[SharedUpdate, bool]]:
-    """The school's updates, newest first, each with whether this person has yet to read it."""
-    unread = _unread_clause(user).label("unread")
+INBOX_PAGE_SIZE = 50
+
+
+@dataclass
+class InboxRow:
+    """One line of the inbox: what kind of update, about which child and referral, from whom."""
+
+    update_id: uuid.UUID
+    kind: str
+    at: datetime
+    unread: bool
+    sender: str
+    child: str | None
+    reference: str | None
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+
+@dataclass
+class InboxPage:
+    rows: list[InboxRow]
+    total: int
+    unread: int
+    page: int = 1
+    pages: int = 1
+    page_size: int = INBOX_PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * self.page_size, self.total)
+
+
+@transactional
+def inbox(user, *, page: int = 1, page_size: int = INBOX_PAGE_SIZE) -> InboxPage:
+    """One page of the school's updates, newest first, each with whether this person has yet to
+    read it, its child (this school's record only), its referral's reference and its sender.
+
+    The same handful of statements whatever the number of updates: the counts, the page's rows
+    (columns only, so nothing is left for a commit to expire and reload), and the names of the
+    page's children. Audited when it names children."""
+    if not can(user, "updates:view"):
+        return InboxPage(rows=[], total=0, unread=0)
+    school_id = user.school_id
+    unread = _unread_clause(user)
+    total, unread_total = db.session.execute(
+        select(func.count(SharedUpdate.id), func.coalesce(func.sum(case((unread, 1), else_=0)), 0))
+        .where(SharedUpdate.school_id == school_id)
+    ).one()
+    total, unread_total = int(total), int(unread_total)
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
     rows = db.session.execute(
-        select(SharedUpdate, unread).where(SharedUpdate.school_id == user.school_id)
+        select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.created_at, SharedUpdate.pupil_id,
+               unread.label("unread"), LocalAuthority.name.label("sender"), Referral.reference)
+        .join(LocalAuthority, LocalAuthority.id == SharedUpdate.local_authority_id)
+        .outerjoin(Referral, (Referral.id == SharedUpdate.referral_id) & (Referral.school_id == school_id))
+        .where(SharedUpdate.school_id == school_id)
         .order_by(SharedUpdate.created_at.desc(), SharedUpdate.id)
+        .offset((page - 1) * page_size).limit(page_size)
     ).all()
-    return [(row[0], bool(row[1])) for row in rows]
+    pupil_ids = {row.pupil_id for row in rows if row.pupil_id}
+    names = {}
+    if pupil_ids:
+        names = {p.id: p.display_name for p in db.session.execute(
+            select(Pupil).where(Pupil.id.in_(pupil_ids), Pupil.school_id == school_id)).scalars()}
+    if names:
+        audit.record("update.inbox_view", object_type="school", object_id=school_id, actor=user,
+                     detail=f"page_{page}_children_{len(names)}")
+    return InboxPage(
+        rows=[InboxRow(update_id=row.id, kind=row.kind, at=row.created_at, unread=bool(row.unread),
+                       sender=row.sender, child=names.get(row.pupil_id), reference=row.reference)
+              for row in rows],
+        total=total, unread=unread_total, page=page, pages=pages, page_size=page_size,
+    )
 
 
 def updates_for_referral(user, referral) -> list[tuple[SharedUpdate, bool]]:
@@ -180,14 +253,6 @@ def read_update(user, update_id: uuid.UUID) -> OpenedUpdate:
         referral=referral if referral is not None and can(user, "referrals:manage", referral) else None,
         facts=facts(update),
     )
-
-
-def local_authorities_of(rows: list[tuple[SharedUpdate, bool]]) -> dict[uuid.UUID, LocalAuthority]:
-    """The councils that sent these updates, by id (for the inbox's "from" column)."""
-    ids = {update.local_authority_id for update, _ in rows}
-    if not ids:
-        return {}
-    return {la.id: la for la in db.session.execute(select(LocalAuthority).where(LocalAuthority.id.in_(ids))).scalars()}
 
 
 def mark_read(update: SharedUpdate, user) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from portal.policy import can, requires
@@ -16,10 +16,8 @@ bp = Blueprint("updates", __name__, url_prefix="/updates")
 @bp.get("")
 @requires("updates:view")
 def inbox():
-    rows = updates.inbox(current_user)
-    unread = sum(1 for _, is_unread in rows if is_unread)
-    las = updates.local_authorities_of(rows)
-    return render_template("updates/index.html", rows=rows, unread=unread, las=las)
+    inbox_page = updates.inbox(current_user, page=request.args.get("page", 1, type=int) or 1)
+    return render_template("updates/index.html", inbox=inbox_page, shows_child_details=True)
 
 
 @bp.get("/<uuid:update_id>")
