@@ -126,11 +126,15 @@ def _pupil_links(pupil) -> list[dict]:
         # Already recorded as having left: the transfer is on its own page, and a file is
         # requested for a pupil who has joined, not one who has gone.
         wanted = [link for link in wanted if link[1] not in ("transfers.record_leaver", "transfers.new_request")]
-    return [
-        {"href": url_for(endpoint, **values), "text": text}
+    links = [
+        (endpoint, {"href": url_for(endpoint, **values), "text": text})
         for action, endpoint, values, text in wanted
         if endpoint in current_app.view_functions and can(current_user, action, pupil)
     ]
+    if any(endpoint == "transfers.new_request" for endpoint, _ in links) and transfers.file_received(pupil):
+        # Their file has already come from their previous school: there is nothing to request.
+        links = [(endpoint, link) for endpoint, link in links if endpoint != "transfers.new_request"]
+    return [link for _, link in links]
 
 
 @bp.route("/<uuid:pupil_id>/edit", methods=["GET", "POST"])

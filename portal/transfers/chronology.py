@@ -1,7 +1,9 @@
 """Chronology adapters for transfers (registered with portal.chronology.sources).
 
-- "transfers": the transfer itself on each side: at the sending school "left; file sent to ...
-  (status, receipt)", at the receiving school "file received from ...".
+- "transfers": the transfer itself on each side: at the sending school "Left <school> for <school>",
+  then "Child protection file sent to <school>" (status, receipt); the leaving entry names both
+  so that it reads right in the receiving school's transferred history; at the receiving school
+  "file received from ...".
 - "transferred history": every entry of an accepted file, on the receiving pupil's chronology,
   marked with the school where it was recorded and linking to the read-only transferred history.
   Nothing here can be edited: the entries come from the frozen snapshot, not from live records.
@@ -9,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Iterable
 
@@ -60,11 +63,7 @@ def transfer_entries(ctx: Context) -> Iterable[Entry]:
             at = transfer.sent_at or transfer.recorded_at
             if not ctx.within(at):
                 continue
-            where = names.get(transfer.to_school_id) if transfer.to_school_id else DESTINATIONS.get(transfer.destination_kind)
-            if transfer.sent_at:
-                summary = f"Child protection file sent to {where}"
-            else:
-                summary = f"Left the school ({where})"
+            summary = leaving_summary(transfer, names)
             details = [("Leaving date", uk_date(transfer.leaving_date)), ("Status", _status_text(transfer, names))]
             if transfer.accepted_at:
                 details.append(("Receipt", f"Confirmed {uk_datetime(transfer.accepted_at)}"))
@@ -81,6 +80,34 @@ def transfer_entries(ctx: Context) -> Iterable[Entry]:
                 link=f"/transfers/{transfer.id}/history", sequence=500,
                 details=(("Sent", uk_datetime(transfer.sent_at)), ("Leaving date", uk_date(transfer.leaving_date))),
             )
+
+
+def leaving_summary(transfer: Transfer, names: dict) -> str:
+    """The sending school's entry for a leaver, naming both schools, so that it reads the same on
+    the receiving school's chronology (where it arrives in the transferred history): "Left Oakfield
+    Primary School for Riverside Academy", never "Left the school (Riverside Academy)", which there
+    read as if the child had left Riverside."""
+    from_school = names.get(transfer.from_school_id, "their previous school")
+    if transfer.to_school_id:
+        to_school = names.get(transfer.to_school_id, "another school")
+        if transfer.sent_at:
+            return f"Child protection file sent to {to_school}"
+        return f"Left {from_school} for {to_school}"
+    return f"Left {from_school}: {DESTINATIONS.get(transfer.destination_kind, 'destination not known')}"
+
+
+_OLD_LEAVING = re.compile(r"^Left the school \((?P<where>.*)\)$")
+
+
+def _transferred_summary(summary: str, source_school: str) -> str:
+    """A leaving entry written before the wording named both schools, as it is written now."""
+    old = _OLD_LEAVING.match(summary)
+    if old is None:
+        return summary
+    where = old.group("where")
+    if where in DESTINATIONS.values():
+        return f"Left {source_school}: {where}"
+    return f"Left {source_school} for {where}"
 
 
 def _status_text(transfer: Transfer, names: dict) -> str:
@@ -123,7 +150,7 @@ def transferred_history_entries(ctx: Context) -> Iterable[Entry]:
             yield Entry(
                 at=at,
                 kind=item.get("kind", "transfer"),
-                summary=f"{item.get('summary', '')} (transferred from {source_school})",
+                summary=f"{_transferred_summary(item.get('summary', ''), source_school)} (transferred from {source_school})",
                 object_type=TRANSFERRED_OBJECT_TYPE,
                 object_id=transfer.id,
                 who=who,

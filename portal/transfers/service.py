@@ -971,3 +971,14 @@ def transferred_out(user, pupil: Pupil) -> tuple[Transfer | None, School | None]
     ).scalar_one_or_none()
     to_school = db.session.get(School, transfer.to_school_id) if transfer and transfer.to_school_id else None
     return transfer, to_school
+
+
+def file_received(pupil: Pupil) -> bool:
+    """Whether a child protection file from another school has come for this record (accepted
+    and matched to it): the pupil's page then offers no request for the file they already have."""
+    return db.session.execute(
+        select(Transfer.id).where(
+            Transfer.receiving_pupil_id == pupil.id, Transfer.to_school_id == pupil.school_id,
+            Transfer.status == TransferStatus.ACCEPTED,
+        ).limit(1)
+    ).first() is not None
