@@ -481,6 +481,22 @@ def _legal_hold(user, obj) -> bool:
     return _safeguarding_lead(user, obj.id) or (
         in_la_roles(user, {Role.LA_ADMIN}) and obj.local_authority_id == user.local_authority_id)
 
+# --- single sign-on ----------------------------------------------------------------------------
+
+
+@rule("sso:manage")
+def _manage_single_sign_on(user, obj) -> bool:
+    """An organisation's single sign-on: an LA admin for the LA and each of its schools; a
+    school's DSL for their own school. obj: the School or LocalAuthority (None: the area)."""
+    if obj is None:
+        return _is_la_admin(user) or _is_school_dsl(user)
+    if isinstance(obj, LocalAuthority):
+        return _is_la_admin(user) and obj.id == user.local_authority_id
+    if isinstance(obj, School):
+        return (_is_la_admin(user) and obj.local_authority_id == user.local_authority_id) or (
+            _is_school_dsl(user) and obj.id == user.school_id)
+    return False
+
 __all__ = [
     "can",
     "require",

@@ -1,8 +1,8 @@
 """Forms for the administration pages: schools, and inviting people and changing their role."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import RadioField, SelectField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from portal.orgs.identifiers import PHASES
@@ -56,3 +56,55 @@ class InviteForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = RadioField("Role", widget=GovRadioInput(), validators=[InputRequired(message="Select a role")])
     submit = SubmitField("Change role", widget=GovSubmitInput())
+
+
+class SingleSignOnForm(FlaskForm):
+    """An organisation's single sign-on (OpenID Connect)."""
+
+    enabled = RadioField(
+        "Can people sign in with your organisation’s account?",
+        choices=[("yes", "Yes, turn single sign-on on"), ("no", "No, keep it off")],
+        widget=GovRadioInput(), validators=[InputRequired(message="Select whether single sign-on is on")],
+    )
+    provider = RadioField(
+        "Who are your organisation’s accounts with?",
+        choices=[("entra", "Microsoft Entra ID (Microsoft 365)"), ("google", "Google Workspace"),
+                 ("oidc", "Another OpenID Connect provider allowed by the portal’s operator")],
+        widget=GovRadioInput(), validators=[InputRequired(message="Select who your organisation’s accounts are with")],
+    )
+    tenant = StringField(
+        "Tenant ID or Google Workspace domain",
+        description="Microsoft: the Directory (tenant) ID from the Entra admin centre. Google: your Workspace domain, like oakfield.sch.uk. Another provider: a tenant ID its tokens carry, or leave blank",
+        widget=GovTextInput(), validators=[Length(max=255, message="The tenant ID must be 255 characters or fewer")],
+    )
+    issuer = StringField(
+        "Issuer address (another provider only)",
+        description="Like https://id.example.org. It must be one the portal’s operator has allowed",
+        widget=GovTextInput(), validators=[Length(max=500, message="The issuer address must be 500 characters or fewer")],
+    )
+    email_domains = StringField(
+        "Email domains",
+        description="The domains of your people’s work email addresses, separated by spaces, like oakfield.sch.uk",
+        widget=GovTextInput(), validators=[Length(max=1000, message="Enter 1000 characters or fewer")],
+    )
+    client_id = StringField(
+        "Client ID (application ID)", widget=GovTextInput(),
+        validators=[Length(max=255, message="The client ID must be 255 characters or fewer")],
+    )
+    client_secret = PasswordField(
+        "Client secret",
+        description="Kept encrypted. Leave blank to keep the one already saved",
+        widget=GovPasswordInput(), validators=[Length(max=1000, message="The client secret must be 1000 characters or fewer")],
+    )
+    second_factor = RadioField(
+        "What is asked after your organisation’s account?",
+        choices=[("portal_code", "The code from the portal’s authenticator app, every time (recommended)"),
+                 ("provider_mfa", "Nothing more when the provider says the person used multi-factor authentication; otherwise the portal’s code")],
+        widget=GovRadioInput(), validators=[InputRequired(message="Select what is asked after your organisation’s account")],
+    )
+    password_sign_in = RadioField(
+        "Can people also sign in with a password?",
+        choices=[("yes", "Yes"), ("no", "No, only with the organisation’s account (an LA’s administrators keep their password)")],
+        widget=GovRadioInput(), validators=[InputRequired(message="Select whether password sign-in stays on")],
+    )
+    submit = SubmitField("Save single sign-on", widget=GovSubmitInput())

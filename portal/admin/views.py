@@ -13,8 +13,8 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.admin.forms import ConfirmForm, InviteForm, RoleForm, SchoolForm
-from portal.auth import administration, invitations, session_store
+from portal.admin.forms import ConfirmForm, InviteForm, RoleForm, SchoolForm, SingleSignOnForm
+from portal.auth import administration, invitations, session_store, single_sign_on
 from portal.auth.credentials import AccountError
 from portal.auth.roles import Role
 from portal.domain_errors import Invalid, Refused
@@ -235,3 +235,57 @@ def resend_invitation(user_id: uuid.UUID):
         else:
             flash("A new invitation has been sent. The old link no longer works.", "success")
     return redirect(url_for("admin.user", user_id=target.id))
+
+
+# --- single sign-on -------------------------------------------------------------------------
+
+
+def _sso_page(school_id: uuid.UUID | None):
+    actor = _actor()
+    organisation, settings = single_sign_on.organisation_to_manage(actor, school_id)
+    form = SingleSignOnForm()
+    if request.method == "GET":
+        form.enabled.data = "yes" if settings and settings.enabled else "no"
+        form.second_factor.data = settings.second_factor if settings else "portal_code"
+        form.password_sign_in.data = "no" if settings and not settings.password_sign_in else "yes"
+        if settings:
+            form.provider.data = settings.provider
+            form.tenant.data = settings.tenant or ""
+            form.issuer.data = settings.issuer if settings.provider == "oidc" else ""
+            form.email_domains.data = settings.email_domains
+            form.client_id.data = settings.client_id
+    if form.validate_on_submit():
+        try:
+            single_sign_on.save_settings(actor, organisation, single_sign_on.SettingsInput(
+                enabled=form.enabled.data == "yes", provider=form.provider.data, tenant=form.tenant.data,
+                issuer=form.issuer.data, email_domains=form.email_domains.data, client_id=form.client_id.data,
+                client_secret=form.client_secret.data, second_factor=form.second_factor.data,
+                password_sign_in=form.password_sign_in.data == "yes",
+            ))
+        except Invalid as error:
+            getattr(form, error.field or "enabled").errors.append(error.message)
+        else:
+            flash(f"Single sign-on for {organisation.name} has been saved", "success")
+            return redirect(request.path)
+    return render_template(
+        "admin/single_sign_on.html", form=form, organisation=organisation, settings=settings,
+        redirect_uri=url_for("auth.sign_in_organisation_callback", _external=True),
+    )
+
+
+@bp.route("/single-sign-on", methods=["GET", "POST"])
+@requires("sso:manage")
+@session_store.recent_auth
+@reshows_form_on_csrf_failure
+def single_sign_on_settings():
+    """The actor's own organisation's single sign-on (an LA admin's LA, a DSL's school)."""
+    return _sso_page(None)
+
+
+@bp.route("/schools/<uuid:school_id>/single-sign-on", methods=["GET", "POST"])
+@requires("sso:manage")
+@session_store.recent_auth
+@reshows_form_on_csrf_failure
+def school_single_sign_on(school_id: uuid.UUID):
+    """An LA admin sets up single sign-on for one of the LA's schools."""
+    return _sso_page(school_id)

@@ -73,3 +73,13 @@ class ContinueForm(FlaskForm):
 class ChangeEmailForm(FlaskForm):
     email = StringField("New email address", description="Your work email address. We will send a link to it: you sign in with it once you have followed the link.", widget=GovTextInput(), validators=[InputRequired(message="Enter your new email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")])
     submit = SubmitField("Change email address", widget=GovSubmitInput())
+
+
+class OrganisationSignInForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        description="Your work email address. We will send you to your organisation's sign-in page",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your email address"), Length(max=320, message="Enter an email address of 320 characters or fewer")],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())

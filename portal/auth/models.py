@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.roles import Role
@@ -57,6 +57,19 @@ class SignInMethod(StrEnum):
     TOTP = "totp"
     RECOVERY_CODE = "recovery_code"
     ENROLMENT = "enrolment"  # the first code from a newly set-up app
+    # Single sign-on: the organisation's account, then the portal's code (or a recovery code,
+    # or setting up the app), or the provider's own multi-factor where the organisation accepts it.
+    SSO_TOTP = "sso_totp"
+    SSO_RECOVERY_CODE = "sso_recovery_code"
+    SSO_ENROLMENT = "sso_enrolment"
+    SSO_PROVIDER_MFA = "sso_provider_mfa"
+
+
+class FirstFactor(StrEnum):
+    """How a half-finished sign-in began (SignInStage.first_factor)."""
+
+    PASSWORD = "password"
+    SINGLE_SIGN_ON = "sso"
 
 
 # BigInteger on PostgreSQL, INTEGER on SQLite.
@@ -216,6 +229,9 @@ class SignInStage(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
+    # A FirstFactor: the password, or the organisation's account (single sign-on).
+    first_factor: Mapped[str] = mapped_column(String(10), default=FirstFactor.PASSWORD,
+                                              server_default=FirstFactor.PASSWORD.value)
 
     user: Mapped[User] = relationship()
 
@@ -234,3 +250,100 @@ class PasswordResetRequest(UUIDPrimaryKey, Base):
 
     email = encrypted(str)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- single sign-on (OpenID Connect) ----------------------------------------------------------
+
+
+class SingleSignOnProvider(StrEnum):
+    """Whose accounts an organisation signs in with (SingleSignOnSettings.provider)."""
+
+    ENTRA = "entra"  # Microsoft Entra ID: a tenant id; the token's `tid` must match it
+    GOOGLE = "google"  # Google Workspace: a hosted domain; the token's `hd` must match it
+    OIDC = "oidc"  # another OpenID Connect provider, at an issuer the operator has allowed
+
+
+class SecondFactorPolicy(StrEnum):
+    """What is asked after the organisation's account (SingleSignOnSettings.second_factor)."""
+
+    PORTAL_CODE = "portal_code"  # always the portal's own code (the default)
+    PROVIDER_MFA = "provider_mfa"  # the provider's multi-factor claim, when present, is enough
+
+
+class SingleSignOnSettings(UUIDPrimaryKey, Timestamps, Base):
+    """One organisation's single sign-on: a school or an LA (never both), its provider and the
+    portal's registration there. The client secret is encrypted at rest."""
+
+    __tablename__ = "single_sign_on_settings"
+    __table_args__ = (
+        CheckConstraint("(school_id IS NULL) <> (local_authority_id IS NULL)", name="one_organisation"),
+    )
+
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"), unique=True)
+    local_authority_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("local_authority.id"), unique=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    provider: Mapped[str] = mapped_column(String(10))  # a SingleSignOnProvider
+    issuer: Mapped[str] = mapped_column(String(500))
+    # Entra: the tenant id; Google: the hosted domain; another provider: a `tid` to require, or None.
+    tenant: Mapped[str | None] = mapped_column(String(255))
+    # The email domains whose people sign in here, lower-case, separated by spaces.
+    email_domains: Mapped[str] = mapped_column(String(1000))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret = encrypted(str)
+    second_factor: Mapped[str] = mapped_column(String(20), default=SecondFactorPolicy.PORTAL_CODE)
+    # False: people of the organisation sign in with its account only (an LA's admins keep
+    # their password as the break-glass way in).
+    password_sign_in: Mapped[bool] = mapped_column(default=True)
+    # The first time someone signed in through it: password sign-in can be turned off after that.
+    first_success_at: Mapped[datetime | None]
+    updated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+
+    school: Mapped[School | None] = relationship()
+    local_authority: Mapped[LocalAuthority | None] = relationship()
+
+    @property
+    def organisation(self) -> School | LocalAuthority:
+        return self.school if self.school_id else self.local_authority
+
+    @property
+    def organisation_id(self) -> uuid.UUID:
+        return self.school_id or self.local_authority_id
+
+    @property
+    def domains(self) -> list[str]:
+        return self.email_domains.split()
+
+
+class SingleSignOnLink(UUIDPrimaryKey, Base):
+    """An account linked to its person at the provider, at their first single sign-on: the hash
+    of the provider's subject (`sub`, stable per person), so that later sign-ins find the same
+    account even if the email address changes."""
+
+    __tablename__ = "single_sign_on_link"
+    __table_args__ = (UniqueConstraint("settings_id", "subject_hash", name="one_account_per_subject"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    settings_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("single_sign_on_settings.id", ondelete="CASCADE"))
+    subject_hash: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class SingleSignOnRequest(UUIDPrimaryKey, Base):
+    """A sign-in sent to the provider and not yet back: found by the hash of its `state`, which
+    the browser's session also holds (so it is bound to that browser). Lives 10 minutes, used
+    once. The PKCE verifier and the nonce never leave the server."""
+
+    __tablename__ = "single_sign_on_request"
+
+    settings_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("single_sign_on_settings.id", ondelete="CASCADE"))
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce = encrypted(str)
+    code_verifier = encrypted(str)
+    next_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+    settings: Mapped[SingleSignOnSettings] = relationship()

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal import audit
-from portal.auth import credentials, passwords, recovery, session_store, stages, throttle, totp
+from portal.auth import credentials, passwords, recovery, session_store, single_sign_on, stages, throttle, totp
 from portal.auth.credentials import AccountError
-from portal.auth.models import SessionEndReason, SignInMethod, SignInStage, SignInStageKind, User
+from portal.auth.models import FirstFactor, SessionEndReason, SignInMethod, SignInStage, SignInStageKind, User
 from portal.auth.users import find_user, normalise_email
 from portal.transaction import transactional, unit_of_work
 
@@ -34,6 +34,8 @@ class Outcome:
     recovery_codes_left: int | None = None
     # The random token of the next stage (for the browser's cookie), after a correct password.
     stage_token: str | None = None
+    # The password was right, but the organisation signs in with its own accounts only.
+    single_sign_on_only: bool = False
 
 
 class StageGone(AccountError):
@@ -98,6 +100,10 @@ def check_password(email: str, password: str, next_url: str | None = None) -> Ou
     if not matches or user is None or not user.is_active:
         detail = "unknown_account" if user is None else ("bad_password" if not matches else "inactive")
         return _refuse(source, user, detail)
+    if not single_sign_on.password_sign_in_allowed(user):
+        audit.record("auth.sign_in", object_type="user", object_id=user.id, outcome="failure",
+                     detail="password_sign_in_off", actor_id=user.id, organisation_id=user.organisation_id)
+        return Outcome(single_sign_on_only=True)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     token = stages.begin(user, next_url)
@@ -114,7 +120,16 @@ def _finish(stage: SignInStage, method: SignInMethod) -> None:
     code is not used up) if another request used it first."""
     if not stages.use(stage):
         raise StageGone()
+    if stage.first_factor == FirstFactor.SINGLE_SIGN_ON:
+        method = _AFTER_SINGLE_SIGN_ON.get(method, method)
     _start(stage.user, method)
+
+
+_AFTER_SINGLE_SIGN_ON = {
+    SignInMethod.TOTP: SignInMethod.SSO_TOTP,
+    SignInMethod.RECOVERY_CODE: SignInMethod.SSO_RECOVERY_CODE,
+    SignInMethod.ENROLMENT: SignInMethod.SSO_ENROLMENT,
+}
 
 
 @transactional

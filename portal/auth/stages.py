@@ -21,7 +21,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from portal.auth import wall_clock
-from portal.auth.models import SignInStage, SignInStageKind, User
+from portal.auth.models import FirstFactor, SignInStage, SignInStageKind, User
 from portal.db import db
 
 LIFETIME = timedelta(minutes=10)
@@ -36,9 +36,10 @@ def _kind_fits(user: User, kind: SignInStageKind) -> bool:
     return user.has_second_factor if kind == SignInStageKind.CODE else not user.has_second_factor
 
 
-def begin(user: User, next_url: str | None = None) -> str:
+def begin(user: User, next_url: str | None = None, first_factor: FirstFactor = FirstFactor.PASSWORD) -> str:
     """Start the next stage for `user` (a code if they have a second factor, setting up the app
-    if not) in the caller's unit of work; return the token for the browser's cookie."""
+    if not) in the caller's unit of work; return the token for the browser's cookie.
+    `first_factor`: what was passed to get here (the password, or single sign-on)."""
     now = wall_clock.now()
     # Stages long gone are swept away as new ones are made (only hashes, but no reason to keep them).
     db.session.execute(
@@ -53,6 +54,7 @@ def begin(user: User, next_url: str | None = None) -> str:
         next_url=next_url if next_url and len(next_url) <= NEXT_URL_LIMIT else None,
         created_at=now,
         expires_at=now + LIFETIME,
+        first_factor=first_factor,
     ))
     db.session.flush()
     return token

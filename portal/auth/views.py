@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from portal.auth import credentials, invitations, recovery, session_store, signin, throttle, wall_clock
+from portal.auth import credentials, invitations, recovery, session_store, signin, single_sign_on, throttle, wall_clock
 from portal.auth.credentials import AccountError
 from portal.auth.forms import (
     ChangeEmailForm,
@@ -23,6 +23,7 @@ from portal.auth.forms import (
     EnrolForm,
     ForgotPasswordForm,
     NewPasswordForm,
+    OrganisationSignInForm,
     ReauthenticateForm,
     RecoveryCodeForm,
     SignInForm,
@@ -35,6 +36,8 @@ from portal.policy import public, requires
 bp = Blueprint("auth", __name__)
 
 PENDING = "pending_sign_in"
+SSO_STATE = "sso_state"
+SSO_ONLY = "Your organisation signs in with its own accounts. Use “Sign in with your organisation’s account”"
 WRONG_DETAILS = "Enter a correct email address and password"
 REPLAYED_CODE = "This code has already been used. Wait for your app to show a new code, then enter it"
 
@@ -88,7 +91,10 @@ def sign_in():
         if outcome.ok:
             _set_pending(outcome.stage_token)
             return redirect(url_for("auth.enrol" if outcome.must_enrol else "auth.sign_in_code"))
-        form.email.errors.append(throttle.lock_message(outcome.locked) if outcome.locked else WRONG_DETAILS)
+        if outcome.single_sign_on_only:
+            form.email.errors.append(SSO_ONLY)
+        else:
+            form.email.errors.append(throttle.lock_message(outcome.locked) if outcome.locked else WRONG_DETAILS)
         form.password.data = ""
     return render_template("auth/sign_in.html", form=form, next_url=next_url)
 
@@ -183,6 +189,59 @@ def enrol():
             return response
     enrolment = credentials.enrolment_for(user)
     return render_template("auth/enrol.html", form=form, enrolment=enrolment, replacing=False)
+
+
+# --- single sign-on (OpenID Connect) --------------------------------------------------------
+# The browser's session keeps the state it was sent with; the nonce and the PKCE verifier stay
+# on the server (portal.auth.single_sign_on). Nothing the provider sends back is logged or shown.
+
+
+def _sso_redirect_uri() -> str:
+    return url_for("auth.sign_in_organisation_callback", _external=True)
+
+
+@bp.route("/sign-in/organisation", methods=["GET", "POST"])
+@public
+@limiter.limit(throttle.sign_in_rate_limit, methods=["POST"])
+@reshows_form_on_csrf_failure
+def sign_in_organisation():
+    """"Sign in with your organisation's account": the email's domain chooses the organisation."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.dashboard"))
+    form = OrganisationSignInForm()
+    next_url = session_store.safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        started = single_sign_on.begin(form.email.data, _sso_redirect_uri(), next_url)
+        if started.url:
+            session.pop(PENDING, None)
+            session[SSO_STATE] = started.state
+            return redirect(started.url, code=303)
+        if started.not_set_up:
+            form.email.errors.append("Your organisation has not set up single sign-on. Sign in with your email address and password")
+        else:
+            form.email.errors.append("Your organisation’s sign-in service is not answering. Try again later, or sign in with your password")
+    return render_template("auth/sign_in_organisation.html", form=form, next_url=next_url)
+
+
+@bp.get("/sign-in/organisation/callback")
+@public
+@limiter.limit(throttle.sign_in_rate_limit)
+def sign_in_organisation_callback():
+    """The provider sends the browser back here with a code (or an error) and the state."""
+    browser_state = session.pop(SSO_STATE, None)
+    error = request.args.get("error")
+    outcome = single_sign_on.finish(
+        state=request.args.get("state"), browser_state=browser_state if isinstance(browser_state, str) else None,
+        code=request.args.get("code"), error=error[:100] if isinstance(error, str) else None,
+        redirect_uri=_sso_redirect_uri(),
+    )
+    if outcome.ok:
+        return _signed_in(outcome.user, outcome.next_url)
+    if outcome.stage_token:
+        _set_pending(outcome.stage_token)
+        return redirect(url_for("auth.enrol" if outcome.must_enrol else "auth.sign_in_code"))
+    status = 403 if outcome.problem in ("unknown_account", "wrong_account", "inactive") else 400
+    return render_template("auth/sign_in_organisation_problem.html", problem=outcome.problem), status
 
 
 # --- sign out and time out ------------------------------------------------------------------

@@ -29,6 +29,8 @@ PUBLIC_ENDPOINTS = {
     "auth.sign_in_code",
     "auth.sign_in_recovery",
     "auth.enrol",
+    "auth.sign_in_organisation",  # single sign-on: the email says which organisation; the answer says nothing of accounts
+    "auth.sign_in_organisation_callback",  # the provider's answer: checked against the browser's state and a server-side request
     "auth.sign_out",
     "auth.signed_out",
     "auth.timed_out",
