@@ -94,7 +94,7 @@ class SettingsInput:
 def _clean_domains(text: str) -> list[str]:
     domains = [d.strip().lower().lstrip("@") for d in re.split(r"[\s,;]+", text or "") if d.strip()]
     if not domains:
-        raise Invalid("Enter the email domains your organisation's people sign in with, like oakfield.sch.uk",
+        raise Invalid("Enter the email domains your organisation’s people sign in with, like oakfield.sch.uk",
                       field="email_domains")
     if len(domains) > 20 or any(not _DOMAIN.match(d) for d in domains):
         raise Invalid("Enter email domains like oakfield.sch.uk, separated by spaces", field="email_domains")
@@ -113,9 +113,9 @@ def save_settings(actor: User, organisation: School | LocalAuthority, given: Set
     require("sso:manage", organisation)
     settings = settings_of(organisation)
     if given.provider not in set(SingleSignOnProvider):
-        raise Invalid("Select who your organisation's accounts are with", field="provider")
+        raise Invalid("Select who your organisation’s accounts are with", field="provider")
     if given.second_factor not in set(SecondFactorPolicy):
-        raise Invalid("Select what is asked after your organisation's account", field="second_factor")
+        raise Invalid("Select what is asked after your organisation’s account", field="second_factor")
     tenant = (given.tenant or "").strip() or None
     if given.provider == SingleSignOnProvider.ENTRA:
         tenant = (tenant or "").lower()
@@ -130,7 +130,7 @@ def save_settings(actor: User, organisation: School | LocalAuthority, given: Set
         raise Invalid("The tenant ID must be 255 characters or fewer", field="tenant")
     issuer = oidc.issuer_for(given.provider, tenant, given.issuer)
     if given.provider == SingleSignOnProvider.OIDC and issuer not in oidc.allowed_issuers():
-        raise Invalid("Enter an issuer address the portal's operator has allowed", field="issuer")
+        raise Invalid("Enter an issuer address the portal’s operator has allowed", field="issuer")
     domains = _clean_domains(given.email_domains)
     if _domain_taken(domains, settings.id if settings else None):
         raise Invalid("Another organisation already signs in with one of these email domains", field="email_domains")

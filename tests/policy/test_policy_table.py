@@ -242,6 +242,13 @@ retention:hold            area                                      -     yes ye
 retention:hold            own school                                -     yes yes    -      -       yes
 retention:hold            other school, same LA                     -     -   -      -      -       yes
 retention:hold            school in other LA                        -     -   -      -      -       -
+
+sso:manage                area                                      -     yes -      -      -       yes
+sso:manage                own school                                -     yes -      -      -       yes
+sso:manage                other school, same LA                     -     -   -      -      -       yes
+sso:manage                school in other LA                        -     -   -      -      -       -
+sso:manage                own LA                                    -     -   -      -      -       yes
+sso:manage                other LA                                  -     -   -      -      -       -
 """
 
 
