@@ -1,5 +1,6 @@
-"""Demo data for triage: referrals waiting in Northshire's queue (one overdue, one urgent) and
-Northshire's sharing policy. Invented children only. Idempotent: each demo referral is recognised
+"""Demo data for triage: referrals waiting in Northshire's queue (one overdue, one urgent),
+Northshire's sharing policy, and twelve weeks of decided referrals before them
+(demo/triage_history.py). Invented children only. Idempotent: each demo referral is recognised
 by its start token, so running the seed twice changes nothing.
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+
+from demo.triage_history import seed_demo_triage_history
 
 from portal.auth.models import User
 from portal.db import utcnow
@@ -97,3 +100,5 @@ def seed_demo_triage() -> None:
     if db.session.execute(select(SharingPolicy).where(SharingPolicy.local_authority_id == northshire.id)).first() is None:
         db.session.add(SharingPolicy(local_authority_id=northshire.id, fields=list(DEMO_SHARED_FIELDS)))
     db.session.flush()
+    # Twelve weeks of decided referrals behind the queue, for the council dashboard's charts.
+    seed_demo_triage_history()
