@@ -13,6 +13,10 @@ CASESIM_PORT="${CASESIM_PORT:-5100}"
 export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://$HOST:$PORT}"
 # The connector may reach only the hosts its operator lists: here, the simulator (docs/connector.md).
 export PORTAL_CONNECTOR_ALLOWED_HOSTS="${PORTAL_CONNECTOR_ALLOWED_HOSTS:-127.0.0.1:$CASESIM_PORT}"
+# Single sign-on: a local OpenID Connect provider (tests/oidc/provider) with demo identities for
+# Oakfield and Hillcrest, allowed as an issuer (README: Single sign-on).
+OIDC_PORT="${OIDC_PORT:-5200}"
+export PORTAL_OIDC_ALLOWED_ISSUERS="${PORTAL_OIDC_ALLOWED_ISSUERS:-http://127.0.0.1:$OIDC_PORT}"
 
 pids=()
 stop() {
@@ -28,6 +32,18 @@ for la in 938 939; do
   .venv/bin/python -c "from casesim.config import DEV_SECRETS; print(DEV_SECRETS['$la'][0])" \
     | $FLASK connector set-endpoint "$la" --url "http://127.0.0.1:$CASESIM_PORT/la/$la" --overlap-hours 0
 done
+
+if command -v node >/dev/null 2>&1; then
+  [ -f tests/oidc/provider/node_modules/oidc-provider/package.json ] \
+    || (cd tests/oidc/provider && npm ci --no-audit --no-fund --silent)
+  (cd tests/oidc/provider && OIDC_PORT="$OIDC_PORT" \
+    OIDC_CLIENTS="[{\"client_id\":\"portal\",\"client_secret\":\"demo-client-secret\",\"redirect_uris\":[\"$PORTAL_BASE_URL/sign-in/organisation/callback\"]}]" \
+    exec node server.js >/dev/null 2>&1) &
+  pids+=($!)
+  echo "Demo single sign-on provider: http://127.0.0.1:$OIDC_PORT (set it up as Oakfield's DSL: README, Single sign-on)"
+else
+  echo "Node.js not found: the demo single sign-on provider is not started"
+fi
 
 $FLASK connector run --poll-interval 0.5 --pull-interval 5 &
 pids+=($!)
