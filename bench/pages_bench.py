@@ -109,7 +109,9 @@ def prepare(app, ids) -> dict:
     from tests.signing_in import sign_in
 
     pages = {
-        "signed-in /healthz (the session check alone)": ("dsl", "GET", "/healthz", None),
+        # /healthz no longer checks the session (a load balancer's probe answers about the
+        # service, 6fc7442): the session's status is the signed-in page that does nothing else.
+        "signed-in /session/status (the session check alone)": ("dsl", "GET", "/session/status", None),
         "triage home / queue (cached)": ("worker", "GET", "/triage", None),
         "DSL home": ("dsl", "GET", "/home", None),
         "updates inbox": ("dsl", "GET", "/updates", None),
