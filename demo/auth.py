@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from portal.auth import passwords, totp, users
-from portal.auth.models import User
+from portal.auth.models import SecondFactorPolicy, SingleSignOnProvider, SingleSignOnSettings, User
 from portal.auth.roles import Role
 from portal.db import db
 from portal.orgs import service as orgs
@@ -52,3 +52,29 @@ def seed_demo_users() -> None:
         db.session.flush()
         totp.set_secret(user, DEMO_TOTP_SECRET)
     db.session.flush()
+
+
+# --- single sign-on --------------------------------------------------------------------------
+# `make demo` starts the local OpenID Connect provider (tests/oidc/provider) on this port; its
+# demo identities are Oakfield's people (and a Hillcrest DSL, whose school has no single sign-on,
+# so they are refused). The client id and secret are the provider's demo registration.
+DEMO_OIDC_ISSUER = "http://127.0.0.1:5200"
+DEMO_OIDC_CLIENT_ID = "portal"
+DEMO_OIDC_CLIENT_SECRET = "demo-client-secret"
+
+
+def seed_demo_single_sign_on() -> None:
+    """Oakfield signs in with its organisation's account (the local provider) as well as a
+    password; the portal's own code is still asked afterwards. Idempotent."""
+    oakfield = orgs.get_school_by_urn("938001")
+    issuer = current_app.config["PORTAL_SETTINGS"].extra.get("PORTAL_DEMO_OIDC_ISSUER", DEMO_OIDC_ISSUER)
+    settings = db.session.query(SingleSignOnSettings).filter_by(school_id=oakfield.id).one_or_none()
+    if settings is not None:
+        return
+    settings = SingleSignOnSettings(
+        school_id=oakfield.id, enabled=True, provider=SingleSignOnProvider.OIDC, issuer=issuer, tenant=None,
+        email_domains="oakfield.demo", client_id=DEMO_OIDC_CLIENT_ID, second_factor=SecondFactorPolicy.PORTAL_CODE,
+        password_sign_in=True,
+    )
+    settings.client_secret = DEMO_OIDC_CLIENT_SECRET
+    db.session.add(settings)
