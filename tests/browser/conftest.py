@@ -15,8 +15,14 @@ PORTAL_SKIP_BROWSER_TESTS=1 (CI runs them in its SQLite pass only: they test pag
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import select as select_module
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -118,6 +124,10 @@ class LivePortal:
     url: str
     app: Flask
     casesim_url: str
+    # The local OpenID Connect provider (tests/oidc/provider) Oakfield's single sign-on points at;
+    # None, with the reason, when it could not be started (only the single sign-on journey fails).
+    oidc_issuer: str | None = None
+    oidc_problem: str | None = None
 
     @property
     def mail_folder(self) -> Path:
@@ -170,6 +180,67 @@ def _stop(server, thread) -> None:
     server.server_close()
 
 
+# The demo's registration of the portal at the provider (demo/auth.py seeds Oakfield's settings
+# with this client id and secret); the redirect URI is the browser portal's own callback.
+OIDC_CLIENT_ID = "portal"
+OIDC_CLIENT_SECRET = "demo-client-secret"
+
+
+class LocalOidcProvider:
+    """panva's oidc-provider (tests/oidc/provider) run with Node on a free loopback port, with the
+    portal at `portal_url` registered as the demo's client. `issuer` is None and `problem` says why
+    when Node or the packages are missing (the single sign-on journey then fails, saying so)."""
+
+    def __init__(self, portal_url: str):
+        self.portal_url = portal_url
+        self.issuer: str | None = None
+        self.problem: str | None = None
+        self.process: subprocess.Popen | None = None
+        self.errors = tempfile.TemporaryFile()
+
+    def start(self) -> None:
+        from tests.oidc.conftest import PROVIDER_DIR
+
+        node = shutil.which("node")
+        if node is None:
+            self.problem = "the single sign-on journey needs Node.js (`node`) for the local OpenID Connect provider"
+            return
+        if not (PROVIDER_DIR / "node_modules" / "oidc-provider" / "package.json").exists():
+            npm = shutil.which("npm")
+            result = subprocess.run([npm or "npm", "ci", "--no-audit", "--no-fund"], cwd=PROVIDER_DIR,
+                                    capture_output=True, text=True, timeout=600) if npm else None
+            if result is None or result.returncode != 0:
+                self.problem = "npm ci for the local OpenID Connect provider failed" + (
+                    f":\n{result.stderr[-2000:]}" if result is not None else " (no npm)")
+                return
+        clients = [{"client_id": OIDC_CLIENT_ID, "client_secret": OIDC_CLIENT_SECRET,
+                    "redirect_uris": [f"{self.portal_url}/sign-in/organisation/callback"]}]
+        env = {**os.environ, "OIDC_PORT": "0", "OIDC_CLIENTS": json.dumps(clients)}
+        self.process = subprocess.Popen([node, "server.js"], cwd=PROVIDER_DIR, env=env, stdout=subprocess.PIPE,
+                                        stderr=self.errors, text=True)
+        ready, _, _ = select_module.select([self.process.stdout], [], [], 30)
+        line = self.process.stdout.readline() if ready else ""
+        match = re.match(r"^ready (http://127\.0\.0\.1:\d+)$", line.strip())
+        if match:
+            self.issuer = match.group(1)
+            return
+        self.stop()
+        self.errors.seek(0)
+        self.problem = f"the local OpenID Connect provider did not start:\n{self.errors.read().decode()[-2000:]}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
+        self.errors.close()
+
+
 @pytest.fixture(scope="package")
 def portal(tmp_path_factory):
     """The portal on a free loopback port with the demo data, and the case-system simulator on
@@ -198,11 +269,18 @@ def portal(tmp_path_factory):
     # links in emails (invitations) are built from PORTAL_BASE_URL, never from the request.
     listener = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    # The local OpenID Connect provider, with this portal's callback registered: the demo seed
+    # points Oakfield's single sign-on at it (PORTAL_DEMO_OIDC_ISSUER), and the portal allows it.
+    provider = LocalOidcProvider(url)
+    provider.start()
     try:
         with throwaway_database(tmp_path_factory.mktemp("browser-db"), "browser") as database:
             environ = environ_for_tests(database, tmp_path_factory.mktemp("browser-instance"))
             environ["PORTAL_BASE_URL"] = url
             environ["PORTAL_CONNECTOR_ALLOWED_HOSTS"] = f"127.0.0.1:{casesim_server.server_port}"
+            if provider.issuer:
+                environ["PORTAL_OIDC_ALLOWED_ISSUERS"] = provider.issuer
+                environ["PORTAL_DEMO_OIDC_ISSUER"] = provider.issuer
             app = create_app(environ)
             with app.app_context():
                 upgrade()
@@ -215,7 +293,8 @@ def portal(tmp_path_factory):
                 db.session.remove()
             server, thread = _serve(app, listener)
             try:
-                yield LivePortal(url=url, app=app, casesim_url=casesim_url)
+                yield LivePortal(url=url, app=app, casesim_url=casesim_url, oidc_issuer=provider.issuer,
+                                 oidc_problem=provider.problem)
             finally:
                 _stop(server, thread)
                 with app.app_context():
@@ -223,6 +302,7 @@ def portal(tmp_path_factory):
                     db.engine.dispose()
     finally:
         listener.close()
+        provider.stop()
         _stop(casesim_server, casesim_thread)
         casesim.extensions["casesim_store"].close()
 
