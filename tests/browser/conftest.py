@@ -8,6 +8,9 @@ reviews it and refers, triage decides, the DSL reads the feedback. The case-syst
 (casesim) runs beside it on another loopback port, with Northshire and Southmoor's connector
 endpoints pointed at it; a journey runs the connector worker once, in-process, to deliver. Emails
 (invitations, receipts) are .eml files in the portal's instance folder, where journeys read them.
+The local OpenID Connect provider (tests/oidc/provider, Node) runs on a third port with the
+portal's callback registered as the demo client; the portal allows it as an issuer and the demo
+seed points Oakfield's single sign-on at it.
 
 Skipped, with the reason printed, when Playwright or /usr/bin/chromium is missing, or when
 PORTAL_SKIP_BROWSER_TESTS=1 (CI runs them in its SQLite pass only: they test pages, not SQL).
