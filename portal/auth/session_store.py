@@ -17,7 +17,7 @@ from functools import wraps
 
 from flask import current_app, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
@@ -127,7 +127,9 @@ _SESSION_QUERY = (
     select(UserSession, User, School, LocalAuthority)
     .join(User, User.id == UserSession.user_id)
     .outerjoin(School, School.id == User.school_id)
-    .outerjoin(LocalAuthority, LocalAuthority.id == User.local_authority_id)
+    # The user's council: an LA user's own, or a school user's school's (which is_active reads
+    # on every request: without it, one more statement and round trip a page for school users).
+    .outerjoin(LocalAuthority, LocalAuthority.id == func.coalesce(User.local_authority_id, School.local_authority_id))
     .where(UserSession.token_hash == bindparam("token_hash"))
     .options(
         load_only(UserSession.user_id, UserSession.created_at, UserSession.last_seen_at,
@@ -161,7 +163,9 @@ def _find(token: str | None) -> UserSession | None:
     record, user, school, local_authority = row
     set_committed_value(record, "user", user)
     set_committed_value(user, "school", school)
-    set_committed_value(user, "local_authority", local_authority)
+    if school is not None:
+        set_committed_value(school, "local_authority", local_authority)
+    set_committed_value(user, "local_authority", local_authority if user.local_authority_id is not None else None)
     return record
 
 
