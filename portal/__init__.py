@@ -152,6 +152,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.dashboard.views import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)
+    from portal.retention.views import bp as retention_bp
+
+    app.register_blueprint(retention_bp)
 
     # GOV.UK Frontend's CSS refers to its fonts and images under /assets/.
     @public

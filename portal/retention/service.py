@@ -41,7 +41,7 @@ from flask import current_app
 from sqlalchemy import Table, delete, or_, select, update
 
 from portal import audit
-from portal.auth.models import AccountToken, PasswordResetRequest, SignInStage, UserSession
+from portal.auth.models import AccountToken, PasswordResetRequest, SignInStage, User, UserSession
 from portal.crypto import cipher
 from portal.crypto.fields import keyring
 from portal.concerns.models import ConcernDraft, ConcernPupil
@@ -301,8 +301,6 @@ def _purge_notices(now: datetime, report: RetentionReport, apply: bool) -> None:
 def _acting_user(user):
     """A user, or the email address of one (the command line names who asked for the hold)."""
     if isinstance(user, str):
-        from portal.auth.models import User
-
         found = db.session.scalars(select(User).where(User.email == user.strip().lower())).first()
         if found is None or not found.is_active:
             raise NotFound()
@@ -322,7 +320,7 @@ def place_hold(user, pupil_id: uuid.UUID, reason: str) -> LegalHold:
         raise NotFound()
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("Enter the reason for the legal hold")
+        raise Invalid("Enter why the records must be kept")
     if len(reason) > 2000:
         raise Invalid("The reason must be 2000 characters or fewer")
     hold = LegalHold(pupil_id=pupil.id, reason=reason, placed_by_id=getattr(user, "id", None))
@@ -343,7 +341,7 @@ def release_hold(user, hold_id: uuid.UUID, reason: str) -> LegalHold:
         raise NotFound()
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("Enter the reason for releasing the legal hold")
+        raise Invalid("Enter why the hold is no longer needed")
     hold.released_at, hold.released_by_id, hold.release_reason = utcnow(), getattr(user, "id", None), reason[:2000]
     audit.record("retention.hold_released", object_type="legal_hold", object_id=hold.id, actor=user)
     return hold
@@ -354,3 +352,34 @@ def holds_in_force() -> list[tuple[uuid.UUID, uuid.UUID, datetime]]:
     """(hold id, pupil id, placed at) of every hold in force: opaque ids only."""
     return [(h.id, h.pupil_id, h.placed_at) for h in db.session.scalars(
         select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.placed_at))]
+
+
+@dataclass
+class PupilHolds:
+    pupil: Pupil
+    holds: list[LegalHold]
+
+
+@transactional
+def holds_for_pupil(user, pupil_id: uuid.UUID) -> PupilHolds:
+    """The pupil and the legal holds in force on their records, for their school's DSL or their
+    council's LA admin (anyone else: NotFound). The page names the child: audited."""
+    pupil = db.session.get(Pupil, pupil_id)
+    if pupil is None or not can(user, "retention:hold", db.session.get(School, pupil.school_id)):
+        raise NotFound()
+    holds = list(db.session.scalars(
+        select(LegalHold).where(LegalHold.pupil_id == pupil.id, LegalHold.released_at.is_(None))
+        .order_by(LegalHold.placed_at)))
+    audit.record("retention.holds_view", object_type="pupil", object_id=pupil.id, actor=user)
+    return PupilHolds(pupil, holds)
+
+
+def hold_to_release(user, hold_id: uuid.UUID) -> LegalHold:
+    """A hold in force that `user` may release (their school's, or their council's); else NotFound."""
+    hold = db.session.get(LegalHold, hold_id)
+    if hold is None or not hold.in_force:
+        raise NotFound()
+    pupil = db.session.get(Pupil, hold.pupil_id)
+    if not can(user, "retention:hold", db.session.get(School, pupil.school_id)):
+        raise NotFound()
+    return hold
