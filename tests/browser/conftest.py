@@ -94,12 +94,20 @@ class SteppingClock:
 
     def __init__(self):
         self.offset = timedelta()
+        # The local OpenID Connect provider's clock follows this one (provider_clock.cjs reads the
+        # offset from this file), so that its id_tokens are fresh by the portal's clock.
+        self.offset_file: Path | None = None
 
     def now(self):
         return utcnow() + self.offset
 
     def next_totp_step(self) -> None:
         self.offset += timedelta(seconds=30)
+        self.share()
+
+    def share(self) -> None:
+        if self.offset_file is not None:
+            self.offset_file.write_text(str(int(self.offset.total_seconds() * 1000)))
 
 
 _clock = SteppingClock()
@@ -194,8 +202,9 @@ class LocalOidcProvider:
     portal at `portal_url` registered as the demo's client. `issuer` is None and `problem` says why
     when Node or the packages are missing (the single sign-on journey then fails, saying so)."""
 
-    def __init__(self, portal_url: str):
+    def __init__(self, portal_url: str, clock_file: Path):
         self.portal_url = portal_url
+        self.clock_file = clock_file
         self.issuer: str | None = None
         self.problem: str | None = None
         self.process: subprocess.Popen | None = None
@@ -218,9 +227,11 @@ class LocalOidcProvider:
                 return
         clients = [{"client_id": OIDC_CLIENT_ID, "client_secret": OIDC_CLIENT_SECRET,
                     "redirect_uris": [f"{self.portal_url}/sign-in/organisation/callback"]}]
-        env = {**os.environ, "OIDC_PORT": "0", "OIDC_CLIENTS": json.dumps(clients)}
-        self.process = subprocess.Popen([node, "server.js"], cwd=PROVIDER_DIR, env=env, stdout=subprocess.PIPE,
-                                        stderr=self.errors, text=True)
+        env = {**os.environ, "OIDC_PORT": "0", "OIDC_CLIENTS": json.dumps(clients),
+               "OIDC_CLOCK_OFFSET_FILE": str(self.clock_file)}
+        preload = Path(__file__).with_name("provider_clock.cjs")
+        self.process = subprocess.Popen([node, "--require", str(preload), "server.js"], cwd=PROVIDER_DIR, env=env,
+                                        stdout=subprocess.PIPE, stderr=self.errors, text=True)
         ready, _, _ = select_module.select([self.process.stdout], [], [], 30)
         line = self.process.stdout.readline() if ready else ""
         match = re.match(r"^ready (http://127\.0\.0\.1:\d+)$", line.strip())
@@ -274,7 +285,9 @@ def portal(tmp_path_factory):
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     # The local OpenID Connect provider, with this portal's callback registered: the demo seed
     # points Oakfield's single sign-on at it (PORTAL_DEMO_OIDC_ISSUER), and the portal allows it.
-    provider = LocalOidcProvider(url)
+    _clock.offset_file = tmp_path_factory.mktemp("browser-oidc") / "clock-offset-ms"
+    _clock.share()
+    provider = LocalOidcProvider(url, _clock.offset_file)
     provider.start()
     try:
         with throwaway_database(tmp_path_factory.mktemp("browser-db"), "browser") as database:
@@ -306,6 +319,7 @@ def portal(tmp_path_factory):
     finally:
         listener.close()
         provider.stop()
+        _clock.offset_file = None
         _stop(casesim_server, casesim_thread)
         casesim.extensions["casesim_store"].close()
 
