@@ -155,6 +155,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.retention.views import bp as retention_bp
 
     app.register_blueprint(retention_bp)
+    from portal.rolls.views import bp as rolls_bp
+
+    app.register_blueprint(rolls_bp)
 
     # GOV.UK Frontend's CSS refers to its fonts and images under /assets/.
     @public

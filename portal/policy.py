@@ -497,6 +497,18 @@ def _manage_single_sign_on(user, obj) -> bool:
             _is_school_dsl(user) and obj.id == user.school_id)
     return False
 
+# --- rolls from the school's MIS -------------------------------------------------------------
+
+
+@rule("rolls:import")
+def _import_ctf(user, obj) -> bool:
+    """A Common Transfer File from the school's MIS is imported into the roll by the school's DSL
+    or a deputy. obj: the School (None: the area); another school is a 404."""
+    if obj is None:
+        return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None
+    return isinstance(obj, School) and _safeguarding_lead(user, obj.id)
+
+
 __all__ = [
     "can",
     "require",

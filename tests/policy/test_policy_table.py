@@ -249,6 +249,12 @@ sso:manage                other school, same LA                     -     -   - 
 sso:manage                school in other LA                        -     -   -      -      -       -
 sso:manage                own LA                                    -     -   -      -      -       yes
 sso:manage                other LA                                  -     -   -      -      -       -
+
+rolls:import              area                                      -     yes yes    -      -       -
+rolls:import              own school                                -     yes yes    -      -       -
+rolls:import              other school, same LA                     -     -   -      -      -       -
+rolls:import              school in other LA                        -     -   -      -      -       -
+rolls:import              own LA                                    -     -   -      -      -       -
 """
 
 

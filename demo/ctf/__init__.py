@@ -1,0 +1,106 @@
+"""Common Transfer Files with invented pupils, for the demo, the tests and bench/.
+
+`build_ctf` writes a CTF in the DfE's shape (CTfile / Header / CTFpupilData / Pupil); `invented_pupils`
+makes any number of invented pupils with valid UPNs. `oakfield-full-roll.xml` beside this module is
+the demo's file: Oakfield Primary School (LA 938, establishment 2001) exporting its roll.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from xml.sax.saxutils import escape
+
+from portal.pupils.identifiers import upn_check_letter
+
+FORENAMES = ["Amara", "Bertie", "Cosima", "Dashiell", "Elodie", "Fintan", "Greer", "Hamish", "Isolde",
+             "Jago", "Kestrel", "Lorcan", "Marisol", "Nico", "Orla", "Perrin", "Quilla", "Rafferty",
+             "Saoirse", "Tobiah", "Ulla", "Vashti", "Wilf", "Xanthe", "Yannick", "Zinnia"]
+SURNAMES = ["Abernethy-Osei", "Brackenbury", "Culpepper", "Drummond-Achebe", "Eversleigh", "Fairweather",
+            "Gallimore", "Holloway-Nwosu", "Inchbald", "Jessamy", "Kilbride", "Lethbridge", "Marchbanks",
+            "Nettleship", "Ockendon", "Pettigrew", "Quarrington", "Rainsford", "Stallybrass", "Thistlewood"]
+STREETS = ["Elderberry Close", "Foxglove Way", "Heron Rise", "Kingfisher Lane", "Mallow Road", "Sorrel Court"]
+
+
+def make_upn(la: str, estab: str, year: int, serial: int) -> str:
+    body = f"{la}{estab}{year % 100:02d}{serial:03d}"
+    return upn_check_letter(body) + body
+
+
+@dataclass
+class InventedPupil:
+    upn: str
+    forename: str
+    surname: str
+    dob: date
+    sex: str = "F"
+    former_upn: str | None = None
+    preferred_forename: str | None = None
+    preferred_surname: str | None = None
+    nc_year: str | None = "3"
+    ethnicity: str | None = "WBRI"
+    sen: str | None = "N"
+    paon: str | None = "12"
+    street: str | None = "Foxglove Way"
+    town: str | None = "Northtown"
+    postcode: str | None = "NN1 4QT"
+    nhs_number: str | None = None
+    entry_date: date | None = date(2021, 9, 1)
+    extra: list[str] = field(default_factory=list)  # raw XML elements the portal ignores
+
+
+def invented_pupils(count: int, *, la: str = "938", estab: str = "2001", seed: int = 17) -> list[InventedPupil]:
+    rng = random.Random(seed)
+    pupils = []
+    for n in range(count):
+        born = date(2014, 9, 1) + timedelta(days=rng.randrange(0, 6 * 365))
+        year = max(1, min(6, 2026 - born.year - 5))
+        pupils.append(InventedPupil(
+            upn=make_upn(la, estab, 2019 + n // 1000, n % 1000), forename=rng.choice(FORENAMES),
+            surname=f"{rng.choice(SURNAMES)}{'' if n < len(SURNAMES) else '-' + str(n)}", dob=born,
+            entry_date=date(born.year + (5 if born.month >= 9 else 4), 9, 1), sex=rng.choice("MF"), nc_year=str(year), sen=rng.choice("NNNNK"),
+            paon=str(rng.randrange(1, 120)), street=rng.choice(STREETS),
+            postcode=f"NN{rng.randrange(1, 9)} {rng.randrange(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXY')}{rng.choice('ABDEFGHJLNPQRSTUWXY')}",
+        ))
+    return pupils
+
+
+def _el(name: str, value) -> str:
+    return "" if value in (None, "") else f"<{name}>{escape(str(value))}</{name}>"
+
+
+def pupil_xml(p: InventedPupil, la: str, estab: str) -> str:
+    basic = "".join([_el("FormerUPN", p.former_upn), _el("PreferredSurname", p.preferred_surname),
+                     _el("PreferredForename", p.preferred_forename), _el("NCyearActual", p.nc_year),
+                     _el("Ethnicity", p.ethnicity), _el("EthnicitySource", "P" if p.ethnicity else None),
+                     "<Languages><Type><LanguageType>F</LanguageType><Language>ENG</Language></Type></Languages>",
+                     _el("EnrolStatus", "C")])
+    sen = f"<SENhistory><SEN>{_el('StartDate', '2022-09-01')}{_el('SENprovision', p.sen)}</SEN></SENhistory>" if p.sen else ""
+    address = ""
+    if p.paon or p.postcode:
+        address = ("<Address><BS7666Address>" + _el("PAON", p.paon) + _el("Street", p.street) + _el("Town", p.town)
+                   + _el("PostTown", p.town) + "</BS7666Address>" + _el("PostCode", p.postcode) + "</Address>")
+    history = (f"<SchoolHistory><School><LEA>{la}</LEA><Estab>{estab}</Estab><SchoolName>Oakfield Primary School</SchoolName>"
+               f"{_el('EntryDate', p.entry_date)}</School></SchoolHistory>") if p.entry_date else ""
+    contacts = ("<Contacts><Contact><Order>1</Order><Surname>Invented</Surname><Forename>Parent</Forename>"
+                "<Relationship>PAR</Relationship><Responsibility>true</Responsibility></Contact></Contacts>")
+    return ("<Pupil>" + _el("UPN", p.upn) + _el("UniqueLearnerNumber", None) + _el("Surname", p.surname)
+            + _el("Forename", p.forename) + _el("DOB", p.dob) + _el("Sex", p.sex) + _el("NHSnumber", p.nhs_number)
+            + f"<BasicDetails>{basic}</BasicDetails>" + sen + address + contacts + history + "".join(p.extra)
+            + "</Pupil>")
+
+
+def build_ctf(pupils: list[InventedPupil], *, source: tuple[str, str] = ("938", "2001"),
+              dest: tuple[str, str] | None = ("938", "2001"), version: str = "25.0",
+              school_name: str = "Oakfield Primary School") -> bytes:
+    la, estab = source
+    dest_xml = f"<DestSchool><LEA>{dest[0]}</LEA><Estab>{dest[1]}</Estab></DestSchool>" if dest else ""
+    header = ("<Header><DocumentName>Common Transfer File</DocumentName>" + _el("CTFversion", version)
+              + "<DateTime>2026-11-30T16:05:12</DateTime><DocumentQualifier>full</DocumentQualifier>"
+              + "<SupplierID>Invented MIS</SupplierID>"
+              + f"<SourceSchool><LEA>{la}</LEA><Estab>{estab}</Estab>{_el('SchoolName', school_name)}"
+              + "<AcademicYear>2026</AcademicYear></SourceSchool>" + dest_xml + "</Header>")
+    body = "".join(pupil_xml(p, la, estab) for p in pupils)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<CTfile>{header}<CTFpupilData>{body}</CTFpupilData></CTfile>\n'
+            ).encode()
