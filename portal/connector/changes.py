@@ -32,16 +32,13 @@ from portal.auth.links import external_url
 from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.connector.endpoints import (
-    MAX_OVERLAP,
     EndpointInvalid,
-    check_allowed,
-    check_base_url,
+    checked_settings,
     get_endpoint,
     managed_local_authority,
     set_endpoint,
 )
 from portal.connector.models import EndpointChange, EndpointChangeState
-from portal.connector.signing import check_secret
 from portal.db import db, utcnow
 from portal.domain_errors import Conflict, NotFound, Refused
 from portal.notify.outbox import queue_email
@@ -109,19 +106,8 @@ def _tell(la: LocalAuthority, change: EndpointChange, subject: str, opening: str
 def propose_change(user, base_url: str, secret: str | None, overlap_hours: int, *, allow_http: bool) -> EndpointChange:
     """A new base URL and/or secret for the user's LA, waiting for a second LA admin."""
     la = managed_local_authority(user, "connector:change")
-    url = check_base_url(base_url, allow_http=allow_http)
-    check_allowed(url)
-    overlap = timedelta(hours=overlap_hours)
-    if overlap < timedelta(0) or overlap > MAX_OVERLAP:
-        raise EndpointInvalid("overlap", "Choose how long to keep accepting the old secret")
-    endpoint = get_endpoint(la.id)
-    if secret:
-        try:
-            secret = check_secret(secret.strip())
-        except ValueError:
-            raise EndpointInvalid("secret", "The shared secret must be at least 32 characters") from None
-    elif endpoint is None:
-        raise EndpointInvalid("secret", "Enter the shared secret")
+    url, secret, endpoint = checked_settings(la, base_url, secret, timedelta(hours=overlap_hours),
+                                             allow_http=allow_http)
     if endpoint is not None and endpoint.base_url == url and (not secret or secret == endpoint.secret):
         raise EndpointInvalid("base_url", "These are the current settings: change the base URL or enter a new secret")
     if pending_change(la.id) is not None:

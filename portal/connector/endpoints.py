@@ -77,6 +77,27 @@ def get_endpoint(local_authority_id: uuid.UUID) -> ConnectorEndpoint | None:
     ).scalar_one_or_none()
 
 
+def checked_settings(la: LocalAuthority, base_url: str, secret: str | None, overlap: timedelta, *,
+                     allow_http: bool) -> tuple[str, str | None, ConnectorEndpoint | None]:
+    """The checks every change of an endpoint passes, from the operator's command line or the
+    two-person change in the portal: the URL's shape and the operator's allow-list, the secret
+    overlap, and a secret (required for a new endpoint). Returns (url, secret or None, the
+    current endpoint or None); raises EndpointInvalid naming the field."""
+    url = check_base_url(base_url, allow_http=allow_http)
+    check_allowed(url)
+    if overlap < timedelta(0) or overlap > MAX_OVERLAP:
+        raise EndpointInvalid("overlap", "Choose how long to keep accepting the old secret")
+    endpoint = get_endpoint(la.id)
+    if secret:
+        try:
+            secret = check_secret(secret.strip())
+        except ValueError:
+            raise EndpointInvalid("secret", "The shared secret must be at least 32 characters") from None
+    elif endpoint is None:
+        raise EndpointInvalid("secret", "Enter the shared secret")
+    return url, secret or None, endpoint
+
+
 def managed_local_authority(user, action: str = "connector:manage") -> LocalAuthority:
     """The user's own LA, whose connection they manage (refused for anyone else)."""
     la = db.session.get(LocalAuthority, user.local_authority_id)
@@ -99,18 +120,7 @@ def set_endpoint(
     `secret` None (or empty) keeps the current one; it is required for a new endpoint.
     `overlap` is how long the previous secret stays accepted (zero: dropped at once).
     """
-    url = check_base_url(base_url, allow_http=allow_http)
-    check_allowed(url)
-    if overlap < timedelta(0) or overlap > MAX_OVERLAP:
-        raise EndpointInvalid("overlap", "Choose how long to keep accepting the old secret")
-    endpoint = get_endpoint(la.id)
-    if secret:
-        try:
-            secret = check_secret(secret.strip())
-        except ValueError:
-            raise EndpointInvalid("secret", "The shared secret must be at least 32 characters") from None
-    elif endpoint is None:
-        raise EndpointInvalid("secret", "Enter the shared secret")
+    url, secret, endpoint = checked_settings(la, base_url, secret, overlap, allow_http=allow_http)
     now = utcnow()
     changes = []
     if endpoint is None:
