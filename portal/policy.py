@@ -477,7 +477,9 @@ def _legal_hold(user, obj) -> bool:
     if obj is None:
         return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None or in_la_roles(user, {Role.LA_ADMIN})
     if not isinstance(obj, School):
-        return False
+        # A pupil record (the link on its page): its school's leads. The council's LA admin is
+        # answered with the School, whose council the policy can read.
+        return _is_pupil(obj) and _safeguarding_lead(user, obj.school_id)
     return _safeguarding_lead(user, obj.id) or (
         in_la_roles(user, {Role.LA_ADMIN}) and obj.local_authority_id == user.local_authority_id)
 

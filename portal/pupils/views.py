@@ -121,6 +121,7 @@ def _pupil_links(pupil) -> list[dict]:
         ("referrals:start", "referrals.start", {"pupil": pupil.id}, "Refer to the local authority"),
         ("transfers:send", "transfers.record_leaver", {"pupil_id": pupil.id}, "Record that this pupil has left"),
         ("transfers:request", "transfers.new_request", {"pupil": pupil.id}, "Request their child protection file"),
+        ("retention:hold", "retention.pupil_holds", {"pupil_id": pupil.id}, "Legal hold"),
     ]
     if not pupil.on_roll:
         # Already recorded as having left: the transfer is on its own page, and a file is

@@ -84,3 +84,11 @@ def test_everyone_else_is_refused(client, setup, who):
     db.session.expire_all()
     assert db.session.get(LegalHold, hold.id).released_at is None
     assert len(db.session.scalars(select(LegalHold)).all()) == 1
+
+
+def test_the_pupil_page_offers_the_legal_hold_to_the_schools_dsl_only(client, setup):
+    found, pupil = setup
+    sign_in(client, found.dsl)
+    assert f"/pupils/{pupil.id}/legal-hold" in client.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    roll = client.get("/pupils").get_data(as_text=True)
+    assert "/pupils/import-ctf" in roll
