@@ -23,6 +23,7 @@ from portal import audit
 from portal.crypto import cipher, lookup
 from portal.crypto.fields import keyring
 from portal.crypto.normalise import normalise_text
+from portal.paging import PageNumbers, clamp_page, page_count
 from portal.db import db
 from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.orgs.models import LocalAuthority, School
@@ -283,20 +284,12 @@ def school_roll(school: School, *, text: str | None = None, on_roll_only: bool =
 
 
 @dataclass
-class RollPage:
+class RollPage(PageNumbers):
     pupils: list[Pupil]
     total: int
     page: int = 1
     pages: int = 1
     page_size: int = ROLL_PAGE_SIZE
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.page * self.page_size, self.total)
 
 
 @transactional
@@ -308,8 +301,8 @@ def roll_page(school: School, *, page: int = 1, page_size: int = ROLL_PAGE_SIZE)
     """One page of the school's current roll, sorted by surname; the view is audited (the
     school, the page and how many pupils it showed). Only this page's pupils are loaded."""
     ids = sorted_roll_ids(school)
-    pages = max(1, -(-len(ids) // page_size))
-    page = min(max(1, page), pages)
+    pages = page_count(len(ids), page_size)
+    page = clamp_page(page, pages)
     shown = ids[(page - 1) * page_size: page * page_size]
     # Audited (and committed) before the page's rows are loaded, so that the commit does not
     # expire the objects the page is about to render.

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from portal import audit
 from portal.auth.links import external_url
 from portal.auth.models import User
+from portal.paging import PageNumbers, clamp_page, page_count
 from portal.db import db, utcnow
 from portal.domain_errors import Invalid, NotFound
 from portal.notify.outbox import queue_email
@@ -145,21 +146,13 @@ class InboxRow:
 
 
 @dataclass
-class InboxPage:
+class InboxPage(PageNumbers):
     rows: list[InboxRow]
     total: int
     unread: int
     page: int = 1
     pages: int = 1
     page_size: int = INBOX_PAGE_SIZE
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.page * self.page_size, self.total)
 
 
 @transactional
@@ -179,8 +172,8 @@ def inbox(user, *, page: int = 1, page_size: int = INBOX_PAGE_SIZE) -> InboxPage
         .where(SharedUpdate.school_id == school_id)
     ).one()
     total, unread_total = int(total), int(unread_total)
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
+    pages = page_count(total, page_size)
+    page = clamp_page(page, pages)
     rows = db.session.execute(
         select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.created_at, SharedUpdate.pupil_id,
                unread.label("unread"), LocalAuthority.name.label("sender"), Referral.reference)
