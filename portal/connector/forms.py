@@ -20,8 +20,7 @@ class EndpointForm(FlaskForm):
         "Base URL of the case system",
         description="Given by your case system supplier, for example https://casesystem.example.gov.uk/portal",
         widget=GovTextInput(),
-        # A file part posted under a text field's name is not text: treated as nothing typed.
-        filters=[lambda v: v.strip() if isinstance(v, str) else None],
+        filters=[lambda v: v.strip() if v else v],
         validators=[InputRequired(message="Enter the case system’s base URL"),
                     Length(max=500, message="The base URL must be 500 characters or fewer")],
     )
@@ -29,7 +28,6 @@ class EndpointForm(FlaskForm):
         "Shared secret",
         description="At least 32 characters, agreed with your case system supplier.",
         widget=GovPasswordInput(),
-        filters=[lambda v: v if isinstance(v, str) else None],
         validators=[Optional(), Length(max=500, message="The shared secret must be 500 characters or fewer")],
     )
     overlap = RadioField(
