@@ -333,12 +333,7 @@ def place_hold(user, pupil_id: uuid.UUID, reason: str) -> LegalHold:
 @transactional
 def release_hold(user, hold_id: uuid.UUID, reason: str) -> LegalHold:
     user = _acting_user(user)
-    hold = db.session.get(LegalHold, hold_id)
-    if hold is None or not hold.in_force:
-        raise NotFound()
-    pupil = db.session.get(Pupil, hold.pupil_id)
-    if not can(user, "retention:hold", db.session.get(School, pupil.school_id)):
-        raise NotFound()
+    hold = hold_to_release(user, hold_id)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("Enter why the hold is no longer needed")

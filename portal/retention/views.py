@@ -22,7 +22,7 @@ bp = Blueprint("retention", __name__)
 @requires("retention:hold")
 @reshows_form_on_csrf_failure
 def pupil_holds(pupil_id: uuid.UUID):
-    found = service.holds_for_pupil(current_user, pupil_id)
+    # Every path asks the service, which refuses another school's pupil (placing, or showing the page).
     form = PlaceHoldForm()
     if form.validate_on_submit():
         try:
@@ -32,8 +32,7 @@ def pupil_holds(pupil_id: uuid.UUID):
         else:
             flash("Legal hold placed: the child’s records will be kept until it is released", "success")
             return redirect(url_for("retention.pupil_holds", pupil_id=pupil_id))
-    return render_template("retention/pupil_holds.html", pupil=found.pupil, holds=found.holds, form=form,
-                           release_form=ReleaseHoldForm(formdata=None), shows_child_details=True)
+    return _holds_page(pupil_id, form=form, release_form=ReleaseHoldForm(formdata=None))
 
 
 @bp.post("/legal-holds/<uuid:hold_id>/release")
@@ -50,7 +49,10 @@ def release(hold_id: uuid.UUID):
         else:
             flash("Legal hold released", "success")
             return redirect(url_for("retention.pupil_holds", pupil_id=hold.pupil_id))
-    found = service.holds_for_pupil(current_user, hold.pupil_id)
+    return _holds_page(hold.pupil_id, form=PlaceHoldForm(formdata=None), release_form=form, releasing=hold.id)
+
+
+def _holds_page(pupil_id: uuid.UUID, **forms):
+    found = service.holds_for_pupil(current_user, pupil_id)
     return render_template("retention/pupil_holds.html", pupil=found.pupil, holds=found.holds,
-                           form=PlaceHoldForm(formdata=None), release_form=form, releasing=hold.id,
-                           shows_child_details=True)
+                           shows_child_details=True, **forms)
