@@ -164,7 +164,9 @@ class RoleChange:
 
 # Who an administrator may invite, and give as a role: an LA admin the LA's own staff and the
 # (first) DSL of each of its schools; a DSL their school's staff and deputies.
-LA_ADMIN_INVITES_TO_LA = frozenset({Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER, Role.LA_ADMIN})
+LA_ADMIN_INVITES_TO_LA = frozenset(
+    {Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER, Role.LA_ADMIN, Role.CME_OFFICER, Role.ENCOMPASS_KEY_CONTACT}
+)
 LA_ADMIN_INVITES_TO_SCHOOL = frozenset({Role.DSL})
 DSL_INVITES = frozenset({Role.SCHOOL_STAFF, Role.DEPUTY_DSL})
 

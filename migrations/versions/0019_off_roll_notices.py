@@ -1,0 +1,24 @@
+"""Reserved for the CME helper: left empty (it changes nothing) until that work lands.
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-05 13:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0019'
+down_revision = '0018'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
