@@ -8,7 +8,8 @@ from portal.auth.models import AccountToken, RecoveryCode, User, UserSession  # 
 from portal.crypto.models import DataKey, KeyRotation, KeyRotationCursor  # noqa: F401
 from portal.files.models import StoredFile, StoredFileChunk  # noqa: F401
 from portal.orgs.models import LocalAuthority, School  # noqa: F401
-from portal.pupils.models import Enrolment, Pupil  # noqa: F401
+from portal.pupils.models import Enrolment, Pupil, PupilContact  # noqa: F401
+from portal.rolls.models import CtfUpload  # noqa: F401
 from portal.concerns.models import (  # noqa: F401
     Concern,
     ConcernAttachment,
@@ -20,6 +21,8 @@ from portal.concerns.models import (  # noqa: F401
 from portal.referrals.models import Referral, ReferralConcern, ReferralEvent, ReferralSequence  # noqa: F401
 from portal.updates.models import SharedUpdate, SharedUpdateRead  # noqa: F401
 from portal.triage.models import SharingPolicy, SharingPolicyChange, TriageDecision, TriageItem, TriageNote  # noqa: F401
+from portal.triage.models import OffRollFlag  # noqa: F401
+from portal.cme.models import OffRollNotice, OffRollNoticeEvent, OffRollQuestion  # noqa: F401
 from portal.transfers.models import (  # noqa: F401
     SchoolClosure,
     Transfer,

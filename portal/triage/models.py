@@ -70,7 +70,12 @@ class TriageItem(UUIDPrimaryKey, Base):
     # Whether this is where the referral is now (False once it has been sent on to another LA).
     current: Mapped[bool] = mapped_column(default=True)
     local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
-    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"))
+    # Where the referral came from: a school (school_id), or a partner agency (agency_id), and
+    # the broad source the queue filters and the reports count by (an AgencySector value:
+    # "school", "police", "health", ...), copied from the referral on arrival.
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"))
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="school", server_default="school")
     urgent: Mapped[bool] = mapped_column(default=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     # One working day after receipt (weekends and bank holidays skipped), fixed on arrival.
@@ -163,12 +168,25 @@ SHAREABLE_SUMMARY_FIELDS = (
 )
 
 
+class Audience(StrEnum):
+    """Who a sharing policy is for: the LA's schools, or the partner agencies that refer to it."""
+
+    SCHOOLS = "schools"
+    AGENCIES = "agencies"
+
+
+AUDIENCES = tuple(Audience)
+
+
 class SharingPolicy(UUIDPrimaryKey, Base):
-    """Which case-summary fields an LA lets its schools see. No row: none (deny by default)."""
+    """Which case-summary fields an LA lets its schools (or, separately, its partner agencies)
+    see. No row: none (deny by default)."""
 
     __tablename__ = "sharing_policy"
+    __table_args__ = (UniqueConstraint("local_authority_id", "audience", name="uq_sharing_policy_la_audience"),)
 
-    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"), unique=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
+    audience: Mapped[str] = mapped_column(String(20), default=Audience.SCHOOLS, server_default="schools")
     # Codes from SHAREABLE_SUMMARY_FIELDS; no personal data.
     fields: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -181,7 +199,26 @@ class SharingPolicyChange(UUIDPrimaryKey, Base):
     __tablename__ = "sharing_policy_change"
 
     local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(20), default=Audience.SCHOOLS, server_default="schools")
     changed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     fields_before: Mapped[list] = mapped_column(JSON, default=list)
     fields_after: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class OffRollFlag(UUIDPrimaryKey, Base):
+    """An off-roll notice (portal.cme) about a child the school or council already holds something
+    open about (a concern, a referral): shown to the LA's triage workers beside their queue, with
+    a read-only view of the notice. The CME officer still works the notice; triage only sees it."""
+
+    __tablename__ = "off_roll_flag"
+
+    notice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("off_roll_notice.id"), unique=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # What is open about the child ("concern", "referral", ...): encrypted, since next to a
+    # notice about one child it says something about them.
+    reasons = encrypted(list)
+    # The first triage worker who opened it (the panel marks the others "new").
+    seen_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    seen_at: Mapped[datetime | None]
