@@ -1,8 +1,10 @@
-"""Pupils and their enrolments.
+"""Pupils, their enrolments and their contacts.
 
 A pupil record belongs to one school: when a child moves, the receiving school has a record of
 its own (matched or created when a transfer is accepted). Every personal field is encrypted;
-exact lookups go through blind indexes (UPN, NHS number, surname + date of birth).
+exact lookups go through blind indexes (UPN, NHS number, surname + date of birth). A pupil's
+contacts (parents, carers) come from the school's MIS through the Common Transfer File and are
+replaced as a whole by each import that carries them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class Pupil(UUIDPrimaryKey, Timestamps, Base):
     enrolments: Mapped[list[Enrolment]] = relationship(
         back_populates="pupil", order_by="Enrolment.start_date", cascade="all, delete-orphan"
     )
+    contacts: Mapped[list[PupilContact]] = relationship(
+        back_populates="pupil", order_by="PupilContact.position", cascade="all, delete-orphan"
+    )
 
     @property
     def display_name(self) -> str:
@@ -71,3 +76,22 @@ class Enrolment(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     pupil: Mapped[Pupil] = relationship(back_populates="enrolments")
+
+
+class PupilContact(UUIDPrimaryKey, Base):
+    """A parent, carer or other contact of the pupil, as the school's MIS holds them (taken from
+    a Common Transfer File). Every personal column is encrypted; `position` is the MIS's order of
+    priority (1 is called first)."""
+
+    __tablename__ = "pupil_contact"
+
+    pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupil.id"), index=True)
+    position: Mapped[int]
+    name = encrypted(str)
+    relationship_to_pupil = encrypted(str, nullable=True)
+    parental_responsibility = encrypted(bool, nullable=True)
+    # Each number with its kind, in the MIS's order: ["Home: 01632 960123", "Mobile: ..."]
+    phones = encrypted(list, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    pupil: Mapped[Pupil] = relationship(back_populates="contacts")

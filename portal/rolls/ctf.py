@@ -11,7 +11,9 @@ to move pupil data between schools. Its shape, as the DfE specification names it
                BasicDetails (FormerUPN, PreferredSurname, PreferredForename, NCyearActual,
                              Ethnicity, ...), SENhistory (SEN: StartDate, SENprovision),
                Address (BS7666Address: SAON, PAON, Street, Locality, Town, AdministrativeArea,
-                        PostTown | AddressLines: AddressLine1..5; PostCode), Contacts,
+                        PostTown | AddressLines: AddressLine1..5; PostCode),
+               Contacts (Contact: Order, Title, Surname, Forename, Relationship, Responsibility,
+                         Phones (Phone: TelephoneType, PhoneNo), Email, Address, ...),
                SchoolHistory (School: LEA, Estab, SchoolName, EntryDate, LeavingDate, ...), ...
 
 Parsing: defusedxml refuses any DTD (so no entity declarations at all: no external entities, no
@@ -56,7 +58,20 @@ ETHNICITIES = {
 }
 # What the portal takes from a pupil; every other element is named in the preview as ignored.
 TAKEN = {"UPN", "Surname", "Forename", "DOB", "Sex", "Gender", "BasicDetails", "SENhistory",
-         "Address", "SchoolHistory", "NHSnumber"}
+         "Address", "SchoolHistory", "NHSnumber", "Contacts"}
+# What the portal takes from a contact (for the referral form's household section and the pupil
+# page); a contact's other elements (email, address, gender, ...) are named as ignored.
+TAKEN_CONTACT = {"Order", "Title", "Surname", "Forename", "Relationship", "Responsibility", "Phones"}
+# The DfE's "relationship to pupil" codes (CBDS D00033); another code is shown as given.
+RELATIONSHIPS = {
+    "PAM": "Mother", "PAF": "Father", "PAR": "Parent", "STM": "Step-mother", "STF": "Step-father",
+    "STP": "Step-parent", "FOM": "Foster mother", "FOF": "Foster father", "FOP": "Foster parent",
+    "CAR": "Carer", "GRM": "Grandmother", "GRF": "Grandfather", "GRP": "Grandparent",
+    "REL": "Other relative", "FAM": "Other family member", "CHM": "Childminder", "DOC": "Doctor",
+    "SWR": "Social worker", "HTC": "Head teacher", "OTH": "Other contact",
+}
+# TelephoneType: H home, W work, M mobile, F fax; anything else is "Other".
+PHONE_TYPES = {"H": "Home", "W": "Work", "M": "Mobile", "F": "Fax"}
 TAKEN_BASIC = {"FormerUPN", "PreferredSurname", "PreferredForename", "NCyearActual", "Ethnicity", "NHSnumber"}
 
 
@@ -73,6 +88,17 @@ class CtfSchool:
     @property
     def laestab(self) -> str:
         return f"{self.la_code}{self.estab}"
+
+
+@dataclass(frozen=True)
+class CtfContact:
+    """One of a pupil's contacts, in the MIS's priority order."""
+
+    order: int
+    name: str
+    relationship: str | None
+    parental_responsibility: bool | None
+    phones: tuple[str, ...]  # "Home: 01632 960123", "Mobile: 07700 900123"
 
 
 @dataclass
@@ -95,6 +121,9 @@ class CtfPupil:
     year_group: str | None
     entry_date: date | None
     leaving_date: date | None
+    next_school: CtfSchool | None = None  # SchoolHistory: the school entered after leaving this one
+    contacts: tuple[CtfContact, ...] = ()
+    contacts_given: bool = False  # the file has a Contacts element (empty: the pupil has none)
 
 
 @dataclass
@@ -104,6 +133,21 @@ class CtfFile:
     destination: CtfSchool | None
     pupils: list[CtfPupil]
     ignored: list[str] = field(default_factory=list)  # element names present but not taken
+    qualifier: str | None = None  # Header/DocumentQualifier: "full" or "partial"
+    exported_on: date | None = None  # Header/DateTime, the day the MIS wrote the file
+
+    def full_roll_of(self, laestab: str) -> bool:
+        """Whether this file is the school's whole roll, so that a pupil on the roll and not in
+        it has left. The rule: the school exported it itself (SourceSchool is the school), its
+        DocumentQualifier is "full" (or absent, as in older exports), and it is addressed to
+        nobody else (no DestSchool, or the school itself). A "partial" file, or one exported for
+        another school (a leaver's CTF, DestSchool another LAESTAB), or one that came in from
+        another school, holds only some pupils: a pupil missing from it has not left."""
+        if self.source.laestab != laestab:
+            return False
+        if self.qualifier is not None and self.qualifier.casefold() != "full":
+            return False
+        return self.destination is None or self.destination.laestab == laestab
 
 
 def _text(parent: Element | None, name: str) -> str | None:
@@ -167,6 +211,47 @@ def _school(element: Element | None) -> CtfSchool | None:
     return CtfSchool(la, estab, _text(element, "SchoolName"))
 
 
+def _responsibility(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    value = value.casefold()
+    if value in ("true", "1", "yes", "y"):
+        return True
+    if value in ("false", "0", "no", "n"):
+        return False
+    return None
+
+
+def _contacts(element: Element | None, ignored: set[str]) -> tuple[CtfContact, ...]:
+    if element is None:
+        return ()
+    found = []
+    for n, contact in enumerate(element.findall("Contact"), start=1):
+        for child in contact:
+            if child.tag not in TAKEN_CONTACT:
+                ignored.add(f"Contacts/{child.tag}")
+        name = " ".join(p for p in (_text(contact, "Title"), _text(contact, "Forename"),
+                                     _text(contact, "Surname")) if p)
+        if not name:
+            continue  # a contact without a name cannot be offered to anyone
+        code = (_text(contact, "Relationship") or "").upper()
+        phones = []
+        for phone in contact.findall("Phones/Phone"):
+            number = _text(phone, "PhoneNo")
+            if number:
+                kind = PHONE_TYPES.get((_text(phone, "TelephoneType") or "").upper(), "Other")
+                phones.append(f"{kind}: {number[:40]}")
+        order = _text(contact, "Order") or ""
+        found.append(CtfContact(
+            order=int(order) if order.isdigit() else 1000 + n,
+            name=name[:200],
+            relationship=(RELATIONSHIPS.get(code, code[:100]) if code else None),
+            parental_responsibility=_responsibility(_text(contact, "Responsibility")),
+            phones=tuple(phones[:5]),
+        ))
+    return tuple(sorted(found, key=lambda c: c.order)[:20])
+
+
 def _pupil(position: int, element: Element, school: CtfSchool | None, ignored: set[str]) -> CtfPupil:
     basic = element.find("BasicDetails")
     for child in element:
@@ -182,11 +267,18 @@ def _pupil(position: int, element: Element, school: CtfSchool | None, ignored: s
     ethnicity_code = (_text(basic, "Ethnicity") or "").upper()
     address, postcode = _address(element.find("Address"))
     entry = leaving = None
+    others: list[tuple[date | None, CtfSchool]] = []
     if school is not None:
         for history in element.findall("SchoolHistory/School"):
             if _text(history, "LEA") == school.la_code and _text(history, "Estab") == school.estab:
                 entry = _date(_text(history, "EntryDate"))[0] or entry
                 leaving = _date(_text(history, "LeavingDate"))[0] or leaving
+            elif (other := _school(history)) is not None:
+                others.append((_date(_text(history, "EntryDate"))[0], other))
+    # The next school, when the MIS knows it: a school in the history entered on or after the
+    # leaving date from this one.
+    next_school = next((other for entered, other in others
+                        if leaving is not None and entered is not None and entered >= leaving), None)
     return CtfPupil(
         position=position,
         upn=_text(element, "UPN"),
@@ -206,6 +298,9 @@ def _pupil(position: int, element: Element, school: CtfSchool | None, ignored: s
         year_group=year_group(_text(basic, "NCyearActual")),
         entry_date=entry,
         leaving_date=leaving,
+        next_school=next_school,
+        contacts=_contacts(element.find("Contacts"), ignored),
+        contacts_given=element.find("Contacts") is not None,
     )
 
 
@@ -252,4 +347,6 @@ def parse(content: bytes, *, laestab: str) -> CtfFile:
     for child in root:
         if child.tag not in ("Header", "CTFpupilData"):
             ignored.add(child.tag)
-    return CtfFile(version, source, destination, pupils, sorted(ignored))
+    exported_on, _invalid = _date(_text(header, "DateTime"))
+    return CtfFile(version, source, destination, pupils, sorted(ignored),
+                   qualifier=_text(header, "DocumentQualifier"), exported_on=exported_on)
