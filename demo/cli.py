@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from demo.auth import seed_demo_single_sign_on, seed_demo_users
+from demo.auth import seed_demo_agencies, seed_demo_single_sign_on, seed_demo_users
 from demo.concerns import seed_demo_concerns
 from demo.pupils import seed_demo_pupils
 from demo.referrals import seed_demo_referrals
@@ -48,6 +48,7 @@ def seed() -> None:
         if orgs.get_school_by_urn(urn) is None:
             orgs.add_school(las[la_code], orgs.SchoolDetails(urn, number, name, phase), audited=False)
     # Each area that has demo data adds one call here, in dependency order.
+    seed_demo_agencies()
     seed_demo_users()
     seed_demo_single_sign_on()
     seed_demo_pupils()

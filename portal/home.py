@@ -31,6 +31,7 @@ HOME_LINKS = [
     ("connector:manage", "connector.status_page", "Case system connection"),
     ("dashboard:view", "dashboard.page", "Council dashboard"),
     ("schools:manage", "admin.schools", "Schools"),
+    ("agencies:manage", "admin.agency_list", "Partner agencies"),
     ("users:list", "admin.users", "Users"),
 ]
 

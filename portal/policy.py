@@ -22,8 +22,8 @@ from flask_login import current_user
 
 from portal.domain_errors import NotFound, Refused
 from portal.extensions import login_manager
-from portal.auth.roles import LA_ROLES, SAFEGUARDING_LEADS, SCHOOL_ROLES, TRIAGE_ROLES, Role
-from portal.orgs.models import LocalAuthority, School
+from portal.auth.roles import AGENCY_ROLES, LA_ROLES, SAFEGUARDING_LEADS, SCHOOL_ROLES, TRIAGE_ROLES, Role
+from portal.orgs.models import Agency, LocalAuthority, School
 from portal.pupils.models import Pupil
 from portal.transfers.models import SENT_STATUSES, TransferStatus
 
@@ -145,6 +145,17 @@ def _manage_schools(user, obj) -> bool:
     return False
 
 
+@rule("agencies:manage")
+def _manage_agencies(user, obj) -> bool:
+    """An LA admin registers and looks after the partner agencies of their own LA (obj: an
+    Agency, or None for the area)."""
+    if not _is_la_admin(user):
+        return False
+    if obj is None:
+        return True
+    return isinstance(obj, Agency) and obj.local_authority_id == user.local_authority_id
+
+
 # --- accounts and user administration -------------------------------------------------------
 
 
@@ -153,7 +164,7 @@ class InviteTarget:
     """Someone the actor wants to invite: a role in an organisation."""
 
     role: Role
-    organisation: School | LocalAuthority
+    organisation: School | LocalAuthority | Agency
 
 
 @dataclass(frozen=True)
@@ -162,13 +173,24 @@ class RoleChange:
     role: Role
 
 
-# Who an administrator may invite, and give as a role: an LA admin the LA's own staff and the
-# (first) DSL of each of its schools; a DSL their school's staff and deputies.
+# Who an administrator may invite, and give as a role: an LA admin the LA's own staff, the
+# (first) DSL of each of its schools and the (first) safeguarding lead of each partner agency it
+# registered; a DSL their school's staff and deputies; an agency's lead its professionals (and, in
+# a police organisation, its Operation Encompass notifiers) and other leads.
 LA_ADMIN_INVITES_TO_LA = frozenset(
     {Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER, Role.LA_ADMIN, Role.CME_OFFICER, Role.ENCOMPASS_KEY_CONTACT}
 )
 LA_ADMIN_INVITES_TO_SCHOOL = frozenset({Role.DSL})
 DSL_INVITES = frozenset({Role.SCHOOL_STAFF, Role.DEPUTY_DSL})
+LA_ADMIN_INVITES_TO_AGENCY = frozenset({Role.AGENCY_LEAD})
+AGENCY_LEAD_INVITES = frozenset({Role.AGENCY_PROFESSIONAL, Role.AGENCY_LEAD, Role.ENCOMPASS_NOTIFIER})
+
+
+def agency_role_fits(role: Role, agency) -> bool:
+    """Whether a role can be held in this agency: the notifier's only in a police organisation."""
+    if role not in AGENCY_ROLES:
+        return False
+    return role != Role.ENCOMPASS_NOTIFIER or agency.kind_enum.is_police
 
 
 def _is_la_admin(user) -> bool:
@@ -179,6 +201,14 @@ def _is_school_dsl(user) -> bool:
     return role_of(user) == Role.DSL and user.school_id is not None
 
 
+def _is_agency_lead(user) -> bool:
+    return role_of(user) == Role.AGENCY_LEAD and user.agency_id is not None
+
+
+def _agency_la_id(agency) -> Any:
+    return agency.local_authority_id if isinstance(agency, Agency) else None
+
+
 def _looks_after(actor, target) -> bool:
     """Whether `target`'s account is in the actor's care (never their own: see "account:")."""
     if target is None or target.id == actor.id:
@@ -186,9 +216,13 @@ def _looks_after(actor, target) -> bool:
     if _is_la_admin(actor):
         if target.local_authority_id is not None:
             return target.local_authority_id == actor.local_authority_id
+        if target.agency_id is not None:
+            return _agency_la_id(target.agency) == actor.local_authority_id
         return target.school is not None and target.school.local_authority_id == actor.local_authority_id
     if _is_school_dsl(actor):
-        return target.school_id == actor.school_id and role_of(target) in DSL_INVITES
+        return target.school_id is not None and target.school_id == actor.school_id and role_of(target) in DSL_INVITES
+    if _is_agency_lead(actor):
+        return target.agency_id is not None and target.agency_id == actor.agency_id
     return False
 
 
@@ -200,7 +234,7 @@ def _own_account(user, obj) -> bool:
 
 @rule("users:list")
 def _list_users(user, obj) -> bool:
-    return _is_la_admin(user) or _is_school_dsl(user)
+    return _is_la_admin(user) or _is_school_dsl(user) or _is_agency_lead(user)
 
 
 @rule("users:list_la")
@@ -222,7 +256,7 @@ def _reset_second_factor(user, obj) -> bool:
 @rule("users:invite")
 def _invite(user, obj) -> bool:
     if obj is None:
-        return _is_la_admin(user) or _is_school_dsl(user)
+        return _is_la_admin(user) or _is_school_dsl(user) or _is_agency_lead(user)
     if not isinstance(obj, InviteTarget):
         return False
     org, role = obj.organisation, Role(obj.role)
@@ -231,9 +265,14 @@ def _invite(user, obj) -> bool:
     if _is_la_admin(user):
         if isinstance(org, LocalAuthority):
             return org.id == user.local_authority_id and role in LA_ADMIN_INVITES_TO_LA
-        return org.local_authority_id == user.local_authority_id and role in LA_ADMIN_INVITES_TO_SCHOOL
+        if isinstance(org, Agency):
+            return org.local_authority_id == user.local_authority_id and role in LA_ADMIN_INVITES_TO_AGENCY
+        return isinstance(org, School) and org.local_authority_id == user.local_authority_id and role in LA_ADMIN_INVITES_TO_SCHOOL
     if _is_school_dsl(user):
         return isinstance(org, School) and org.id == user.school_id and role in DSL_INVITES
+    if _is_agency_lead(user):
+        return (isinstance(org, Agency) and org.id == user.agency_id and role in AGENCY_LEAD_INVITES
+                and agency_role_fits(role, org))
     return False
 
 
@@ -242,11 +281,16 @@ def _change_role(user, obj) -> bool:
     if not isinstance(obj, RoleChange) or not _looks_after(user, obj.user):
         return False
     role = Role(obj.role)
+    target = obj.user
+    if target.agency_id is not None:
+        # In an agency: its roles only (the notifier's only in a police organisation), by the
+        # LA admin or the agency's lead.
+        return agency_role_fits(role, target.agency) and (_is_la_admin(user) or role in AGENCY_LEAD_INVITES)
     if _is_la_admin(user):
         # Within the kind of organisation the person belongs to: an LA role in the LA, a school
         # role in a school (an LA admin may make a deputy the DSL when the DSL leaves).
-        return role.is_school_role if obj.user.school_id else role.is_la_role
-    return role in DSL_INVITES
+        return role.is_school_role if target.school_id else role.is_la_role
+    return _is_school_dsl(user) and role in DSL_INVITES
 
 
 # --- schools' safeguarding work: pupils, concerns, referrals, updates, chronology -----------

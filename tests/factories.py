@@ -2,7 +2,7 @@
 
 One module for every area's tests, in sections:
 
-- organisations and people: make_la, make_school, make_user
+- organisations and people: make_la, make_school, make_agency, make_user, agency_user
 - pupils: make_pupil (rows inserted), make_pupil_through_service (the pupils service's add_pupil,
   with a first enrolment), and the invented children some areas' tests expect by name
 - schools and councils with their people: school_with_people, referring_school, council
@@ -26,7 +26,7 @@ from portal.auth.models import User
 from portal.auth.roles import Role
 from portal.concerns.models import Concern, ConcernPupil, ConcernReview, ConcernVersion
 from portal.db import db, utcnow
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import Agency, AgencyKind, LocalAuthority, School
 from portal.pupils import service as pupils
 from portal.pupils.models import Pupil
 from portal.pupils.service import PupilDetails
@@ -68,22 +68,51 @@ def make_school(la: LocalAuthority | None = None, **fields) -> School:
     return school
 
 
-def make_user(role: Role | str, organisation: School | LocalAuthority | None = None, **fields) -> User:
+def make_agency(la: LocalAuthority | None = None, *, kind: AgencyKind | str = AgencyKind.GP_PRACTICE,
+                name: str | None = None, **fields) -> Agency:
+    """A partner agency registered by `la` (a new LA if None). A GP practice by default."""
+    la = la or make_la()
+    kind = AgencyKind(kind)
+    n = next(_counter)
+    agency = Agency(
+        kind=kind.value,
+        name=name or f"Test {kind.label} {n}",
+        local_authority_id=la.id,
+        ods_code=fields.pop("ods_code", f"A{81000 + n % 1000:05d}" if kind is AgencyKind.GP_PRACTICE else None),
+        **fields,
+    )
+    db.session.add(agency)
+    db.session.commit()
+    return agency
+
+
+def make_user(role: Role | str, organisation: School | LocalAuthority | Agency | None = None, **fields) -> User:
     role = Role(role)
     n = next(_counter)
     if organisation is None:
-        organisation = make_school() if role.is_school_role else make_la()
+        if role.is_school_role:
+            organisation = make_school()
+        elif role.is_agency_role:
+            organisation = make_agency(kind=AgencyKind.POLICE_FORCE if role == Role.ENCOMPASS_NOTIFIER else AgencyKind.GP_PRACTICE)
+        else:
+            organisation = make_la()
     user = User(
         email=fields.pop("email", f"user{n}@example.test"),
         display_name=fields.pop("display_name", f"Test User {n}"),
         role=role.value,
         school_id=organisation.id if isinstance(organisation, School) else None,
         local_authority_id=organisation.id if isinstance(organisation, LocalAuthority) else None,
+        agency_id=organisation.id if isinstance(organisation, Agency) else None,
         **fields,
     )
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def agency_user(agency: Agency, role: Role | str = Role.AGENCY_PROFESSIONAL, **fields) -> User:
+    """Someone in a partner agency (a professional by default)."""
+    return make_user(role, agency, **fields)
 
 
 # --- Pupils --------------------------------------------------------------------------------------

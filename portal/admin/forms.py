@@ -1,11 +1,19 @@
 """Forms for the administration pages: schools, and inviting people and changing their role."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Regexp
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from portal.orgs.identifiers import PHASES
+from portal.orgs.models import AgencyKind
 
 
 class SchoolForm(FlaskForm):
@@ -108,3 +116,33 @@ class SingleSignOnForm(FlaskForm):
         widget=GovRadioInput(), validators=[InputRequired(message="Select whether password sign-in stays on")],
     )
     submit = SubmitField("Save single sign-on", widget=GovSubmitInput())
+
+
+class AgencyForm(FlaskForm):
+    name = StringField(
+        "Organisation name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the organisation’s name"),
+            Length(max=200, message="The organisation’s name must be 200 characters or fewer"),
+        ],
+    )
+    kind = RadioField(
+        "What kind of organisation is it?",
+        choices=[(kind.value, kind.label) for kind in AgencyKind],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select what kind of organisation it is")],
+    )
+    ods_code = StringField(
+        "ODS code (NHS organisations only)",
+        description="A GP practice’s is a letter and 5 digits, like A81001. Leave blank for other organisations.",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=10, message="Enter an ODS code of 3 to 6 letters and numbers")],
+    )
+    referral_la_ids = SelectMultipleField(
+        "Neighbouring councils it may also refer to",
+        description="It always refers to your council. Select others only where they have agreed.",
+        widget=GovCheckboxesInput(),
+        choices=[],
+    )
+    submit = SubmitField("Save organisation", widget=GovSubmitInput())

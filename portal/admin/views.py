@@ -1,6 +1,7 @@
 """Administration pages.
 
 - An LA admin's schools: list, add, edit, deactivate and reactivate.
+- An LA admin's partner agencies (police, health, ...): the same.
 - User administration: an LA admin looks after the accounts of the LA and its schools; a DSL
   those of their school's staff and deputies. Every decision is the policy's, asked by the
   services (portal.auth.administration, portal.auth.invitations, portal.orgs.service).
@@ -13,12 +14,13 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.admin.forms import ConfirmForm, InviteForm, RoleForm, SchoolForm, SingleSignOnForm
+from portal.admin.forms import AgencyForm, ConfirmForm, InviteForm, RoleForm, SchoolForm, SingleSignOnForm
 from portal.auth import administration, invitations, session_store, single_sign_on
 from portal.auth.credentials import AccountError
 from portal.auth.roles import Role
 from portal.domain_errors import Invalid, Refused
 from portal.errors import reshows_form_on_csrf_failure
+from portal.orgs import agencies
 from portal.orgs import service as orgs
 from portal.policy import can, requires
 
@@ -101,6 +103,87 @@ def _change_activation(school_id: uuid.UUID, active: bool):
         flash(f"{school.name} has been {'reactivated' if active else 'deactivated'}", "success")
         return redirect(url_for("admin.schools"))
     return render_template("admin/school_activation.html", form=form, school=school, active=active)
+
+
+# --- partner agencies -----------------------------------------------------------------------
+
+
+@bp.get("/agencies")
+@requires("agencies:manage")
+def agency_list():
+    la = current_user.local_authority
+    return render_template("admin/agencies.html", la=la, agencies=agencies.list_agencies(la))
+
+
+def _agency_form(agency=None) -> AgencyForm:
+    form = AgencyForm(obj=agency)
+    form.referral_la_ids.choices = [
+        (str(la.id), la.name) for la in agencies.neighbouring_authorities(current_user.local_authority)
+    ]
+    if request.method == "GET" and agency is not None:
+        form.referral_la_ids.data = [str(area.local_authority_id) for area in agency.referral_areas]
+    return form
+
+
+def _agency_details(form: AgencyForm) -> agencies.AgencyDetails:
+    return agencies.AgencyDetails(
+        name=form.name.data,
+        kind=form.kind.data,
+        ods_code=form.ods_code.data,
+        referral_la_ids=[uuid.UUID(value) for value in form.referral_la_ids.data or []],
+    )
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@requires("agencies:manage")
+@reshows_form_on_csrf_failure
+def add_agency():
+    return _agency_page(None)
+
+
+@bp.route("/agencies/<uuid:agency_id>/edit", methods=["GET", "POST"])
+@requires("agencies:manage")
+@reshows_form_on_csrf_failure
+def edit_agency(agency_id: uuid.UUID):
+    return _agency_page(agencies.agency_to_manage(agency_id))
+
+
+def _agency_page(agency):
+    form = _agency_form(agency)
+    if form.validate_on_submit():
+        try:
+            if agency is None:
+                saved = agencies.add_agency(current_user.local_authority, _agency_details(form))
+            else:
+                saved = agencies.edit_agency(agency, _agency_details(form))
+        except orgs.OrganisationError as error:
+            getattr(form, error.field or "name").errors.append(error.message)
+        else:
+            flash(f"{saved.name} has been {'added' if agency is None else 'updated'}", "success")
+            return redirect(url_for("admin.agency_list"))
+    return render_template("admin/agency_form.html", form=form, agency=agency)
+
+
+@bp.route("/agencies/<uuid:agency_id>/deactivate", methods=["GET", "POST"])
+@requires("agencies:manage")
+def deactivate_agency(agency_id: uuid.UUID):
+    return _agency_activation(agency_id, active=False)
+
+
+@bp.route("/agencies/<uuid:agency_id>/reactivate", methods=["GET", "POST"])
+@requires("agencies:manage")
+def reactivate_agency(agency_id: uuid.UUID):
+    return _agency_activation(agency_id, active=True)
+
+
+def _agency_activation(agency_id: uuid.UUID, active: bool):
+    agency = agencies.agency_to_manage(agency_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        agencies.set_agency_active(agency, active)
+        flash(f"{agency.name} has been {'reactivated' if active else 'deactivated'}", "success")
+        return redirect(url_for("admin.agency_list"))
+    return render_template("admin/agency_activation.html", form=form, agency=agency, active=active)
 
 
 # --- users ----------------------------------------------------------------------------------

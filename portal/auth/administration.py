@@ -17,7 +17,7 @@ from portal.auth.models import SessionEndReason, User
 from portal.auth.roles import Role
 from portal.db import db
 from portal.domain_errors import NotFound
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import Agency, LocalAuthority, School
 from portal.policy import InviteTarget, RoleChange, can, require
 from portal.transaction import transactional
 
@@ -39,23 +39,36 @@ def invitee_for(user_id: uuid.UUID) -> User:
 
 
 def users_visible_to(actor: User) -> list[User]:
-    """The accounts an administrator looks after: an LA admin's LA and its schools; a DSL's school."""
+    """The accounts an administrator looks after: an LA admin's LA, its schools and its partner
+    agencies; a DSL's school; an agency lead's agency."""
     if can(actor, "users:list_la"):
         schools = select(School.id).where(School.local_authority_id == actor.local_authority_id)
+        agencies = select(Agency.id).where(Agency.local_authority_id == actor.local_authority_id)
         query = select(User).where(
-            or_(User.local_authority_id == actor.local_authority_id, User.school_id.in_(schools))
+            or_(
+                User.local_authority_id == actor.local_authority_id,
+                User.school_id.in_(schools),
+                User.agency_id.in_(agencies),
+            )
         )
+    elif actor.agency_id is not None:
+        query = select(User).where(User.agency_id == actor.agency_id)
     else:
         query = select(User).where(User.school_id == actor.school_id)
     found = db.session.execute(query.order_by(func.lower(User.display_name))).scalars()
     return [user for user in found if can(actor, "users:view", user)]
 
 
-def invite_organisations(actor: User) -> list[School | LocalAuthority]:
+def invite_organisations(actor: User) -> list[School | LocalAuthority | Agency]:
     """The organisations the actor may invite someone into (their own first)."""
-    organisations: list[School | LocalAuthority] = [actor.organisation]
+    organisations: list[School | LocalAuthority | Agency] = [actor.organisation]
     if actor.local_authority_id is not None:
         organisations += [s for s in actor.local_authority.schools if s.active]
+        organisations += db.session.execute(
+            select(Agency)
+            .where(Agency.local_authority_id == actor.local_authority_id, Agency.active.is_(True))
+            .order_by(Agency.name)
+        ).scalars().all()
     return organisations
 
 
@@ -72,7 +85,7 @@ def roles_to_change_to(actor: User, user: User) -> list[Role]:
     return roles
 
 
-def invitable_roles(actor: User, organisation: School | LocalAuthority) -> list[Role]:
+def invitable_roles(actor: User, organisation: School | LocalAuthority | Agency) -> list[Role]:
     return [role for role in Role if can(actor, "users:invite", InviteTarget(role, organisation))]
 
 

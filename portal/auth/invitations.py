@@ -18,7 +18,7 @@ from portal.auth.roles import Role
 from portal.auth.users import find_user
 from portal.db import db
 from portal.domain_errors import Refused
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import Agency, LocalAuthority, School
 from portal.policy import InviteTarget, can
 from portal.transaction import transactional
 
@@ -47,12 +47,22 @@ def clean_display_name(name: str) -> str:
     return name
 
 
+def _role_fits(role: Role, organisation) -> bool:
+    """A school role in a school, an LA role in an LA, an agency role in an agency (the Encompass
+    notifier's only in a police organisation)."""
+    if isinstance(organisation, School):
+        return role.is_school_role
+    if isinstance(organisation, Agency):
+        return role.is_agency_role and (role != Role.ENCOMPASS_NOTIFIER or organisation.kind_enum.is_police)
+    return role.is_la_role
+
+
 @transactional
 def invite(
     email: str,
     display_name: str,
     role: Role,
-    organisation: School | LocalAuthority | None,
+    organisation: School | LocalAuthority | Agency | None,
     *,
     invited_by: User | None,
 ) -> Invitation:
@@ -67,7 +77,7 @@ def invite(
         raise InvitationRefused(f"You cannot invite a {role.label} to {where}", field="role")
     email = clean_email(email)
     name = clean_display_name(display_name)
-    if isinstance(organisation, School) != role.is_school_role:
+    if not _role_fits(role, organisation):
         raise AccountError("Choose a role for this kind of organisation", "role")
     holder = find_user(email)
     if holder is not None:
@@ -85,6 +95,7 @@ def invite(
         role=role.value,
         school_id=organisation.id if isinstance(organisation, School) else None,
         local_authority_id=organisation.id if isinstance(organisation, LocalAuthority) else None,
+        agency_id=organisation.id if isinstance(organisation, Agency) else None,
     )
     db.session.add(user)
     db.session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.auth.roles import Role
 from portal.crypto import encrypted
 from portal.db import Base, Timestamps, UUIDPrimaryKey, utcnow
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import Agency, LocalAuthority, School
 
 class TokenPurpose(StrEnum):
     """What a single-use link sent by email is for (AccountToken.purpose)."""
@@ -72,12 +72,21 @@ class FirstFactor(StrEnum):
     SINGLE_SIGN_ON = "sso"
 
 
+# Exactly one of a user's three organisation columns is set (a plain sum of CASEs: the same SQL
+# on SQLite and PostgreSQL).
+ONE_ORGANISATION = (
+    "(CASE WHEN school_id IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN local_authority_id IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN agency_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
 # BigInteger on PostgreSQL, INTEGER on SQLite.
 Counter64 = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
-    """A person who signs in. One role in one organisation: a school or a local authority.
+    """A person who signs in. One role in one organisation: a school, a local authority or a
+    partner agency (police, health, ...: portal.orgs.models.Agency).
 
     An invited user exists before they accept: they have no password and no second factor yet,
     so nothing can sign in as them until they follow their invitation link.
@@ -85,9 +94,7 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
 
     __tablename__ = "user_account"
     __table_args__ = (
-        CheckConstraint(
-            "(school_id IS NULL) <> (local_authority_id IS NULL)", name="one_organisation"
-        ),
+        CheckConstraint(ONE_ORGANISATION, name="one_organisation"),
     )
 
     # Stored lower-cased so that uniqueness and sign-in ignore case.
@@ -98,6 +105,7 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
     local_authority_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("local_authority.id"), index=True
     )
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     last_sign_in_at: Mapped[datetime | None]
 
@@ -115,31 +123,38 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, Base):
 
     school: Mapped[School | None] = relationship()
     local_authority: Mapped[LocalAuthority | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
 
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
 
     @property
-    def organisation(self) -> School | LocalAuthority:
-        return self.school if self.school_id else self.local_authority
+    def organisation(self) -> School | LocalAuthority | Agency:
+        if self.school_id:
+            return self.school
+        if self.agency_id:
+            return self.agency
+        return self.local_authority
 
     @property
     def organisation_id(self) -> uuid.UUID:
-        return self.school_id or self.local_authority_id
+        return self.school_id or self.agency_id or self.local_authority_id
 
     @property
     def home_local_authority_id(self) -> uuid.UUID:
-        """The LA the user works in or under: their own LA, or their school's LA."""
-        return self.local_authority_id or self.school.local_authority_id
+        """The LA the user works in or under: their own LA, or their school's or agency's LA."""
+        if self.local_authority_id:
+            return self.local_authority_id
+        return (self.school or self.agency).local_authority_id
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated users and organisations are refused
         org = self.organisation
         if not (self.active and org is not None and org.active):
             return False
-        # A school user is also refused when the school's LA is deactivated.
-        if self.school_id and self.school is not None and not self.school.local_authority.active:
+        # A school's or an agency's user is also refused when its LA is deactivated.
+        if not self.local_authority_id and not org.local_authority.active:
             return False
         return True
 

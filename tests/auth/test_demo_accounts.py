@@ -11,18 +11,25 @@ def test_demo_seed_creates_every_listed_account_once(app, clock):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0  # idempotent
-    emails = {
+    emails = {email for email, *_ in DEMO_USERS}
+    assert {
         "dsl@oakfield.demo", "staff@oakfield.demo", "dsl@riverside.demo", "dsl@hillcrest.demo",
         "triage@northshire.demo", "manager@northshire.demo", "admin@northshire.demo",
-        "triage@southmoor.demo", "admin@southmoor.demo",
-    }
-    assert {email for email, *_ in DEMO_USERS} == emails
+        "triage@southmoor.demo", "admin@southmoor.demo", "encompass@northshire.demo",
+        "notifier@northshire-police.demo", "lead@northshire-police.demo", "gp@elmstreet.demo",
+        "lead@elmstreet.demo",
+    } <= emails
     users = db.session.execute(select(User).where(User.email.in_(emails))).scalars().all()
-    assert len(users) == 9
-    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 9
+    assert len(users) == len(DEMO_USERS) == len(emails)
+    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == len(DEMO_USERS)
     oakfield_dsl = next(u for u in users if u.email == "dsl@oakfield.demo")
     assert oakfield_dsl.school.urn == "938001" and oakfield_dsl.role == "dsl"
     assert next(u for u in users if u.email == "admin@southmoor.demo").local_authority.code == "939"
+    notifier = next(u for u in users if u.email == "notifier@northshire-police.demo")
+    assert notifier.agency.name == "Northshire Police" and notifier.agency.kind_enum.is_police
+    assert notifier.home_local_authority_id == oakfield_dsl.school.local_authority_id
+    gp = next(u for u in users if u.email == "gp@elmstreet.demo")
+    assert gp.agency.ods_code == "A81001" and gp.role == "agency_professional"
     for user in users:
         assert passwords.verify_password(user.password_hash, DEMO_PASSWORD)
         assert user.totp_secret == DEMO_TOTP_SECRET
@@ -44,3 +51,10 @@ def test_demo_accounts_are_refused_in_production(app):
         app.config["PORTAL_ENV"] = "test"
     assert result.exit_code != 0
     assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 0
+
+
+def test_the_readme_lists_every_demo_account():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert [email for email, *_ in DEMO_USERS if f"| {email} |" not in readme] == []

@@ -16,12 +16,17 @@ from typing import Any, Callable
 from portal.auth.roles import Role
 from portal.concerns.models import Concern
 from portal.db import utcnow
+from portal.orgs.models import Agency, AgencyKind
 from portal.policy import InviteTarget, RoleChange
 from portal.transfers.models import Transfer, TransferRequestTarget, TransferStatus
 from tests.factories import make_la, make_pupil, make_school, make_user
 
 # Column order of the table: who is acting.
 ROLES = (Role.SCHOOL_STAFF, Role.DSL, Role.DEPUTY_DSL, Role.TRIAGE_WORKER, Role.TRIAGE_MANAGER, Role.LA_ADMIN)
+# The roles that came with partner agencies, children missing education and Operation Encompass:
+# their answers are in tests/policy/test_policy_new_roles.py.
+NEW_ROLES = (Role.CME_OFFICER, Role.ENCOMPASS_KEY_CONTACT, Role.AGENCY_PROFESSIONAL, Role.AGENCY_LEAD,
+             Role.ENCOMPASS_NOTIFIER)
 
 
 @dataclass
@@ -164,4 +169,15 @@ OBJECTS.update({
     "endpoint change by another, own LA": _endpoint_change("northshire", by_me=False),
     "endpoint change I proposed, own LA": _endpoint_change("northshire", by_me=True),
     "endpoint change, other LA": _endpoint_change("southmoor", by_me=False),
+})
+
+
+# Partner agencies (in memory: the policy reads their council and kind).
+def _agency(la: str, kind: AgencyKind = AgencyKind.GP_PRACTICE) -> Builder:
+    return lambda w, me: Agency(local_authority_id=getattr(w, la).id, kind=kind.value, name="Agency", active=True)
+
+
+OBJECTS.update({
+    "agency, own LA": _agency("northshire"),
+    "agency, other LA": _agency("southmoor"),
 })
