@@ -4,18 +4,25 @@ Lifecycle: draft -> submitted -> acknowledged -> in_triage -> decided -> closed.
 (child, household, referrer, reasons, immediate risk, consent, the child's voice, agencies, level
 of need) is one encrypted JSON document, saved at every step of the task list while a draft and
 never changed once submitted.
+
+A referral comes from one source: a school (about a pupil on its roll: `school_id` and
+`pupil_id`) or a partner agency (police, health, ...: `agency_id`), never both (the check
+constraint `one_source`). An agency identifies the child by details alone (the form's child
+section), never through a school's record. Either way the child's names, date of birth and NHS
+number are also kept in encrypted columns of their own, with blind indexes, so that the council's
+triage finds the same child's other referrals whoever made them.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.crypto import encrypted
+from portal.crypto import blind_index, encrypted
 from portal.db import Base, UUIDPrimaryKey, utcnow
 
 
@@ -33,13 +40,23 @@ class ReferralStatus(StrEnum):
 
 STATUSES = tuple(ReferralStatus)
 
+# A school's referral about its pupil, or a partner agency's: exactly one source.
+ONE_SOURCE = (
+    "(school_id IS NOT NULL AND pupil_id IS NOT NULL AND agency_id IS NULL)"
+    " OR (school_id IS NULL AND pupil_id IS NULL AND agency_id IS NOT NULL)"
+)
+
 
 class Referral(UUIDPrimaryKey, Base):
     __tablename__ = "referral"
+    __table_args__ = (CheckConstraint(ONE_SOURCE, name="one_source"),)
 
-    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
-    pupil_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pupil.id"), index=True)
-    # The LA whose queue it is in: the school's LA at submission (or another LA it was routed to).
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"), index=True)
+    pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
+    # A partner agency's referral (police, health, ...): no school, no pupil record.
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    # The LA whose queue it is in: the school's LA at submission, the LA the agency chose (its
+    # own or an allowed neighbour), or another LA it was routed to.
     local_authority_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("local_authority.id"), index=True)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -53,11 +70,27 @@ class Referral(UUIDPrimaryKey, Base):
     # The random token of the "start a referral" page: pressing its button twice starts one draft.
     start_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     form = encrypted(dict)
+    # The child as the form names them (copied from the child section whenever it is saved), for
+    # lists and for finding the same child's referrals from every source through blind indexes.
+    child_forename = encrypted(str, nullable=True)
+    child_surname = encrypted(str, nullable=True)
+    child_date_of_birth = encrypted(date, nullable=True)
+    child_nhs_number = encrypted(str, nullable=True)
+    child_surname_dob_index = blind_index("child_surname", "child_date_of_birth")
+    child_nhs_number_index = blind_index("child_nhs_number", normalise="compact")
 
     concerns: Mapped[list[ReferralConcern]] = relationship(back_populates="referral", cascade="all")
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.at", cascade="all"
     )
+
+    @property
+    def from_agency(self) -> bool:
+        return self.agency_id is not None
+
+    @property
+    def child_display_name(self) -> str:
+        return f"{self.child_forename or ''} {self.child_surname or ''}".strip()
 
 
 class ReferralConcern(UUIDPrimaryKey, Base):

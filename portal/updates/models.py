@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.crypto import encrypted
@@ -21,11 +21,16 @@ KINDS = tuple(UpdateKind)
 
 
 class SharedUpdate(UUIDPrimaryKey, Base):
-    """One thing the LA has told a school. Shown in the DSLs' inbox and on the pupil's chronology."""
+    """One thing the LA has told a school (shown in the DSLs' inbox and on the pupil's
+    chronology) or a partner agency about its referral (shown in the agency's inbox)."""
 
     __tablename__ = "shared_update"
+    __table_args__ = (
+        CheckConstraint("(school_id IS NULL) <> (agency_id IS NULL)", name="one_recipient"),
+    )
 
-    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"), index=True)
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
     local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
     pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
     referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referral.id"), index=True)
