@@ -59,8 +59,15 @@ def _hash(value: str) -> str:
 # --- settings --------------------------------------------------------------------------------
 
 
-def settings_of(organisation: School | LocalAuthority) -> SingleSignOnSettings | None:
-    column = SingleSignOnSettings.school_id if isinstance(organisation, School) else SingleSignOnSettings.local_authority_id
+def settings_of(organisation) -> SingleSignOnSettings | None:
+    """A school's or a council's single sign-on settings; partner agencies sign in with the
+    portal's password and code only (None)."""
+    if isinstance(organisation, School):
+        column = SingleSignOnSettings.school_id
+    elif isinstance(organisation, LocalAuthority):
+        column = SingleSignOnSettings.local_authority_id
+    else:
+        return None
     return db.session.execute(select(SingleSignOnSettings).where(column == organisation.id)).scalar_one_or_none()
 
 
