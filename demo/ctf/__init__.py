@@ -29,6 +29,18 @@ def make_upn(la: str, estab: str, year: int, serial: int) -> str:
 
 
 @dataclass
+class InventedContact:
+    forename: str
+    surname: str
+    relationship: str = "PAM"  # the DfE's code: PAM mother, PAF father, CAR carer, ...
+    responsibility: bool | None = True
+    phones: list[tuple[str, str]] = field(default_factory=list)  # (TelephoneType, PhoneNo)
+
+
+DEFAULT_CONTACTS = object()  # "a parent named after the pupil", the builder's default
+
+
+@dataclass
 class InventedPupil:
     upn: str
     forename: str
@@ -48,6 +60,9 @@ class InventedPupil:
     nhs_number: str | None = None
     entry_date: date | None = date(2021, 9, 1)
     extra: list[str] = field(default_factory=list)  # raw XML elements the portal ignores
+    contacts: object = DEFAULT_CONTACTS  # a list of InventedContact, or None for no Contacts element
+    leaving_date: date | None = None  # from this school (SchoolHistory)
+    next_school: tuple[str, str, str, date] | None = None  # (LEA, Estab, name, entry date)
 
 
 def invented_pupils(count: int, *, la: str = "938", estab: str = "2001", seed: int = 17) -> list[InventedPupil]:
@@ -70,6 +85,28 @@ def _el(name: str, value) -> str:
     return "" if value in (None, "") else f"<{name}>{escape(str(value))}</{name}>"
 
 
+def default_contacts(p: InventedPupil) -> list[InventedContact]:
+    """A mother named after the pupil, with a mobile number from Ofcom's drama range."""
+    serial = int(p.upn[-3:]) if p.upn and p.upn[-3:].isdigit() else 0
+    return [InventedContact(FORENAMES[(serial * 7) % len(FORENAMES)], p.surname, "PAM", True,
+                            [("M", f"07700 900{serial % 1000:03d}")])]
+
+
+def _contacts_xml(p: InventedPupil) -> str:
+    contacts = default_contacts(p) if p.contacts is DEFAULT_CONTACTS else p.contacts
+    if contacts is None:
+        return ""
+    parts = []
+    for order, c in enumerate(contacts, start=1):
+        phones = "".join(f"<Phone><TelephoneType>{escape(kind)}</TelephoneType><PhoneNo>{escape(number)}</PhoneNo></Phone>"
+                         for kind, number in c.phones)
+        responsibility = None if c.responsibility is None else ("true" if c.responsibility else "false")
+        parts.append("<Contact>" + _el("Order", order) + _el("Surname", c.surname) + _el("Forename", c.forename)
+                     + _el("Relationship", c.relationship) + _el("Responsibility", responsibility)
+                     + (f"<Phones>{phones}</Phones>" if phones else "") + "</Contact>")
+    return "<Contacts>" + "".join(parts) + "</Contacts>"
+
+
 def pupil_xml(p: InventedPupil, la: str, estab: str) -> str:
     basic = "".join([_el("FormerUPN", p.former_upn), _el("PreferredSurname", p.preferred_surname),
                      _el("PreferredForename", p.preferred_forename), _el("NCyearActual", p.nc_year),
@@ -83,8 +120,16 @@ def pupil_xml(p: InventedPupil, la: str, estab: str) -> str:
                    + _el("PostTown", p.town) + "</BS7666Address>" + _el("PostCode", p.postcode) + "</Address>")
     history = (f"<SchoolHistory><School><LEA>{la}</LEA><Estab>{estab}</Estab><SchoolName>Oakfield Primary School</SchoolName>"
                f"{_el('EntryDate', p.entry_date)}</School></SchoolHistory>") if p.entry_date else ""
-    contacts = ("<Contacts><Contact><Order>1</Order><Surname>Invented</Surname><Forename>Parent</Forename>"
-                "<Relationship>PAR</Relationship><Responsibility>true</Responsibility></Contact></Contacts>")
+    contacts = _contacts_xml(p)
+    if p.entry_date and (p.leaving_date or p.next_school):
+        school = (f"<School><LEA>{la}</LEA><Estab>{estab}</Estab><SchoolName>Oakfield Primary School</SchoolName>"
+                  f"{_el('EntryDate', p.entry_date)}{_el('LeavingDate', p.leaving_date)}</School>")
+        following = ""
+        if p.next_school:
+            n_la, n_estab, n_name, n_entry = p.next_school
+            following = (f"<School><LEA>{n_la}</LEA><Estab>{n_estab}</Estab>{_el('SchoolName', n_name)}"
+                         f"{_el('EntryDate', n_entry)}</School>")
+        history = f"<SchoolHistory>{school}{following}</SchoolHistory>"
     return ("<Pupil>" + _el("UPN", p.upn) + _el("UniqueLearnerNumber", None) + _el("Surname", p.surname)
             + _el("Forename", p.forename) + _el("DOB", p.dob) + _el("Sex", p.sex) + _el("NHSnumber", p.nhs_number)
             + f"<BasicDetails>{basic}</BasicDetails>" + sen + address + contacts + history + "".join(p.extra)
@@ -93,11 +138,12 @@ def pupil_xml(p: InventedPupil, la: str, estab: str) -> str:
 
 def build_ctf(pupils: list[InventedPupil], *, source: tuple[str, str] = ("938", "2001"),
               dest: tuple[str, str] | None = ("938", "2001"), version: str = "25.0",
-              school_name: str = "Oakfield Primary School") -> bytes:
+              school_name: str = "Oakfield Primary School", qualifier: str = "full",
+              written: str = "2026-11-30T16:05:12") -> bytes:
     la, estab = source
     dest_xml = f"<DestSchool><LEA>{dest[0]}</LEA><Estab>{dest[1]}</Estab></DestSchool>" if dest else ""
     header = ("<Header><DocumentName>Common Transfer File</DocumentName>" + _el("CTFversion", version)
-              + "<DateTime>2026-11-30T16:05:12</DateTime><DocumentQualifier>full</DocumentQualifier>"
+              + _el("DateTime", written) + _el("DocumentQualifier", qualifier)
               + "<SupplierID>Invented MIS</SupplierID>"
               + f"<SourceSchool><LEA>{la}</LEA><Estab>{estab}</Estab>{_el('SchoolName', school_name)}"
               + "<AcademicYear>2026</AcademicYear></SourceSchool>" + dest_xml + "</Header>")

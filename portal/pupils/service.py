@@ -36,7 +36,7 @@ from portal.pupils.identifiers import (
     validate_postcode,
     validate_upn,
 )
-from portal.pupils.models import Enrolment, Pupil
+from portal.pupils.models import Enrolment, Pupil, PupilContact
 
 SEXES = ("Female", "Male", "Not known")
 SEN_STATUSES = ("No special educational needs", "SEN support", "Education, health and care plan")
@@ -205,6 +205,64 @@ def edit_pupil(pupil: Pupil, details: PupilDetails) -> Pupil:
     return pupil
 
 
+# --- contacts (from the school's MIS, through the Common Transfer File) ------------------------
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """A parent, carer or other contact as the MIS gives them."""
+
+    name: str
+    relationship: str | None = None
+    parental_responsibility: bool | None = None
+    phones: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, contact: PupilContact) -> ContactDetails:
+        return cls(contact.name, contact.relationship_to_pupil, contact.parental_responsibility,
+                   tuple(contact.phones or ()))
+
+    def summary(self) -> str:
+        """One line for a preview: name (relationship, parental responsibility)."""
+        facts = [self.relationship] if self.relationship else []
+        if self.parental_responsibility:
+            facts.append("parental responsibility")
+        return f"{self.name} ({', '.join(facts)})" if facts else self.name
+
+
+def contacts_of(pupil: Pupil) -> list[ContactDetails]:
+    """The pupil's contacts in the MIS's order (not audited: for a service that audits its page)."""
+    return [ContactDetails.of(c) for c in pupil.contacts]
+
+
+@transactional
+def replace_contacts(pupil: Pupil, contacts: list[ContactDetails] | tuple[ContactDetails, ...]) -> bool:
+    """The pupil's contacts become exactly `contacts` (an import from the MIS). Nothing is
+    written, and False returned, when they are already the same: importing twice changes nothing."""
+    require("pupils:manage", pupil)
+    wanted = list(contacts)
+    if contacts_of(pupil) == wanted:
+        return False
+    pupil.contacts.clear()
+    db.session.flush()
+    for position, contact in enumerate(wanted, start=1):
+        pupil.contacts.append(PupilContact(
+            position=position, name=contact.name, relationship_to_pupil=contact.relationship,
+            parental_responsibility=contact.parental_responsibility, phones=list(contact.phones) or None,
+        ))
+    db.session.flush()
+    audit.record("pupil.contacts_replace", object_type="pupil", object_id=pupil.id)
+    return True
+
+
+@transactional
+def view_contacts(user, pupil: Pupil) -> list[PupilContact]:
+    """The pupil's contacts for their page (DSLs and deputies of the school); the read is audited."""
+    require("pupil:view", pupil)
+    audit.record("pupil.contacts_view", object_type="pupil", object_id=pupil.id)
+    return list(pupil.contacts)
+
+
 def get_pupil_for(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> Pupil:
     """The pupil, if `user` may do `action` to them (else NotFound). Not audited: for pages
     that go on to change the record (whose change is audited) or show nothing of it yet."""
@@ -230,25 +288,28 @@ NAME_FIELDS = ("legal_forename", "preferred_name", "legal_surname")
 
 def _decrypted_names(school: School, names: tuple[str, ...], *, on_roll_only: bool) -> list[tuple]:
     """(pupil id, *plaintexts) for this school's pupils: only the ciphertext columns named are
-    fetched, and each is opened through the cipher in one pass (no ORM objects, no per-attribute
-    descriptor). The same checks as any read: a value copied from another row or column fails."""
+    fetched (a Core statement: no ORM objects or ORM row processing for pupils the page will not
+    show), and each column is opened in one pass through `cipher.decrypt_column`, which resolves
+    the key and the associated data's fixed parts once per column rather than once per value. The
+    same checks as any read: a value copied from another row or column fails."""
     fields = [getattr(Pupil, name) for name in names]
-    query = select(Pupil.id, *(f.ciphertext_column(Pupil) for f in fields)).where(Pupil.school_id == school.id)
+    table = Pupil.__table__
+    query = select(table.c.id, *(table.c[f.name] for f in fields)).where(table.c.school_id == school.id)
     if on_roll_only:
-        query = query.where(Pupil.on_roll.is_(True))
+        query = query.where(table.c.on_roll.is_(True))
     ring = keyring()
+    db.session.flush()  # as the ORM would before a query: pupils added in this unit of work count
     connection = db.session.connection()
-    table = Pupil.__table__.name
-    decrypt = cipher.decrypt
-    rows = []
-    for row in db.session.execute(query):
-        pupil_id = row[0]
-        values = [pupil_id]
-        for f, stored in zip(fields, row[1:]):
-            values.append(None if stored is None else f.codec.loads(
-                decrypt(ring, connection, stored, table=table, column=f.name, row_id=pupil_id)))
-        rows.append(tuple(values))
-    return rows
+    rows = connection.execute(query).all()
+    ids = [row[0] for row in rows]
+    row_ids = [str(pupil_id).encode() for pupil_id in ids]
+    columns = [ids]
+    for position, f in enumerate(fields, start=1):
+        loads = f.codec.loads
+        opened = cipher.decrypt_column(ring, connection, row_ids, [row[position] for row in rows],
+                                       table=table.name, column=f.name)
+        columns.append([None if value is None else loads(value) for value in opened])
+    return list(zip(*columns))
 
 
 def _sort_key(forename: str, surname: str, pupil_id) -> tuple:

@@ -96,6 +96,7 @@ def show(pupil_id: uuid.UUID):
     return render_template(
         "pupils/show.html",
         pupil=pupil,
+        contacts=service.view_contacts(current_user, pupil),
         links=_pupil_links(pupil),
         school_names=service.enrolment_school_names(pupil),
         shows_child_details=True,

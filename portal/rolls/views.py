@@ -1,4 +1,5 @@
-"""Pupils -> Import a CTF: upload a Common Transfer File, check the preview, confirm."""
+"""Pupils -> Import a CTF: upload a Common Transfer File, check the preview, confirm; the import
+runs while a page says it is under way, then the confirmation."""
 
 from __future__ import annotations
 
@@ -28,37 +29,65 @@ def upload():
             form.ctf.errors = ["Select a Common Transfer File"]
         else:
             try:
-                file_id = service.upload_ctf(current_user, current_user.school, data.filename, content)
+                upload_id = service.upload_ctf(current_user, current_user.school, data.filename, content)
             except service.CtfInvalid as error:
                 form.ctf.errors = [error.message]
             else:
-                return redirect(url_for("rolls.preview", file_id=file_id))
+                return redirect(url_for("rolls.preview", upload_id=upload_id))
     return render_template("rolls/upload.html", form=form, versions=SUPPORTED_DESCRIPTION,
                            taken=service.TAKEN_DESCRIPTION)
 
 
-@bp.route("/<uuid:file_id>", methods=["GET", "POST"])
+@bp.route("/<uuid:upload_id>", methods=["GET", "POST"])
 @requires("rolls:import")
 @reshows_form_on_csrf_failure
-def preview(file_id: uuid.UUID):
+def preview(upload_id: uuid.UUID):
     form = CtfConfirmForm()
     if form.validate_on_submit():
         decisions = {}
         for key, value in request.form.items():
-            if key.startswith("match-") and key[6:].isdigit():
+            if key.startswith("match-") and key[6:].isdigit() and len(key) < 16:
                 decisions[int(key[6:])] = value[:40]
-        result = service.confirm(current_user, current_user.school, file_id, decisions)
-        return render_template("rolls/done.html", result=result)
-    plan = service.preview(current_user, current_user.school, file_id)
+        service.confirm(current_user, current_user.school, upload_id, decisions)
+        return redirect(url_for("rolls.importing", upload_id=upload_id))
+    plan = service.preview(current_user, current_user.school, upload_id)
     return render_template("rolls/preview.html", form=form, cancel_form=CtfCancelForm(), plan=plan,
-                           labels=service.FIELD_LABELS, file_id=file_id)
+                           labels=service.FIELD_LABELS, upload_id=upload_id, shows_child_details=True)
 
 
-@bp.route("/<uuid:file_id>/cancel", methods=["POST"])
+@bp.get("/<uuid:upload_id>/importing")
 @requires("rolls:import")
-def cancel(file_id: uuid.UUID):
+def importing(upload_id: uuid.UUID):
+    """'Importing N pupils': the page asks for the import itself at once (a refresh, no script),
+    and stays in view while it runs."""
+    upload = service.importing(current_user, current_user.school, upload_id)
+    if upload.state == "imported":
+        return redirect(url_for("rolls.done", upload_id=upload_id))
+    return render_template("rolls/importing.html", upload=upload,
+                           run_url=url_for("rolls.run", upload_id=upload_id))
+
+
+@bp.get("/<uuid:upload_id>/run")
+@requires("rolls:import")
+def run(upload_id: uuid.UUID):
+    """Runs the import the DSL confirmed (a POST with its CSRF token did that): once only; a
+    second request waits for the first and finds it done."""
+    service.run_import(current_user, current_user.school, upload_id)
+    return redirect(url_for("rolls.done", upload_id=upload_id))
+
+
+@bp.get("/<uuid:upload_id>/done")
+@requires("rolls:import")
+def done(upload_id: uuid.UUID):
+    result = service.import_result(current_user, current_user.school, upload_id)
+    return render_template("rolls/done.html", result=result)
+
+
+@bp.route("/<uuid:upload_id>/cancel", methods=["POST"])
+@requires("rolls:import")
+def cancel(upload_id: uuid.UUID):
     form = CtfCancelForm()
     if form.validate_on_submit():
-        service.cancel(current_user, current_user.school, file_id)
+        service.cancel(current_user, current_user.school, upload_id)
         flash("The file was deleted: nothing was imported")
     return redirect(url_for("rolls.upload"))

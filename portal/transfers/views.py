@@ -22,6 +22,7 @@ from portal.files import FileRefused, attachment_response
 from portal.policy import can, requires
 from portal.pupils.service import school_roll
 from portal.transfers import chronology as _chronology_adapters  # noqa: F401  (registers the adapters)
+from portal.transfers import leavers as leavers_service
 from portal.transfers import service
 from portal.transfers.forms import (
     AnswerBySendForm,
@@ -111,12 +112,15 @@ def index():
 @requires("transfers:send")
 @reshows_form_on_csrf_failure
 def leavers():
-    """Choose the pupil who has left (from this school's roll). The name search is a form post:
-    what is typed never appears in a URL or an access log."""
+    """The pupils who have left (recorded here or taken from the MIS's Common Transfer File), with
+    their files to send; and choosing a pupil who has left from this school's roll. The name
+    search is a form post: what is typed never appears in a URL or an access log."""
     form = LeaverSearchForm()
     text = (form.name.data or "").strip() if form.validate_on_submit() else ""
     pupils = school_roll(current_user.school, text=text) if text else school_roll(current_user.school)
-    return render_template("transfers/leavers.html", form=form, pupils=pupils, text=text, shows_child_details=True)
+    listing = leavers_service.leavers_list(current_user)
+    return render_template("transfers/leavers.html", form=form, pupils=pupils, text=text, listing=listing,
+                           status_labels=STATUS_LABELS, shows_child_details=True)
 
 
 def _chosen_school(form: DestinationForm):

@@ -47,6 +47,19 @@ def _preview_url(response) -> str:
     return response.headers["Location"]
 
 
+def _confirm(client, url: str, data: dict | None = None):
+    """Confirm the import as the DSL does: the confirmation, the 'Importing…' page, the import
+    the page asks for (a refresh), then the confirmation page. Returns the last response."""
+    response = client.post(url, data=data or {})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/importing"), response.status_code
+    importing = client.get(response.headers["Location"])
+    page = importing.get_data(as_text=True)
+    assert "Importing" in page and 'http-equiv="refresh"' in page
+    run = client.get(url + "/run")
+    assert run.status_code == 302
+    return client.get(run.headers["Location"])
+
+
 def _pupil(**fields) -> InventedPupil:
     values = dict(upn=make_upn("938", "2001", 2020, 1), forename="Marisol", surname="Quarrington",
                   dob=date(2017, 5, 14), sex="F", nc_year="4", ethnicity="MWBA", sen="K", paon="7",
@@ -114,9 +127,11 @@ def test_every_field_taken_arrives_and_the_rest_is_named_as_ignored(client, oakf
     url = _preview_url(_upload(client, build_ctf([_pupil()])))
     preview = client.get(url).get_data(as_text=True)
     assert "1 new pupils to add" in preview and "Marisol Quarrington" in preview
-    assert "Contacts" in preview and "BasicDetails/Languages" in preview  # ignored, and said so
+    assert "BasicDetails/Languages" in preview  # ignored, and said so
+    ignored = preview.split("Not imported")[1]
+    assert "<li>Contacts</li>" not in ignored  # taken now
     assert db.session.scalar(select(func.count()).select_from(Pupil)) == 0  # nothing until confirmed
-    done = client.post(url, data={})
+    done = _confirm(client, url)
     assert "Common Transfer File imported" in done.get_data(as_text=True)
     pupil = db.session.scalars(select(Pupil)).one()
     assert (pupil.upn, pupil.legal_forename, pupil.legal_surname, pupil.preferred_name) == (
@@ -134,14 +149,14 @@ def test_every_field_taken_arrives_and_the_rest_is_named_as_ignored(client, oakf
 def test_importing_the_same_file_again_changes_nothing(client, oakfield):
     sign_in(client, oakfield[1])
     content = build_ctf(invented_pupils(30))
-    client.post(_preview_url(_upload(client, content)), data={})
+    _confirm(client, _preview_url(_upload(client, content)), {})
     before = {p.id: (p.updated_at, p.address) for p in db.session.scalars(select(Pupil))}
     assert len(before) == 30
     url = _preview_url(_upload(client, content))
     preview = client.get(url).get_data(as_text=True)
     assert "0 new pupils to add" in preview and "30 pupils already up to date" in preview
     assert "nothing to import" in preview
-    client.post(url, data={})
+    _confirm(client, url)
     db.session.expire_all()
     assert {p.id: (p.updated_at, p.address) for p in db.session.scalars(select(Pupil))} == before
 
@@ -151,7 +166,7 @@ def test_a_changed_address_and_a_new_upn_are_shown_then_applied(client, oakfield
     sign_in(client, dsl)
     first, second = _pupil(), _pupil(upn=make_upn("938", "2001", 2020, 2), forename="Tobiah", surname="Rainsford",
                                      dob=date(2016, 2, 2), nhs_number=None)
-    client.post(_preview_url(_upload(client, build_ctf([first, second]))), data={})
+    _confirm(client, _preview_url(_upload(client, build_ctf([first, second]))), {})
     new_upn = make_upn("938", "2001", 2021, 77)
     moved = _pupil(paon="40", street="Mallow Road", postcode="NN6 1XY")
     renumbered = _pupil(upn=new_upn, former_upn=second.upn, forename="Tobiah", surname="Rainsford",
@@ -161,23 +176,26 @@ def test_a_changed_address_and_a_new_upn_are_shown_then_applied(client, oakfield
     assert "2 pupils whose details change" in preview
     assert "40 Mallow Road, Northtown" in preview and "7 Heron Rise, Northtown" in preview
     assert "matched by former UPN" in preview
-    client.post(url, data={})
+    _confirm(client, url)
     db.session.expire_all()
     by_name = {p.legal_forename: p for p in db.session.scalars(select(Pupil))}
     assert len(by_name) == 2
     assert by_name["Marisol"].postcode == "NN6 1XY" and by_name["Tobiah"].upn == new_upn
 
 
-def test_a_full_roll_shows_pupils_no_longer_in_it_without_removing_them(client, oakfield):
+def test_a_full_roll_takes_pupils_no_longer_in_it_off_roll_as_leavers_and_keeps_them(client, oakfield):
     sign_in(client, oakfield[1])
     pupils = invented_pupils(3)
-    client.post(_preview_url(_upload(client, build_ctf(pupils))), data={})
+    _confirm(client, _preview_url(_upload(client, build_ctf(pupils))), {})
     url = _preview_url(_upload(client, build_ctf(pupils[:2])))
     preview = client.get(url).get_data(as_text=True)
-    assert "1 pupils on your roll who are not in this file" in preview
-    assert f"{pupils[2].forename} {pupils[2].surname}" in preview
-    client.post(url, data={})
-    assert db.session.scalar(select(func.count()).where(Pupil.on_roll.is_(True))) == 3
+    assert "1 pupils no longer on the roll" in preview
+    assert f"{pupils[2].forename} {pupils[2].surname}" in preview and "Not in this full roll" in preview
+    assert "No safeguarding record here: no file to send" in preview
+    done = _confirm(client, url).get_data(as_text=True)
+    assert "1 pupils no longer on the roll, kept as leavers" in done
+    assert db.session.scalar(select(func.count()).where(Pupil.on_roll.is_(True))) == 2
+    assert db.session.scalar(select(func.count()).select_from(Pupil)) == 3  # never deleted
 
 
 def test_surname_and_date_of_birth_is_a_probable_match_the_dsl_decides(client, oakfield):
@@ -188,13 +206,13 @@ def test_surname_and_date_of_birth_is_a_probable_match_the_dsl_decides(client, o
     url = _preview_url(_upload(client, content))
     preview = client.get(url).get_data(as_text=True)
     assert "1 probable matches for you to decide" in preview and "0 new pupils to add" in preview
-    client.post(url, data={})  # left as it was by default: never merged silently
+    _confirm(client, url)  # left as it was by default: never merged silently
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Pupil)) == 1
     assert db.session.get(Pupil, existing.id).upn is None
 
     url = _preview_url(_upload(client, content))
-    client.post(url, data={"match-1": str(existing.id)})
+    _confirm(client, url, {"match-1": str(existing.id)})
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Pupil)) == 1
     assert db.session.get(Pupil, existing.id).upn == make_upn("938", "2001", 2020, 1)
@@ -204,7 +222,7 @@ def test_a_probable_match_can_be_added_as_a_different_child(client, oakfield):
     school, dsl = oakfield
     make_pupil_through_service(school, forename="Marisol", surname="Quarrington", born=date(2017, 5, 14))
     sign_in(client, dsl)
-    client.post(_preview_url(_upload(client, build_ctf([_pupil()]))), data={"match-1": "new"})
+    _confirm(client, _preview_url(_upload(client, build_ctf([_pupil()]))), {"match-1": "new"})
     assert db.session.scalar(select(func.count()).select_from(Pupil)) == 2
 
 
@@ -215,7 +233,7 @@ def test_a_pupil_with_bad_details_is_listed_and_the_others_are_imported(client, 
     preview = client.get(url).get_data(as_text=True)
     assert "1 pupils that cannot be imported" in preview and "Pupil 1 in the file" in preview
     assert "A938200120999" not in preview
-    client.post(url, data={})
+    _confirm(client, url)
     assert [p.legal_surname for p in db.session.scalars(select(Pupil))] == ["Inchbald"]
 
 
@@ -253,6 +271,8 @@ def test_a_deputy_imports_but_another_schools_dsl_cannot_see_the_file(client, oa
     sign_in(client, other)
     assert client.get(url).status_code == 404
     assert client.post(url, data={}).status_code == 404
+    for tail in ("/importing", "/run", "/done"):
+        assert client.get(url + tail).status_code == 404
     assert client.post(url + "/cancel").status_code == 404
     sign_in(client, dsl)  # another DSL of the same school did not upload it
     assert client.get(url).status_code == 404
