@@ -140,9 +140,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(referrals_bp)
     app.register_blueprint(updates_bp)
-    from portal.agencies.views import bp as agencies_bp
-
-    app.register_blueprint(agencies_bp)
     from portal.concerns.views import bp as concerns_bp
 
     app.register_blueprint(concerns_bp)
@@ -161,12 +158,6 @@ def _register_blueprints(app: Flask) -> None:
     from portal.rolls.views import bp as rolls_bp
 
     app.register_blueprint(rolls_bp)
-    from portal.cme.views import bp as cme_bp
-
-    app.register_blueprint(cme_bp)
-    from portal.encompass.views import bp as encompass_bp
-
-    app.register_blueprint(encompass_bp)
 
     # GOV.UK Frontend's CSS refers to its fonts and images under /assets/.
     @public
@@ -187,7 +178,6 @@ def _register_cli(app: Flask) -> None:
     from portal.files.cli import files_cli
     from portal.retention.cli import retention_cli
     from portal.rolls.cli import rolls_cli
-    from portal.jobs.cli import jobs_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
@@ -198,4 +188,3 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(files_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(rolls_cli)
-    app.cli.add_command(jobs_cli)
