@@ -17,7 +17,7 @@ subscriber reads what it needs from them.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from portal.transaction import in_unit_of_work
@@ -86,3 +86,25 @@ class ReferralDecided:
     decision: Any
     content_for_school: dict
     decided_by: Any
+
+
+@dataclass(frozen=True)
+class OffRollNoticeSent:
+    """A school sent its council an off-roll notice about a pupil (`notice`, already flushed).
+    Raised by portal.cme.service, which then reads `open_records`: each area that holds records
+    about children hears it and adds what it holds open about this child (`"concern"`,
+    `"referral"`, ...), so an area joins the check by subscribing. Anything added flags the notice
+    to the council's triage (OffRollNoticeFlagged)."""
+
+    notice: Any
+    sent_by: Any
+    open_records: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OffRollNoticeFlagged:
+    """An off-roll notice is about a child with something open (`reasons`, codes such as
+    "concern"): the council's triage sees it beside its queue. Raised by portal.cme.service."""
+
+    notice: Any
+    reasons: tuple

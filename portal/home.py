@@ -27,6 +27,8 @@ HOME_LINKS = [
     ("referrals:manage", "referrals.index", "Referrals"),
     ("updates:view", "updates.inbox", "Updates from the local authority"),
     ("transfers:manage", "transfers.index", "Transfers of child protection files"),
+    ("cme:answer", "cme.school_list", "Off-roll notices"),
+    ("cme:view_queue", "cme.queue", "Off-roll notices (children missing education)"),
     ("triage:work", "triage.queue", "Referrals queue"),
     ("connector:manage", "connector.status_page", "Case system connection"),
     ("dashboard:view", "dashboard.page", "Council dashboard"),

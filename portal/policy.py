@@ -26,6 +26,7 @@ from portal.auth.roles import AGENCY_ROLES, LA_ROLES, SAFEGUARDING_LEADS, SCHOOL
 from portal.orgs.models import Agency, LocalAuthority, School
 from portal.pupils.models import Pupil
 from portal.transfers.models import SENT_STATUSES, TransferStatus
+from portal.cme.models import NoticeStatus, OffRollNotice
 
 Rule = Callable[[Any, Any], bool]
 RULES: dict[str, Rule] = {}
@@ -555,6 +556,65 @@ def _import_ctf(user, obj) -> bool:
     if obj is None:
         return role_of(user) in SAFEGUARDING_LEADS and user.school_id is not None
     return isinstance(obj, School) and _safeguarding_lead(user, obj.id)
+
+
+# --- children missing education: off-roll notices ------------------------------------------
+# A notice (duck-typed: `school_id`, `local_authority_id`, `status`, `flagged_at`) is the school's
+# while it is a draft; once sent it is the council's CME officers' to work, and the school's
+# leads see it (status, questions to answer, outcome). There is no attendance-lead role: the
+# school's DSLs and deputies send notices. The council's triage sees a notice only when it was
+# flagged (the child had something open) and only to read.
+
+
+def _is_notice(obj) -> bool:
+    return isinstance(obj, OffRollNotice)
+
+
+@rule("cme:send")
+def _cme_send(user, obj) -> bool:
+    """The school's leads write and send an off-roll notice: about a pupil of their own school
+    (not one whose record was transferred out: the child is at the receiving school), or a draft
+    of their own school's. obj: a Pupil, a notice, or None (the area)."""
+    if obj is None:
+        return _leads_school(user)
+    if _is_notice(obj):
+        return obj.status == NoticeStatus.DRAFT and _safeguarding_lead(user, obj.school_id)
+    return _is_pupil(obj) and _safeguarding_lead(user, obj.school_id) and not _transferred_out(obj)
+
+
+@rule("cme:answer")
+def _cme_answer(user, obj) -> bool:
+    """The school's leads see the notices their school sent (status, the council's questions to
+    answer, the outcome) and answer the questions. obj: a sent notice, or None (the list)."""
+    if obj is None:
+        return _leads_school(user)
+    return _is_notice(obj) and obj.status != NoticeStatus.DRAFT and _safeguarding_lead(user, obj.school_id)
+
+
+@rule("cme:view_queue", "cme:work")
+def _cme_officer(user, obj) -> bool:
+    """The council's children missing education officers: the notices sent by their own LA's
+    schools (never a draft, never another LA's). obj: a notice, the LA, or None (the queue)."""
+    if not in_la_roles(user, {Role.CME_OFFICER}):
+        return False
+    if obj is None:
+        return True
+    if isinstance(obj, LocalAuthority):
+        return obj.id == user.local_authority_id
+    return (_is_notice(obj) and obj.status != NoticeStatus.DRAFT
+            and obj.local_authority_id == user.local_authority_id)
+
+
+@rule("cme:triage_view")
+def _cme_triage_view(user, obj) -> bool:
+    """Triage workers and managers read (only) an off-roll notice flagged to their own LA's
+    triage, because the child had a concern or referral open. obj: the notice, or None."""
+    if not in_la_roles(user, TRIAGE_ROLES):
+        return False
+    if obj is None:
+        return True
+    return (_is_notice(obj) and obj.flagged_at is not None and obj.status != NoticeStatus.DRAFT
+            and obj.local_authority_id == user.local_authority_id)
 
 
 __all__ = [

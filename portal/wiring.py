@@ -16,6 +16,10 @@ def subscribe_areas() -> None:
     import portal.connector.subscribers  # noqa: F401
     # ReferralDecided: the school's shared update.
     import portal.updates.decision_subscribers  # noqa: F401
+    # OffRollNoticeSent: what the school holds open about the child (concerns, referrals);
+    # OffRollNoticeFlagged: the council's triage sees the notice.
+    import portal.cme.subscribers  # noqa: F401
+    import portal.triage.off_roll_subscribers  # noqa: F401
     # Work left to the mail worker (below).
     defer_to_the_mail_worker()
 

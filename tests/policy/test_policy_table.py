@@ -242,6 +242,33 @@ transfer_requests:answer  request to own school                     -     yes ye
 transfer_requests:answer  request to other school same LA           -     -   -      -      -       -
 transfer_requests:answer  request to school in other LA             -     -   -      -      -       -
 
+cme:send                  area                                      -     yes yes    -      -       -
+cme:send                  pupil, own school                         -     yes yes    -      -       -
+cme:send                  pupil, other school same LA               -     -   -      -      -       -
+cme:send                  pupil, other LA                           -     -   -      -      -       -
+cme:send                  pupil transferred out of own school       -     -   -      -      -       -
+cme:send                  off-roll notice draft, own school         -     yes yes    -      -       -
+cme:send                  off-roll notice draft, other school same LA -   -   -      -      -       -
+cme:send                  off-roll notice sent, own school          -     -   -      -      -       -
+
+cme:answer                area                                      -     yes yes    -      -       -
+cme:answer                off-roll notice draft, own school         -     -   -      -      -       -
+cme:answer                off-roll notice sent, own school          -     yes yes    -      -       -
+cme:answer                off-roll notice closed, own school        -     yes yes    -      -       -
+cme:answer                off-roll notice sent, other school same LA -    -   -      -      -       -
+cme:answer                off-roll notice sent, school in other LA  -     -   -      -      -       -
+
+cme:view_queue            area                                      -     -   -      -      -       -
+cme:view_queue            own LA                                    -     -   -      -      -       -
+cme:view_queue            off-roll notice sent, own school          -     -   -      -      -       -
+cme:work                  area                                      -     -   -      -      -       -
+cme:work                  off-roll notice sent, own school          -     -   -      -      -       -
+
+cme:triage_view           area                                      -     -   -      yes    yes     -
+cme:triage_view           off-roll notice flagged, own school       -     -   -      yes    yes     -
+cme:triage_view           off-roll notice sent, own school          -     -   -      -      -       -
+cme:triage_view           off-roll notice flagged, school in other LA -   -   -      -      -       -
+
 retention:hold            area                                      -     yes yes    -      -       yes
 retention:hold            own school                                -     yes yes    -      -       yes
 retention:hold            other school, same LA                     -     -   -      -      -       yes

@@ -181,3 +181,28 @@ OBJECTS.update({
     "agency, own LA": _agency("northshire"),
     "agency, other LA": _agency("southmoor"),
 })
+
+
+# Off-roll notices (portal.cme), built in memory: the policy reads their school, their council,
+# their status and whether they were flagged to triage.
+def _notice(school: str, status: str = "received", *, flagged: bool = False) -> Builder:
+    def build(w: World, me):
+        from portal.cme.models import OffRollNotice
+
+        org = getattr(w, school)
+        return OffRollNotice(school_id=org.id, local_authority_id=org.local_authority_id, status=status,
+                             flagged_at=utcnow() if flagged else None)
+
+    return build
+
+
+OBJECTS.update({
+    "off-roll notice draft, own school": _notice("oakfield", "draft"),
+    "off-roll notice draft, other school same LA": _notice("riverside", "draft"),
+    "off-roll notice sent, own school": _notice("oakfield"),
+    "off-roll notice closed, own school": _notice("oakfield", "closed"),
+    "off-roll notice sent, other school same LA": _notice("riverside"),
+    "off-roll notice sent, school in other LA": _notice("hillcrest"),
+    "off-roll notice flagged, own school": _notice("oakfield", flagged=True),
+    "off-roll notice flagged, school in other LA": _notice("hillcrest", flagged=True),
+})
