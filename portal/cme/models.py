@@ -50,6 +50,12 @@ STATUS_LABELS = {
     NoticeStatus.FOUND: "Found",
     NoticeStatus.CLOSED: "Closed",
 }
+# Where the officer may move an open notice (closing has its own page, with the outcome).
+MOVES_LABELS = {
+    NoticeStatus.RECEIVED: "Received",
+    NoticeStatus.UNDER_ENQUIRY: "Under enquiry: the local authority is making enquiries",
+    NoticeStatus.FOUND: "Found: the child has been found; their education is being confirmed",
+}
 
 
 class Ground(StrEnum):
