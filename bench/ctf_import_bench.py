@@ -64,7 +64,8 @@ def main() -> None:
                 uploaded = time.perf_counter()
                 plan = service.preview(dsl, school, file_id)
                 previewed = time.perf_counter()
-                result = service.confirm(dsl, school, file_id, {})
+                service.confirm(dsl, school, file_id, {})
+                result = service.run_import(dsl, school, file_id)
                 done = time.perf_counter()
                 print(f"{label:<34} upload {uploaded - started:6.2f} s  preview {previewed - uploaded:6.2f} s  "
                       f"confirm {done - previewed:6.2f} s  total {done - started:6.2f} s  "
