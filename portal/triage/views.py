@@ -17,7 +17,7 @@ from portal.templating import uk_date
 from portal.triage import queue as queue_service
 from portal.triage import reports as report_service
 from portal.triage import service
-from portal.triage import sharing
+from portal.triage import off_roll, sharing
 from portal.triage.decision_deadline import clock_for
 from portal.triage.forms import AssignForm, DecisionForm, NoteForm, RagForm, ReportForm, SharingPolicyForm, UpdateForm
 
@@ -317,3 +317,29 @@ def sharing_policy():
     history = sharing.policy_history(la_id)
     return render_template("triage/sharing_policy.html", form=form, history=history,
                            field_labels=sharing.FIELD_LABELS), (400 if request.method == "POST" else 200)
+
+
+# --- off-roll notices flagged to triage (portal.triage.off_roll) ---------------------------------
+
+
+@bp.context_processor
+def _off_roll_panel() -> dict:
+    """The queue page's panel of off-roll notices about children with something open."""
+    return {"off_roll_panel": lambda: off_roll.panel(current_user)}
+
+
+@bp.get("/off-roll-notices/<uuid:flag_id>")
+@requires("cme:triage_view")
+def off_roll_notice(flag_id: uuid.UUID):
+    """A flagged off-roll notice, read only: the CME officer works it."""
+    flagged = off_roll.open_flag(current_user, flag_id)
+    page = flagged.page
+    return render_template("triage/off_roll_notice.html", flagged=flagged, page=page,
+                           last_attendance=_iso_date(page.answers.get("last_attendance")))
+
+
+def _iso_date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
