@@ -158,6 +158,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.rolls.views import bp as rolls_bp
 
     app.register_blueprint(rolls_bp)
+    from portal.encompass.views import bp as encompass_bp
+
+    app.register_blueprint(encompass_bp)
     from portal.cme.views import bp as cme_bp
 
     app.register_blueprint(cme_bp)

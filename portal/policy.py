@@ -616,6 +616,58 @@ def _cme_triage_view(user, obj) -> bool:
     return (_is_notice(obj) and obj.flagged_at is not None and obj.status != NoticeStatus.DRAFT
             and obj.local_authority_id == user.local_authority_id)
 
+# --- Operation Encompass -------------------------------------------------------------------------
+# A notice (`agency_id`, `created_by_id`, `status`) belongs to the police organisation that made
+# it; each child of it (`routing`, `school_id`, `local_authority_id`) is the school's once
+# delivered there, and the council's (its key contact's) while held.
+
+
+def _police_notifier(user) -> bool:
+    if role_of(user) != Role.ENCOMPASS_NOTIFIER or getattr(user, "agency_id", None) is None:
+        return False
+    agency = user.agency
+    return agency is not None and agency.kind_enum.is_police
+
+
+@rule("encompass:record")
+def _encompass_record(user, obj) -> bool:
+    """An Encompass notifier of a police organisation records notices and sees the ones their
+    organisation sent (a draft only its author). obj: a notice (None: the area)."""
+    if not _police_notifier(user):
+        return False
+    if obj is None:
+        return True
+    if getattr(obj, "agency_id", None) != user.agency_id:
+        return False
+    return getattr(obj, "status", None) == "submitted" or getattr(obj, "created_by_id", None) == user.id
+
+
+@rule("encompass:read")
+def _encompass_read(user, obj) -> bool:
+    """The DSLs and deputies of the school a child's notice was delivered to. obj: the child of
+    a notice (None: the area)."""
+    if obj is None:
+        return _leads_school(user)
+    return getattr(obj, "routing", None) == "delivered" and _safeguarding_lead(user, getattr(obj, "school_id", None))
+
+
+@rule("encompass:route")
+def _encompass_route(user, obj) -> bool:
+    """The council's Encompass key contact: the notices held for their area, routed by hand. obj:
+    the child of a notice (None: the area)."""
+    if not in_la_roles(user, {Role.ENCOMPASS_KEY_CONTACT}):
+        return False
+    return obj is None or getattr(obj, "local_authority_id", None) == user.local_authority_id
+
+
+@rule("encompass:register")
+def _encompass_register(user, obj) -> bool:
+    """The council's register of notices (counts by school, time to first read): the key contact,
+    and triage managers read-only. obj: the LA (None: the area)."""
+    if not in_la_roles(user, {Role.ENCOMPASS_KEY_CONTACT, Role.TRIAGE_MANAGER}):
+        return False
+    return obj is None or _triage_la_id(obj) == user.local_authority_id
+
 
 __all__ = [
     "can",

@@ -16,6 +16,10 @@ def subscribe_areas() -> None:
     import portal.connector.subscribers  # noqa: F401
     # ReferralDecided: the school's shared update.
     import portal.updates.decision_subscribers  # noqa: F401
+    # Operation Encompass notices on a pupil's chronology (and so in a transferred file).
+    from portal.encompass.chronology import register as encompass_on_the_chronology
+
+    encompass_on_the_chronology()
     # OffRollNoticeSent: what the school holds open about the child (concerns, referrals);
     # OffRollNoticeFlagged: the council's triage sees the notice.
     import portal.cme.subscribers  # noqa: F401
@@ -28,11 +32,15 @@ def defer_to_the_mail_worker() -> None:
     """Work whose answer must not vary with what it finds: the page only records the request, and
     the mail worker (portal.notify.outbox.send_due) does it before each pass."""
     from portal.auth.credentials import process_password_reset_requests
+    from portal.encompass.service import worker_pass as route_and_chase_encompass_notices
     from portal.notify.outbox import before_each_pass
     from portal.rolls.service import sweep_now_and_then
     from portal.transfers.service import match_waiting_requests
 
     before_each_pass(process_password_reset_requests)
     before_each_pass(match_waiting_requests)
+    # Operation Encompass: route each child of a sent notice through the blind indexes (here, not
+    # in the page, so the police's answer never varies with a match), and chase at 08:30 what is unread.
+    before_each_pass(route_and_chase_encompass_notices)
     # Uploaded Common Transfer Files never confirmed go after 24 hours.
     before_each_pass(sweep_now_and_then)

@@ -58,6 +58,17 @@ def source(name: str):
     return register
 
 
+def kind(code: str, label: str) -> None:
+    """Name a kind of entry that an area above this one adds with its own adapter (registered
+    from portal.wiring, so the chronology never imports that area): an Operation Encompass
+    notice, say."""
+    from portal.chronology.entries import KIND_LABELS
+
+    if KIND_LABELS.get(code, label) != label:
+        raise RuntimeError(f"two labels for the chronology kind {code}")
+    KIND_LABELS[code] = label
+
+
 # --- what the adapters share ----------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import case, exists, func, select
 from portal import audit
 from portal.concerns.models import Concern, ConcernStatus
 from portal.db import db, utcnow
+from portal.encompass.service import unread_for_school as encompass_unread
 from portal.orgs.models import School
 from portal.policy import can
 from portal.pupils.models import Pupil
@@ -134,6 +135,8 @@ class Worklist:
     to_receive: Section | None = None
     requests: int = 0
     overdue_transfers: int = 0
+    # Operation Encompass notices not yet read at the school (the police wait for the first read).
+    encompass: Section | None = None
 
     @property
     def anything(self) -> bool:
@@ -141,6 +144,7 @@ class Worklist:
             (self.concerns and self.concerns.count) or (self.updates and self.updates.total)
             or (self.referrals and self.referrals.total) or (self.to_send and self.to_send.total)
             or (self.to_receive and self.to_receive.total) or self.requests
+            or (self.encompass and self.encompass.total)
         )
 
 
@@ -174,6 +178,10 @@ def worklist_for(user) -> Worklist | None:
     school_id = user.school_id
     work = Worklist()
     pupil_ids: set[uuid.UUID] = set()
+
+    if can(user, "encompass:read"):
+        rows, total = encompass_unread(school_id, SHOWN)
+        work.encompass = Section(items=rows, total=total)
 
     if can(user, "concerns:review"):
         count, urgent, oldest = db.session.execute(
@@ -273,7 +281,7 @@ def worklist_for(user) -> Worklist | None:
             for row in send_rows
         ]
         work.to_receive.items = [FileToReceive(transfer_id=row.id, from_school=row.from_school, sent_at=row.sent_at) for row in receive_rows]
-    if names:
+    if names or (work.encompass and work.encompass.total):
         audit.record("home.worklist", object_type="school", object_id=school_id, actor=user)
     return work
 

@@ -286,6 +286,20 @@ rolls:import              own school                                -     yes ye
 rolls:import              other school, same LA                     -     -   -      -      -       -
 rolls:import              school in other LA                        -     -   -      -      -       -
 rolls:import              own LA                                    -     -   -      -      -       -
+
+encompass:record          area                                      -     -   -      -      -       -
+encompass:record          Encompass notice sent by police           -     -   -      -      -       -
+encompass:read            area                                      -     yes yes    -      -       -
+encompass:read            Encompass notice delivered to own school  -     yes yes    -      -       -
+encompass:read            Encompass notice delivered, other school  -     -   -      -      -       -
+encompass:read            Encompass notice delivered, other LA      -     -   -      -      -       -
+encompass:read            Encompass notice held by own LA           -     -   -      -      -       -
+encompass:route           area                                      -     -   -      -      -       -
+encompass:route           Encompass notice held by own LA           -     -   -      -      -       -
+encompass:route           Encompass notice held by other LA         -     -   -      -      -       -
+encompass:register        area                                      -     -   -      -      yes     -
+encompass:register        own LA                                    -     -   -      -      yes     -
+encompass:register        other LA                                  -     -   -      -      -       -
 """
 
 

@@ -206,3 +206,33 @@ OBJECTS.update({
     "off-roll notice flagged, own school": _notice("oakfield", flagged=True),
     "off-roll notice flagged, school in other LA": _notice("hillcrest", flagged=True),
 })
+
+
+# Operation Encompass (portal.encompass): a notice belongs to the police organisation that sent it;
+# each child of it to the school it was delivered to, or to the council holding it.
+def _encompass_child(school: str | None, la: str, routing: str) -> Builder:
+    def build(w: World, me):
+        from portal.encompass.models import EncompassChild
+
+        return EncompassChild(routing=routing, school_id=getattr(w, school).id if school else None,
+                              local_authority_id=getattr(w, la).id)
+
+    return build
+
+
+def _encompass_notice(w: World, me):
+    import uuid
+
+    from portal.encompass.models import EncompassNotice
+
+    return EncompassNotice(agency_id=uuid.uuid4(), status="submitted", created_by_id=uuid.uuid4())
+
+
+OBJECTS.update({
+    "Encompass notice sent by police": _encompass_notice,
+    "Encompass notice delivered to own school": _encompass_child("oakfield", "northshire", "delivered"),
+    "Encompass notice delivered, other school": _encompass_child("riverside", "northshire", "delivered"),
+    "Encompass notice delivered, other LA": _encompass_child("hillcrest", "southmoor", "delivered"),
+    "Encompass notice held by own LA": _encompass_child(None, "northshire", "held"),
+    "Encompass notice held by other LA": _encompass_child(None, "southmoor", "held"),
+})
