@@ -41,4 +41,5 @@ from portal.connector.models import (  # noqa: F401
 )
 from portal.notify.models import MailMessage  # noqa: F401
 from portal.retention.models import LegalHold  # noqa: F401
+from portal.jobs.models import BackgroundJob  # noqa: F401
 from portal.encompass.models import EncompassChild, EncompassNotice  # noqa: F401

@@ -669,6 +669,24 @@ def _encompass_register(user, obj) -> bool:
     return obj is None or _triage_la_id(obj) == user.local_authority_id
 
 
+# --- background jobs (a court bundle being made) ----------------------------------------------
+
+
+@rule("jobs:result")
+def _job_result(user, job) -> bool:
+    """A background job's progress and its result: the person who asked, while they are still in
+    the organisation they asked from, or a safeguarding lead of the school it was asked for. The
+    area that owns the job checks its own action on the record too (chronology:export, at
+    download time). obj: a BackgroundJob (duck-typed: requested_by_id, school_id,
+    local_authority_id)."""
+    if job is None:
+        return False
+    if getattr(job, "requested_by_id", None) == user.id:
+        return ((job.school_id is not None and job.school_id == user.school_id)
+                or (job.local_authority_id is not None and job.local_authority_id == user.local_authority_id))
+    return job.school_id is not None and _safeguarding_lead(user, job.school_id)
+
+
 __all__ = [
     "can",
     "require",

@@ -26,6 +26,16 @@ def subscribe_areas() -> None:
     import portal.triage.off_roll_subscribers  # noqa: F401
     # Work left to the mail worker (below).
     defer_to_the_mail_worker()
+    # Background jobs, made by the jobs worker (below).
+    register_job_kinds()
+
+
+def register_job_kinds() -> None:
+    """The kinds of background job the areas own (portal.jobs knows no area): the worker looks
+    each up by name."""
+    from portal.chronology.bundle import register_court_bundle
+
+    register_court_bundle()
 
 
 def defer_to_the_mail_worker() -> None:

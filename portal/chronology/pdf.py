@@ -6,12 +6,16 @@ OFFICIAL-SENSITIVE marking, "Page X of Y" and who produced it. It needs no brows
 network: this renderer refuses to fetch anything at all, so text typed into a concern can never
 make the server load a URL (the HTML is autoescaped too; this is the second line of defence).
 
-Each PDF is laid out in a fresh child process, never in the web worker: WeasyPrint's layout of a
-100-page chronology grows a process by about 100 MiB that Python keeps after the request. The
-child is forked from a small fork server that has already imported WeasyPrint and laid out a
-one-line document (fonts found, stylesheet parsed), so it starts warm in a few milliseconds, and
-all it grew by is returned to the system when it exits. Only the HTML goes in and the PDF bytes
-(or the name of the error) come back through a pipe.
+Each PDF is laid out in a process of its own, never in the web worker: WeasyPrint's layout of a
+100-page chronology grows a process by about 100 MiB that Python keeps afterwards.
+
+- The court bundle is a background job (portal.chronology.bundle): the jobs worker forks a child
+  for each job, already warm (`warm_up` ran in the worker), and the child calls
+  `render_in_this_process`, reporting each page laid out.
+- A small PDF made during a request (the transfer receipt) uses `render_pdf`: a child forked from
+  a small fork server that has already imported WeasyPrint and laid out a one-line document, so it
+  starts warm in a few milliseconds. Only the HTML goes in and the PDF bytes (or the name of the
+  error) come back through a pipe.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import multiprocessing
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
@@ -53,9 +58,44 @@ def _render_here(html: str) -> bytes:
     return document.write_pdf(stylesheets=[_stylesheet()])
 
 
-def _warm_up() -> None:
-    """Run in the fork server once: what every PDF needs and costs the first one most."""
+class _PageCounter(logging.Handler):
+    """Hears WeasyPrint's "Creating layout - Page N" progress lines and passes N on."""
+
+    def __init__(self, on_page: Callable[[int], None]):
+        super().__init__(logging.INFO)
+        self.on_page = on_page
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "Creating layout - Page" in str(record.msg) and record.args:
+            self.on_page(int(record.args[0]))
+
+
+def render_in_this_process(html: str, on_page: Callable[[int], None] | None = None) -> bytes:
+    """PDF bytes made here, for a process that exists to make it (a background job's child).
+    `on_page(n)` is called as page n is laid out."""
+    if on_page is None:
+        return _render_here(html)
+    progress = logging.getLogger("weasyprint.progress")
+    counter = _PageCounter(on_page)
+    level = progress.level
+    progress.addHandler(counter)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False  # heard here, not written to the log 100 times
+    try:
+        return _render_here(html)
+    finally:
+        progress.removeHandler(counter)
+        progress.setLevel(level)
+        progress.propagate = True
+
+
+def warm_up() -> None:
+    """What every PDF needs and costs the first one most (fonts found, stylesheet parsed): run
+    once in the fork server, and in the jobs worker before it forks."""
     _render_here("<!DOCTYPE html><html><body><p>warm</p></body></html>")
+
+
+_warm_up = warm_up  # the fork server's preload (portal.chronology._preload)
 
 
 def _child(html: str, connection) -> None:

@@ -1,29 +1,29 @@
-"""A pupil's chronology: the page, the printable view and the PDF export.
+"""A pupil's chronology: the page, the printable view and the court bundle (PDF).
 
-All three read the same filters from the query string and show the same entries. Each is an
-audited view of the child's record (the PDF as an export, after a recent re-authentication).
+All read the same filters from the query string and show the same entries. Each is an audited
+view of the child's record. The court bundle is asked for (after a recent re-authentication),
+made by the jobs worker (portal.chronology.bundle), followed on its progress page and downloaded
+when ready: the download is checked against the policy again and audited as the export.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
-import logging
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.auth import session_store
 from portal.chronology.document import MARKING, document_for
 from portal.chronology.forms import ChronologyFilterForm
-from portal.chronology.pdf import render_pdf
+from portal.chronology import bundle
 from portal.chronology.service import ChronologyRead, Filters, chronology_for, pupil_for, record_read, school_name
+from portal.files import read_chunks
 from portal.policy import requires
 from portal.pupils.models import Pupil
 
 bp = Blueprint("chronology", __name__)
-log = logging.getLogger(__name__)
 
 
 def _filter_form() -> ChronologyFilterForm:
@@ -91,27 +91,67 @@ def printable(pupil_id: uuid.UUID):
     )
 
 
-@bp.get("/pupils/<uuid:pupil_id>/chronology.pdf")
+def _reauthenticate():
+    """An export leaves the portal: the password and a code again unless recent."""
+    return session_store.reauthentication_needed()
+
+
+@bp.get("/pupils/<uuid:pupil_id>/chronology/court-bundle")
 @requires("chronology:export")
-def pdf(pupil_id: uuid.UUID):
+def court_bundle(pupil_id: uuid.UUID):
+    """What the court bundle will hold (the filters from the chronology page), and the button."""
     pupil = pupil_for(current_user, pupil_id, "chronology:export")
-    # An export leaves the portal: ask for the password and a code again unless recent.
-    again = session_store.reauthentication_needed()
+    again = _reauthenticate()
     if again is not None:
         return again
     filters = _filters_or_none(_filter_form())
     if filters is None:
         return redirect(url_for("chronology.page", pupil_id=pupil.id, **request.args.to_dict(flat=False)))
-    document = document_for(pupil, school_name(pupil), _entries(pupil, filters), filters, current_user)
-    started = time.perf_counter()
-    content = render_pdf(render_template("chronology/pdf.html", doc=document, marking=MARKING))
-    # Counts and timings only: nothing about the child.
-    log.info("chronology pdf: %d entries in %.2fs", len(document.entries), time.perf_counter() - started)
-    record_read(ChronologyRead.EXPORT, pupil, filters, "pdf_filtered" if filters.active else "pdf")
-    response = make_response(content)
-    response.headers["Content-Type"] = "application/pdf"
+    record_read(ChronologyRead.VIEW, pupil, filters, "court_bundle")
+    return render_template("chronology/court_bundle.html", pupil=pupil, filters=filters,
+                           filter_args=_filter_args(filters))
+
+
+@bp.post("/pupils/<uuid:pupil_id>/chronology/court-bundle")
+@requires("chronology:export")
+def ask_for_court_bundle(pupil_id: uuid.UUID):
+    pupil = pupil_for(current_user, pupil_id, "chronology:export")
+    again = _reauthenticate()
+    if again is not None:
+        return again
+    form = ChronologyFilterForm(formdata=request.form)
+    if not form.validate():  # tampered: the chronology page says what is wrong
+        asked = {k: v for k, v in request.form.to_dict(flat=False).items() if k != "csrf_token"}
+        return redirect(url_for("chronology.page", pupil_id=pupil.id, **asked))
+    job = bundle.ask_for_court_bundle(pupil, form.filters(), current_user)
+    return redirect(url_for("chronology.court_bundle_progress", pupil_id=pupil.id, job_id=job.id), code=303)
+
+
+@bp.get("/pupils/<uuid:pupil_id>/chronology/court-bundle/<uuid:job_id>")
+@requires("chronology:export")
+def court_bundle_progress(pupil_id: uuid.UUID, job_id: uuid.UUID):
+    """Queued, being prepared, ready (Download), or failed (what to do). The page refreshes itself
+    while the job runs (a meta refresh: the content security policy allows no script)."""
+    pupil = pupil_for(current_user, pupil_id, "chronology:export")
+    job = bundle.court_bundle_job(pupil, job_id)
+    return render_template("chronology/court_bundle_progress.html", pupil=pupil, job=job,
+                           filters=bundle.bundle_filters(job), filter_args=_filter_args(bundle.bundle_filters(job)))
+
+
+@bp.get("/pupils/<uuid:pupil_id>/chronology/court-bundle/<uuid:job_id>/download")
+@requires("chronology:export")
+def court_bundle_download(pupil_id: uuid.UUID, job_id: uuid.UUID):
+    pupil = pupil_for(current_user, pupil_id, "chronology:export")
+    bundle.court_bundle_job(pupil, job_id)  # another's job is a 404 before anything is asked
+    again = _reauthenticate()
+    if again is not None:
+        return again
+    stored = bundle.fetch_court_bundle(pupil, job_id)  # checked again and audited as the export
+    response = Response(read_chunks(stored), content_type="application/pdf", direct_passthrough=True)
+    response.headers["Content-Length"] = str(stored.size_bytes)
     # The file name carries no personal data: it ends up in download folders and mail clients.
     response.headers["Content-Disposition"] = f'attachment; filename="chronology-{pupil.id}.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response

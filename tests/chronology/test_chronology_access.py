@@ -13,7 +13,7 @@ from portal.db import db
 from tests.factories import make_concern
 from tests.signing_in import sign_in
 
-SUFFIXES = ["/chronology", "/chronology/print", "/chronology.pdf"]
+SUFFIXES = ["/chronology", "/chronology/print", "/chronology/court-bundle"]
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)

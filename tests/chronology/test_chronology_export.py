@@ -1,4 +1,7 @@
-"""The printable view and the PDF export: fit for a court bundle, audited, and leaking nothing."""
+"""The printable view and the court-bundle PDF: fit for a court bundle, audited, and leaking nothing.
+
+The PDF is made by the jobs worker: `court_bundle` asks for it, runs one pass of the worker (the
+job in its own child process) and downloads it, as its requester does."""
 
 from __future__ import annotations
 
@@ -16,14 +19,15 @@ from portal.chronology.service import chronology_for
 from portal.chronology.sources import SOURCES
 from portal.db import db
 from tests.factories import make_concern, make_pupil, make_referral_record, make_review, make_update
+from tests.jobs.running import ask_for_court_bundle, court_bundle
 from tests.signing_in import sign_in
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 IDENTIFIERS = ("Amelia Hartley-Nkemelu", "Date of birth 9 March 2014", "UPN V938123456789")
 
 
-def pdf_url(pupil) -> str:
-    return f"/pupils/{pupil.id}/chronology.pdf"
+def bundle_url(pupil) -> str:
+    return f"/pupils/{pupil.id}/chronology/court-bundle"
 
 
 def many_concerns(world, count: int, **content) -> list:
@@ -47,7 +51,7 @@ def test_the_pdf_is_a_real_pdf_with_a_file_name_and_headers_that_keep_it_private
     make_concern(world.school, world.pupil, world.staff)
     sign_in(client, world.dsl)
 
-    response = client.get(pdf_url(world.pupil))
+    response = court_bundle(client, world.pupil)
 
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF-")
@@ -64,7 +68,7 @@ def test_every_page_carries_the_marking_the_pupils_identifiers_and_page_x_of_y(c
     many_concerns(world, 25)
     sign_in(client, world.dsl)
 
-    pages = pages_of(client.get(pdf_url(world.pupil)))
+    pages = pages_of(court_bundle(client, world.pupil))
 
     assert len(pages) > 3
     for number, text in enumerate(pages, start=1):
@@ -78,11 +82,11 @@ def test_every_page_carries_the_marking_the_pupils_identifiers_and_page_x_of_y(c
 def test_the_page_count_grows_with_the_entries(client, world):
     sign_in(client, world.dsl)
     make_concern(world.school, world.pupil, world.staff)
-    one = len(pages_of(client.get(pdf_url(world.pupil))))
+    one = len(pages_of(court_bundle(client, world.pupil)))
     many_concerns(world, 10)
-    eleven = len(pages_of(client.get(pdf_url(world.pupil))))
+    eleven = len(pages_of(court_bundle(client, world.pupil)))
     many_concerns(world, 30)
-    forty_one = len(pages_of(client.get(pdf_url(world.pupil))))
+    forty_one = len(pages_of(court_bundle(client, world.pupil)))
 
     assert one == 1
     assert one < eleven < forty_one
@@ -95,8 +99,8 @@ def test_the_pdf_says_who_produced_it_when_and_which_filters_were_applied(client
                  occurred_at=datetime(2026, 1, 6, 10, tzinfo=timezone.utc))
     sign_in(client, world.dsl)
 
-    text = " ".join(pages_of(client.get(
-        pdf_url(world.pupil), query_string={"categories": "neglect", "date_from": ["1", "9", "2025"]}
+    text = " ".join(pages_of(court_bundle(
+        client, world.pupil, {"categories": "neglect", "date_from": ["1", "9", "2025"]}
     )))
 
     assert "Neglect seen" in text
@@ -111,21 +115,24 @@ def test_a_pupil_without_a_upn_has_name_and_date_of_birth_on_every_page(client, 
     make_concern(world.school, pupil, world.staff)
     sign_in(client, world.dsl)
 
-    (text,) = pages_of(client.get(pdf_url(pupil)))
+    (text,) = pages_of(court_bundle(client, pupil))
 
     assert "Noor Quillfeather · Date of birth 1 June 2015" in text
     assert "UPN Not recorded" in text
 
 
-def test_the_export_is_audited_as_an_export(client, world):
+def test_asking_and_the_download_are_audited_the_download_as_the_export(client, world):
     make_concern(world.school, world.pupil, world.staff)
     sign_in(client, world.dsl)
 
-    client.get(pdf_url(world.pupil), query_string={"categories": "neglect"})
+    court_bundle(client, world.pupil, {"categories": "neglect"})
 
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "chronology.export")).scalar_one()
-    assert event.actor_id == world.dsl.id
-    assert (event.object_type, event.object_id, event.detail) == ("pupil", str(world.pupil.id), "pdf_filtered")
+    events = db.session.execute(select(AuditEvent).where(AuditEvent.action.in_(
+        ("chronology.export_asked", "chronology.export"))).order_by(AuditEvent.seq)).scalars().all()
+    assert [(e.action, e.actor_id, e.object_type, e.object_id, e.detail) for e in events] == [
+        ("chronology.export_asked", world.dsl.id, "pupil", str(world.pupil.id), "pdf_filtered"),
+        ("chronology.export", world.dsl.id, "pupil", str(world.pupil.id), "pdf_filtered"),
+    ]
 
 
 def test_the_export_needs_a_recent_password_and_code(client, world):
@@ -136,12 +143,14 @@ def test_the_export_needs_a_recent_password_and_code(client, world):
     )
     db.session.commit()
 
-    response = client.get(pdf_url(world.pupil), query_string={"categories": "neglect"})
+    response = client.get(bundle_url(world.pupil), query_string={"categories": "neglect"})
+    asked = ask_for_court_bundle(client, world.pupil, {"categories": "neglect"})
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/re-authenticate?next=")
-    assert f"chronology.pdf" in response.headers["Location"]
-    assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "chronology.export")).first() is None
+    assert "court-bundle" in response.headers["Location"]
+    assert asked.status_code == 302 and asked.headers["Location"].startswith("/re-authenticate?next=")
+    assert db.session.execute(select(AuditEvent).where(AuditEvent.action.like("chronology.export%"))).first() is None
     # Viewing (not exporting) needs no re-authentication.
     assert client.get(f"/pupils/{world.pupil.id}/chronology").status_code == 200
 
@@ -150,24 +159,31 @@ def test_another_schools_dsl_is_refused_before_being_asked_to_re_authenticate(cl
     sign_in(client, world.other_dsl)
     db.session.execute(update(UserSession).values(authenticated_at=NOW - timedelta(minutes=20)))
     db.session.commit()
-    assert client.get(pdf_url(world.pupil)).status_code == 404
+    assert client.get(bundle_url(world.pupil)).status_code == 404
+    assert ask_for_court_bundle(client, world.pupil).status_code == 404
 
 
-def test_text_typed_into_a_record_is_printed_as_text_and_never_fetched(client, world, monkeypatch):
+def test_text_typed_into_a_record_is_printed_as_text_and_never_fetched(client, world, monkeypatch, tmp_path):
     from portal.chronology import pdf
 
-    fetched = []
-    monkeypatch.setattr(pdf._NoFetching, "fetch", lambda self, url, headers=None: fetched.append(url))
+    # The PDF is made in the worker's child process: what it would fetch is written to a file.
+    fetched = tmp_path / "fetched"
+
+    def fetch(self, url, headers=None):
+        with fetched.open("a") as out:
+            out.write(url + "\n")
+
+    monkeypatch.setattr(pdf._NoFetching, "fetch", fetch)
     make_concern(world.school, world.pupil, world.staff,
                  account='<img src="http://127.0.0.1:9/leak.png"> <link rel="stylesheet" href="file:///etc/passwd"> said "stop"')
     sign_in(client, world.dsl)
 
-    (text,) = pages_of(client.get(pdf_url(world.pupil)))
+    (text,) = pages_of(court_bundle(client, world.pupil))
 
     compact = text.replace(" ", "")
     assert '<imgsrc="http://127.0.0.1:9/leak.png">' in compact
     assert 'href="file:///etc/passwd">said"stop"' in compact
-    assert fetched == []
+    assert not fetched.exists()
 
 
 def test_the_printable_view_has_the_document_and_is_audited(client, world):
@@ -191,10 +207,15 @@ def test_the_printable_view_has_the_document_and_is_audited(client, world):
 
 def test_wrong_filters_on_the_print_view_or_pdf_go_back_to_the_page_to_be_corrected(client, world):
     sign_in(client, world.dsl)
-    for suffix in ("/chronology/print", "/chronology.pdf"):
+    for suffix in ("/chronology/print", "/chronology/court-bundle"):
         response = client.get(f"/pupils/{world.pupil.id}{suffix}", query_string={"date_from": ["31", "2", "2026"]})
         assert response.status_code == 302
         assert response.headers["Location"].startswith(f"/pupils/{world.pupil.id}/chronology?")
+    # A tampered form asks for no bundle, and its CSRF token never reaches an address.
+    response = ask_for_court_bundle(client, world.pupil, {"date_from": ["31", "2", "2026"]})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/pupils/{world.pupil.id}/chronology?")
+    assert "csrf" not in response.headers["Location"]
 
 
 def test_a_300_entry_chronology_renders_on_the_page_in_print_and_as_a_pdf(client, world):
@@ -210,7 +231,7 @@ def test_a_300_entry_chronology_renders_on_the_page_in_print_and_as_a_pdf(client
     html = client.get(f"/pupils/{world.pupil.id}/chronology").get_data(as_text=True)
     assert "300 entries, newest first" in html
     assert client.get(f"/pupils/{world.pupil.id}/chronology/print").status_code == 200
-    pages = pages_of(client.get(pdf_url(world.pupil)))
+    pages = pages_of(court_bundle(client, world.pupil))
     assert len(pages) > 20
     assert f"Page {len(pages)} of {len(pages)}" in pages[-1]
     assert "End of chronology" in pages[-1]

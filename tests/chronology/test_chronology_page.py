@@ -223,7 +223,7 @@ def test_print_and_pdf_links_carry_the_filters(client, world):
         client.get(url(world.pupil), query_string={"categories": "neglect", "date_from": ["1", "9", "2025"]})
     )
     assert f'href="/pupils/{world.pupil.id}/chronology/print?categories=neglect&amp;date_from=1&amp;date_from=9&amp;date_from=2025"' in html
-    assert f'href="/pupils/{world.pupil.id}/chronology.pdf?categories=neglect&amp;date_from=1&amp;date_from=9&amp;date_from=2025"' in html
+    assert f'href="/pupils/{world.pupil.id}/chronology/court-bundle?categories=neglect&amp;date_from=1&amp;date_from=9&amp;date_from=2025"' in html
 
 
 def test_the_page_offers_hide_screen_and_links_to_records_that_have_a_page(client, world):

@@ -287,6 +287,13 @@ rolls:import              other school, same LA                     -     -   - 
 rolls:import              school in other LA                        -     -   -      -      -       -
 rolls:import              own LA                                    -     -   -      -      -       -
 
+jobs:result               area                                      -     -   -      -      -       -
+jobs:result               job I asked for, own school               yes   yes yes    -      -       -
+jobs:result               job another asked for, own school         -     yes yes    -      -       -
+jobs:result               job, other school same LA                 -     -   -      -      -       -
+jobs:result               job I asked for, own LA                   -     -   -      yes    yes     yes
+jobs:result               job another asked for, own LA             -     -   -      -      -       -
+
 encompass:record          area                                      -     -   -      -      -       -
 encompass:record          Encompass notice sent by police           -     -   -      -      -       -
 encompass:read            area                                      -     yes yes    -      -       -

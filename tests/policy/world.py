@@ -183,6 +183,29 @@ OBJECTS.update({
 })
 
 
+# Background jobs (portal.jobs), in memory: the policy reads who asked and for which organisation.
+def _job(org: str, *, by: str) -> Builder:
+    def build(w: World, me):
+        from portal.jobs.models import BackgroundJob
+
+        requester = me if by == "me" else w.people[by]
+        organisation = getattr(w, org)
+        school = organisation.id if org in ("oakfield", "riverside", "hillcrest") else None
+        return BackgroundJob(requested_by_id=requester.id, school_id=school,
+                             local_authority_id=None if school else organisation.id)
+
+    return build
+
+
+OBJECTS.update({
+    "job I asked for, own school": _job("oakfield", by="me"),
+    "job another asked for, own school": _job("oakfield", by="DSL, own school"),
+    "job, other school same LA": _job("riverside", by="staff, other school same LA"),
+    "job I asked for, own LA": _job("northshire", by="me"),
+    "job another asked for, own LA": _job("northshire", by="LA staff, own LA"),
+})
+
+
 # Off-roll notices (portal.cme), built in memory: the policy reads their school, their council,
 # their status and whether they were flagged to triage.
 def _notice(school: str, status: str = "received", *, flagged: bool = False) -> Builder:

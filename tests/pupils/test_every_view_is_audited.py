@@ -1,7 +1,7 @@
 """Every response that shows a child's details writes at least one view event (security review,
 issue 15 finding 4): the roll and its three searches, the pupil's page, the edit and
 previous-school forms (shown and re-shown with errors), the duplicates offered when adding, the
-chronology (page, print, PDF) and the triage referral page (opened, and re-shown after a refused
+chronology (page, print, the court bundle's page) and the triage referral page (opened, and re-shown after a refused
 note or RAG rating). Each route is asked as the role that may see the child."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _school_routes(pupil):
           "year_group": "Year 7"}),
         ("the chronology", "GET", f"{p}/chronology", None),
         ("the printable chronology", "GET", f"{p}/chronology/print", None),
-        ("the chronology PDF", "GET", f"{p}/chronology.pdf", None),
+        ("the court bundle's page", "GET", f"{p}/chronology/court-bundle", None),
     ]
 
 
