@@ -184,7 +184,7 @@ def seed(scale: float = 1.0, *, pupils_per_school: int = 2000, seed_value: int =
         referral_rows.append(_row(referral, Referral.__table__))
         referral_ids.append((referral.id, school_id, pupil_id, la_id))
         item_rows.append(dict(
-            id=uuid.uuid4(), referral_id=referral.id, round=1, current=True, local_authority_id=la_id,
+            id=uuid.uuid4(), referral_id=referral.id, round=1, current=True, local_authority_id=la_id, source="school",
             school_id=school_id, urgent=urgent, received_at=received, due_at=decision_due(received),
             state=rng.choice(["new", "in_triage"]) if waiting else "decided", open=waiting, assigned_to_id=None,
             assigned_at=None, rag=None if waiting else rng.choice(["red", "amber", "green"]), first_opened_at=None,

@@ -36,11 +36,28 @@ def _strip_accents(text: str) -> str:
     return unicodedata.normalize("NFKC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
-def normalise_text(value: str) -> str:
+def _normalise_text_unicode(value: str) -> str:
     text = _strip_accents(unicodedata.normalize("NFKC", value)).casefold()
     text = text.translate(_APOSTROPHES)
     text = "".join(" " if _is_punctuation_or_symbol(c) else c for c in text)
     return _WHITESPACE.sub(" ", text).strip()
+
+
+# For ASCII text the steps above reduce to one translation: NFKC and NFKD leave ASCII as it is
+# (no ASCII character has a decomposition or is a combining mark), casefold() of ASCII is lower(),
+# the apostrophes ' and ` go, and every other ASCII punctuation or symbol character (categories P
+# and S: exactly string.punctuation) becomes a space. The same result, checked character by
+# character against the full path in tests/crypto/test_normalise.py; a name search normalises
+# every name of a school's roll, so this is most of its cost.
+_ASCII_TEXT = {ord(c): " " for c in "!\"#$%&()*+,-./:;<=>?@[\\]^_{|}~"}
+_ASCII_TEXT.update({ord("'"): None, ord("`"): None})
+_ASCII_TEXT.update({ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
+def normalise_text(value: str) -> str:
+    if value.isascii():
+        return _WHITESPACE.sub(" ", value.translate(_ASCII_TEXT)).strip()
+    return _normalise_text_unicode(value)
 
 
 def normalise_compact(value: str) -> str:
