@@ -29,7 +29,7 @@ class GroundsForm(FlaskForm):
 
 class LastDayForm(FlaskForm):
     last_attendance = GovDateField(
-        "What was the pupil’s last day of attendance?",
+        "Last day of attendance",
         description="The last day the pupil was at school. For example, 27 3 2026",
         required_message="Enter the pupil’s last day of attendance",
     )
