@@ -30,6 +30,7 @@ DEMO_USERS = [
     ("triage@northshire.demo", "Amira Khan", Role.TRIAGE_WORKER, "938"),
     ("manager@northshire.demo", "Helen Price", Role.TRIAGE_MANAGER, "938"),
     ("admin@northshire.demo", "Sam Fletcher", Role.LA_ADMIN, "938"),
+    ("cme@northshire.demo", "Bethan Morris", Role.CME_OFFICER, "938"),
     ("triage@southmoor.demo", "Owen Davies", Role.TRIAGE_WORKER, "939"),
     ("admin@southmoor.demo", "Ruth Adeyemi", Role.LA_ADMIN, "939"),
     ("encompass@northshire.demo", "Lucy Harper", Role.ENCOMPASS_KEY_CONTACT, "938"),
