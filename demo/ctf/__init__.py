@@ -150,3 +150,104 @@ def build_ctf(pupils: list[InventedPupil], *, source: tuple[str, str] = ("938", 
     body = "".join(pupil_xml(p, la, estab) for p in pupils)
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<CTfile>{header}<CTFpupilData>{body}</CTFpupilData></CTfile>\n'
             ).encode()
+
+
+# --- the demo's two files for Oakfield -------------------------------------------------------
+
+OAKFIELD = ("938", "2001")
+RIVERSIDE = ("938", "4001")  # Riverside Academy: LAESTAB 9384001 (URN 938002)
+FIRST_FILE = "oakfield-full-roll.xml"
+SECOND_FILE = "oakfield-second-roll.xml"
+OLIVER_LEAVES_ON = date(2026, 12, 4)  # a Friday: his file is due 5 school days later, Friday 11 December
+
+
+def _seeded_children() -> list[tuple[str, str, date, str]]:
+    """The other children the demo seed puts on Oakfield's roll (the council dashboard's history
+    of referrals), in a fixed order: (forename, surname, date of birth, sex)."""
+    from demo.triage_history import _plan
+
+    seen, children = set(), []
+    for item in _plan(date(2026, 12, 7)):  # the children are the same whatever the day
+        urn, forename, surname, born, sex = item["pupil"]
+        if urn == "938001" and (surname, born) not in seen:
+            seen.add((surname, born))
+            children.append((forename, surname, born, sex))
+    return children
+
+
+OLIVER_UPN = make_upn("938", "2001", 2021, 500)
+
+
+def _history_upn(n: int) -> str:
+    return make_upn("938", "2001", 2024, 600 + n)
+
+
+def oakfield_roll() -> list[InventedPupil]:
+    """Oakfield's roll as its MIS exports it: the demo seed's pupils on roll (Amelia and Oliver,
+    and the children of the council dashboard's referral history), each with the UPN the seed
+    gives them (`seed_demo_upns`), and 24 invented pupils the portal does not hold yet."""
+    amelia = InventedPupil(
+        upn="V938123456789", forename="Amelia", surname="Hartley-Nkemelu", preferred_forename="Millie",
+        dob=date(2014, 3, 9), sex="F", nhs_number="9434765919", nc_year=None, ethnicity="MWBA", sen="K",
+        paon="Flat 2, 14", street="Larch Road", postcode="NN1 4QT", entry_date=date(2025, 9, 3),
+        contacts=[InventedContact("Grace", "Hartley", "PAM", True, [("M", "07700 900412"), ("H", "01632 960412")]),
+                  InventedContact("Daniel", "Nkemelu", "PAF", True, [("M", "07700 900413")]),
+                  InventedContact("Pat", "Hartley", "GRM", False, [("H", "01632 960414")])])
+    oliver = InventedPupil(
+        upn=OLIVER_UPN, forename="Oliver", surname="Brennan-Shaw", dob=date(2016, 11, 2),
+        sex="M", nhs_number="4010232137", nc_year="5", paon="31", street="Alder Walk", postcode="NN1 5RB",
+        entry_date=date(2025, 9, 3),
+        contacts=[InventedContact("Kerry", "Brennan", "PAM", True, [("M", "07700 900520")]),
+                  InventedContact("Lee", "Shaw", "STF", False, [("M", "07700 900521")])])
+    history = [
+        InventedPupil(upn=_history_upn(n), forename=forename, surname=surname, dob=born, sex=sex[0],
+                      nc_year=None, ethnicity=None, sen=None, paon=str(10 + n), street="Rowan Street",
+                      postcode="NN2 4HB", entry_date=date(2024, 9, 4))
+        for n, (forename, surname, born, sex) in enumerate(_seeded_children())
+    ]
+    return [amelia, oliver] + history + invented_pupils(24)
+
+
+def seed_demo_upns() -> None:
+    """The UPNs Oakfield's MIS holds for the demo's pupils whose records were seeded without one,
+    so that the demo's CTF matches them by UPN (run by the demo seed, after the pupils)."""
+    from portal.orgs.service import get_school_by_urn
+    from portal.pupils.service import find_by_identifiers
+
+    school = get_school_by_urn("938001")
+    if school is None:
+        return
+    wanted = [("Brennan-Shaw", date(2016, 11, 2), OLIVER_UPN)]
+    wanted += [(surname, born, _history_upn(n)) for n, (_f, surname, born, _s) in enumerate(_seeded_children())]
+    for surname, born, upn in wanted:
+        for pupil in find_by_identifiers(school, surname=surname, date_of_birth=born):
+            if pupil.upn is None:
+                pupil.upn = upn
+
+
+def demo_files() -> dict[str, bytes]:
+    """The first file (Oakfield's full roll, 30 November) and the second (4 December): the same
+    roll with exactly one leaver, Oliver (leaving date 4 December; the file is addressed to
+    Riverside Academy, LAESTAB 9384001, his new school) and one changed address (the first of
+    the invented pupils)."""
+    first = oakfield_roll()
+    second = oakfield_roll()
+    second[1].leaving_date = OLIVER_LEAVES_ON
+    moved = next(p for p in second if p.upn == invented_pupils(1)[0].upn)
+    moved.paon, moved.street, moved.postcode = "5", "Wren Gardens", "NN2 8QD"
+    return {
+        FIRST_FILE: build_ctf(first, source=OAKFIELD, dest=OAKFIELD),
+        SECOND_FILE: build_ctf(second, source=OAKFIELD, dest=RIVERSIDE, written="2026-12-04T16:30:00"),
+    }
+
+
+
+def write_demo_files() -> list[str]:
+    """Write the demo's files beside this module (`.venv/bin/python -m demo.ctf`)."""
+    from pathlib import Path
+
+    written = []
+    for name, content in demo_files().items():
+        (Path(__file__).parent / name).write_bytes(content)
+        written.append(f"demo/ctf/{name}")
+    return written
