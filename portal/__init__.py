@@ -183,6 +183,7 @@ def _register_cli(app: Flask) -> None:
     from portal.notify.cli import mail_cli
     from portal.files.cli import files_cli
     from portal.retention.cli import retention_cli
+    from portal.encompass.cli import encompass_cli
     from portal.jobs.cli import jobs_cli
     from portal.rolls.cli import rolls_cli
 
@@ -194,5 +195,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(files_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(encompass_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(rolls_cli)
