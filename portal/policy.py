@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from portal.domain_errors import NotFound, Refused
 from portal.extensions import login_manager
-from portal.auth.roles import AGENCY_ROLES, LA_ROLES, SAFEGUARDING_LEADS, SCHOOL_ROLES, TRIAGE_ROLES, Role
+from portal.auth.roles import AGENCY_REFERRERS, AGENCY_ROLES, LA_ROLES, SAFEGUARDING_LEADS, SCHOOL_ROLES, TRIAGE_ROLES, Role
 from portal.orgs.models import Agency, LocalAuthority, School
 from portal.pupils.models import Pupil
 from portal.transfers.models import SENT_STATUSES, TransferStatus
@@ -441,6 +441,72 @@ def _connector_approve(user, obj) -> bool:
     if obj is None:
         return True
     return _triage_la_id(obj) == user.local_authority_id and getattr(obj, "proposed_by_id", None) != user.id
+
+
+# --- partner agencies' referrals -------------------------------------------------------------
+# A partner agency's referral (duck-typed: `agency_id`, `created_by_id`) is its professional's,
+# and every one of the agency's is its safeguarding lead's. They name the child by details only:
+# no school's record is theirs to see. The updates the council sends about their referrals
+# (`agency_id`) go to the same people. The Encompass notifier records notices and does not refer.
+
+
+def _agency_referrer(user) -> bool:
+    return role_of(user) in AGENCY_REFERRERS and user.agency_id is not None
+
+
+@rule("agency_referrals:manage")
+def _agency_referral(user, obj) -> bool:
+    """An agency's professional: the referrals they made; its safeguarding lead: all of the
+    agency's. obj: a Referral (None: the area)."""
+    if not _agency_referrer(user):
+        return False
+    if obj is None:
+        return True
+    agency_id = getattr(obj, "agency_id", None)
+    if agency_id is None or agency_id != user.agency_id:
+        return False
+    return role_of(user) == Role.AGENCY_LEAD or getattr(obj, "created_by_id", None) == user.id
+
+
+@rule("agency_referrals:oversee")
+def _agency_oversight(user, obj) -> bool:
+    """An agency's safeguarding lead sees every referral of the agency and the feedback on them.
+    obj: a Referral (None: the area)."""
+    if not (role_of(user) == Role.AGENCY_LEAD and user.agency_id is not None):
+        return False
+    return obj is None or getattr(obj, "agency_id", None) == user.agency_id
+
+
+@rule("agency_referrals:start")
+def _agency_refers_to(user, obj) -> bool:
+    """An agency's referrers refer to their agency's own council, and to the neighbouring ones its
+    council's LA admin allowed. obj: the LocalAuthority (None: the area)."""
+    if not _agency_referrer(user):
+        return False
+    if obj is None:
+        return True
+    return (isinstance(obj, LocalAuthority) and obj.active and user.agency is not None
+            and obj.id in user.agency.referral_la_ids)
+
+
+@rule("agency_updates:view")
+def _agency_updates(user, obj) -> bool:
+    """An agency's referrers read what the council sent their agency (the service also asks
+    "agency_referrals:manage" of the referral, so a professional reads only their own
+    referrals'). obj: a SharedUpdate (None: the area)."""
+    if not _agency_referrer(user):
+        return False
+    return obj is None or (getattr(obj, "agency_id", None) is not None and obj.agency_id == user.agency_id)
+
+
+@rule("referrals:work")
+def _referral_form(user, obj) -> bool:
+    """The referral form's pages (task list, questions, check answers, the referral): a school's
+    DSLs and deputies for their school's referrals, an agency's referrers for theirs (as
+    "agency_referrals:manage"). obj: a Referral (None: the area)."""
+    if obj is None:
+        return _lead_work(user, None) or _agency_referrer(user)
+    return _lead_work(user, obj) or _agency_referral(user, obj)
 
 
 # --- transfers of child protection files between schools ----------------------------------

@@ -399,6 +399,48 @@ def fill_in(referral: Referral, user, *, urgent: bool = False) -> None:
     db.session.commit()
 
 
+def agency_child_answers(child: dict | None = None, *, school: School | None = None) -> dict:
+    """The child section of a partner agency's referral: `child` is {"forename", "surname", "born"}
+    (TRIAGE_PUPIL's invented child unless given)."""
+    child = child or TRIAGE_PUPIL
+    return {"legal_forename": child["forename"], "legal_surname": child["surname"], "preferred_name": "",
+            "date_of_birth": child["born"].isoformat(), "sex": "", "gender": "", "nhs_number": "",
+            "address": "3 Fold Yard", "postcode": "", "ethnicity": "", "first_language": "",
+            "school_id": str(school.id) if school else "", "school_name": ""}
+
+
+def fill_in_agency_referral(referral: Referral, user, *, child: dict | None = None, urgent: bool = False,
+                            school: School | None = None) -> None:
+    """Answer every section of a partner agency's draft referral through the referrals service."""
+    for key, answers in COMPLETE_ANSWERS.items():
+        if key == "risk" and urgent:
+            answers = {"immediate_risk": "yes"}
+        if key == "child":
+            answers = agency_child_answers(child, school=school)
+        referrals.save_section(referral, user, key, answers)
+    referrals.save_section(referral, user, "child", agency_child_answers(child, school=school))
+    referrals.save_household_member(referral, user, {
+        "name": "Rowan Pryce", "relationship": "Mother", "date_of_birth": None, "age": "34",
+        "lives_with_child": "yes", "address": "", "phone": "", "parental_responsibility": "yes"})
+    referrals.complete_household(referral, user, True)
+    assert not sections.incomplete_sections(referral.form, sections.sections_for(True))
+    db.session.commit()
+
+
+def agency_referral(user, la: LocalAuthority | None = None, *, child: dict | None = None, submit: bool = True,
+                    urgent: bool = False) -> Referral:
+    """A partner agency's referral made through the referrals service by `user` (an agency
+    professional or lead) to `la` (their agency's own council by default): complete, and submitted
+    (so in the council's queue) unless `submit` is False."""
+    la = la or db.session.get(LocalAuthority, user.agency.local_authority_id)
+    referral = referrals.start_agency_referral(user, la.id, start_token=None)
+    fill_in_agency_referral(referral, user, child=child, urgent=urgent)
+    if submit:
+        referral = referrals.submit_referral(referral, user)
+    db.session.commit()
+    return referral
+
+
 def make_referral_record(
     school,
     pupil,

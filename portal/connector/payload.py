@@ -25,6 +25,7 @@ from portal.connector.schema import (
     UuidStr,
     validate,
 )
+from portal.orgs.models import AgencyKind, AgencySector
 from portal.pupils.identifiers import UPN_ALPHABET, upn_check_letter
 from portal.triage.models import SHAREABLE_SUMMARY_FIELDS
 
@@ -33,6 +34,26 @@ CONTRACT_VERSION = "v1"
 
 # CIN census referral source code: 2A is "Schools" (SSD cont_contact_source_code, CONT004A).
 REFERRAL_SOURCE_SCHOOL = "2A"
+# A partner agency's referral: the CIN census code for its kind (2B education services, 3A-3F
+# health services: GP, health visitor, school nurse, other health services; 5B other council
+# services; 6 police; 8 other). The agency itself is named in `referrer.organisation`.
+AGENCY_SOURCE_CODES = {
+    AgencyKind.POLICE_FORCE: "6",
+    AgencyKind.POLICE_TEAM: "6",
+    AgencyKind.GP_PRACTICE: "3A",
+    AgencyKind.HEALTH_VISITING: "3B",
+    AgencyKind.SCHOOL_NURSING: "3C",
+    AgencyKind.HOSPITAL_SAFEGUARDING: "3F",
+    AgencyKind.CAMHS: "3F",
+    AgencyKind.EARLY_YEARS: "2B",
+    AgencyKind.FURTHER_EDUCATION: "2B",
+    AgencyKind.VOLUNTARY: "8",
+    AgencyKind.OTHER_LA_SERVICE: "5B",
+}
+assert set(AGENCY_SOURCE_CODES) == set(AgencyKind)
+SOURCE_CODES = (REFERRAL_SOURCE_SCHOOL, *sorted(set(AGENCY_SOURCE_CODES.values())))
+AGENCY_KINDS = tuple(kind.value for kind in AgencyKind)
+AGENCY_SECTORS = tuple(sector.value for sector in AgencySector if sector is not AgencySector.SCHOOL)
 
 CONCERN_CATEGORIES = (
     "physical_abuse",
@@ -141,6 +162,22 @@ def _consent_reason_when_not_given(consent: dict, path: str, problems: list[Prob
         problems.append(Problem(f"{path}.reason_not_sought", "required"))
 
 
+def _one_source(referral: dict, path: str, problems: list[Problem]) -> None:
+    # A school's referral names its school (and nothing else); a partner agency's names the
+    # agency in referrer.organisation, with its own source code, and may have no school.
+    from_agency = isinstance(referral.get("referrer"), dict) and "organisation" in referral["referrer"]
+    if from_agency:
+        if referral.get("source_code") == REFERRAL_SOURCE_SCHOOL:
+            problems.append(Problem(_path(path, "source_code"), "not_allowed"))
+        if "school" in referral:
+            problems.append(Problem(_path(path, "school"), "not_allowed"))
+    else:
+        if referral.get("source_code") != REFERRAL_SOURCE_SCHOOL:
+            problems.append(Problem(_path(path, "source_code"), "not_allowed"))
+        if "school" not in referral:
+            problems.append(Problem(_path(path, "school"), "required"))
+
+
 def _other_category_described(reasons: dict, path: str, problems: list[Problem]) -> None:
     if "other" in reasons.get("categories", []) and not (reasons.get("other_category") or "").strip():
         problems.append(Problem(f"{path}.other_category", "required"))
@@ -152,14 +189,17 @@ REFERRAL_SCHEMA = Obj(
         "referral_id": UuidStr(),
         "la_code": Str(3, pattern=r"\d{3}"),
         "submitted_at": IsoDateTime(),
-        "source_code": Const(REFERRAL_SOURCE_SCHOOL),
+        # "2A" (schools) for a school's referral; a partner agency's kind's code for theirs.
+        "source_code": Str(3, choices=SOURCE_CODES),
         "urgent": Bool(),
+        # The referring school: present exactly when a school referred (see _one_source).
         "school": Obj(
             {
                 "urn": Str(6, pattern=r"\d{6}"),
                 "laestab": Str(7, pattern=r"\d{7}"),
                 "name": Str(200),
-            }
+            },
+            required=False,
         ),
         "referrer": Obj(
             {
@@ -167,6 +207,17 @@ REFERRAL_SCHEMA = Obj(
                 "role": Str(100),
                 "email": Str(254, pattern=_EMAIL),
                 "phone": Str(40, pattern=r"[0-9 +()\-]{6,40}", required=False, nullable=True),
+                # Added within v1 (optional): the partner agency that referred, when it was not a school.
+                "organisation": Obj(
+                    {
+                        "kind": Str(30, choices=AGENCY_KINDS),
+                        "sector": Str(20, choices=AGENCY_SECTORS),
+                        "name": Str(200),
+                        # An NHS organisation's ODS code (a GP practice: a letter and five digits).
+                        "ods_code": Str(10, pattern=r"[A-Z0-9]{3,10}", required=False, nullable=True),
+                    },
+                    required=False,
+                ),
             }
         ),
         "child": Obj(
@@ -184,6 +235,16 @@ REFERRAL_SCHEMA = Obj(
                 "sen_provision": Str(20, choices=SEN_PROVISION, required=False, nullable=True),
                 "first_language": Str(100, required=False, nullable=True),
                 "address": _address(required=False, nullable=True),
+                # Added within v1 (optional): the child's school as a partner agency gave it (the
+                # URN when they chose one of the council's schools, else its name alone).
+                "school": Obj(
+                    {
+                        "name": Str(200),
+                        "urn": Str(6, pattern=r"\d{6}", required=False, nullable=True),
+                    },
+                    required=False,
+                    nullable=True,
+                ),
             }
         ),
         "household": Array(
@@ -247,7 +308,8 @@ REFERRAL_SCHEMA = Obj(
             ),
             max_items=500,
         ),
-    }
+    },
+    rules=[_one_source],
 )
 
 # Updates are validated for the fields the portal uses; extra fields are tolerated here (a case

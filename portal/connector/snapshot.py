@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import uuid
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -28,7 +29,7 @@ from sqlalchemy import select
 from portal.concerns.models import Concern
 from portal.connector import payload as contract
 from portal.db import db
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import Agency, AgencyKind, LocalAuthority, School
 from portal.pupils.models import Pupil
 from portal.referrals import choices, form_definition
 from portal.referrals.form_definition import Field, Section, Sent
@@ -245,10 +246,11 @@ def list_path(section: Section) -> str | None:
     return paths.pop()
 
 
-def form_payload(form: dict, pupil: Pupil | None) -> dict:
-    """The part of the payload that comes from the form, by walking its definition."""
+def form_payload(form: dict, pupil: Pupil | None, sections=None) -> dict:
+    """The part of the payload that comes from the form, by walking its definition (a school's,
+    or `sections` for a partner agency's)."""
     out: dict = {}
-    for section in form_definition.SECTIONS:
+    for section in sections or form_definition.SECTIONS:
         answers = form.get(section.key) or {}
         if section.list_of is None:
             for f in _sent_fields(section):
@@ -287,8 +289,50 @@ def _concerns(referral: Referral, school_id) -> list[dict]:
     return out
 
 
+def _agency_payload(referral: Referral) -> dict:
+    """A partner agency's referral: no school, no pupil record, no linked concerns; the agency
+    named in referrer.organisation, its kind's source code, and the child's school as the agency
+    gave it (child.school: the URN when they chose one of the council's schools)."""
+    agency = db.session.get(Agency, referral.agency_id)
+    kind = AgencyKind(agency.kind)
+    la = db.session.get(LocalAuthority, referral.local_authority_id)
+    form = referral.form or {}
+    body = form_payload(form, None, form_definition.AGENCY_SECTIONS)
+    organisation = {"kind": kind.value, "sector": kind.sector.value, "name": agency.name[:200]}
+    if agency.ods_code:
+        organisation["ods_code"] = agency.ods_code
+    body.setdefault("referrer", {})["organisation"] = organisation
+    child = form.get("child") or {}
+    school = None
+    if child.get("school_id"):
+        try:
+            found = db.session.get(School, uuid.UUID(str(child["school_id"])))
+        except ValueError:
+            found = None
+        if found is not None and found.local_authority_id == la.id:
+            school = {"name": found.name[:200], "urn": found.urn}
+    if school is None and _text(child.get("school_name")):
+        school = {"name": _text(child.get("school_name"), 200), "urn": None}
+    body.setdefault("child", {})["school"] = school
+    payload = {
+        "schema_version": contract.SCHEMA_VERSION,
+        "referral_id": str(referral.id),
+        "la_code": la.code,
+        "submitted_at": referral.submitted_at.isoformat(),
+        "source_code": contract.AGENCY_SOURCE_CODES[kind],
+        "urgent": bool(referral.urgent),
+        **body,
+        "concerns": [],
+    }
+    ordered = {key: payload[key] for key in contract.REFERRAL_SCHEMA.fields if key in payload}
+    ordered.update(payload)
+    return ordered
+
+
 def build_referral_payload(referral: Referral) -> dict:
     """Contract v1's referral body for a submitted referral (see the module's docstring)."""
+    if referral.agency_id is not None:
+        return _agency_payload(referral)
     school = db.session.get(School, referral.school_id)
     la = db.session.get(LocalAuthority, referral.local_authority_id or school.local_authority_id)
     pupil = db.session.get(Pupil, referral.pupil_id)

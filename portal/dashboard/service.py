@@ -26,7 +26,7 @@ from sqlalchemy import select
 from portal import audit
 from portal.db import db, utcnow
 from portal.domain_errors import Invalid, NotFound
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import AgencySector, LocalAuthority, School
 from portal.policy import require
 from portal.referrals.choices import CATEGORY_LABELS
 from portal.referrals.models import Referral
@@ -40,7 +40,10 @@ MAX_DAYS = 2 * 366  # a longer period is refused: its charts would be unreadable
 RE_REFERRAL_WINDOW = timedelta(days=365)
 SOURCE_SCHOOL = "A school in the area"
 SOURCE_OTHER_LA = "Sent on by another local authority"
-SOURCES = (SOURCE_SCHOOL, SOURCE_OTHER_LA)
+SOURCE_AGENCY = "A partner agency"
+SOURCES = (SOURCE_SCHOOL, SOURCE_OTHER_LA, SOURCE_AGENCY)
+# Partner agencies' referrals are also counted by sector ("Police", "Health", ...: TriageItem.source).
+AGENCY_SOURCES = {sector.value: sector.label for sector in AgencySector if sector is not AgencySector.SCHOOL}
 AWAITING = "Awaiting a decision"
 
 
@@ -187,9 +190,9 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
     items = db.session.execute(
         select(TriageItem.id, TriageItem.referral_id, TriageItem.school_id, TriageItem.received_at,
                TriageItem.decided_at, TriageItem.due_at, TriageItem.outcome, Referral.pupil_id,
-               School.local_authority_id.label("school_la_id"))
+               TriageItem.source, School.local_authority_id.label("school_la_id"))
         .join(Referral, Referral.id == TriageItem.referral_id)
-        .join(School, School.id == TriageItem.school_id)
+        .outerjoin(School, School.id == TriageItem.school_id)
         .where(*where)
     ).all()
 
@@ -232,6 +235,7 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
     first_week = [0] * len(weeks)
     by_category: dict[str, int] = {}
     by_outcome: dict[str | None, int] = {}
+    by_sector: dict[str, int] = {}
     by_school: dict[uuid.UUID, list[int]] = {}
     all_hours: list[float] = []
     decided = on_time = re_referrals = 0
@@ -241,9 +245,15 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
         w = week_index.get(monday(received.astimezone(UK).date()))
         if w is None:
             continue
-        source = SOURCE_SCHOOL if item.school_la_id == la.id else SOURCE_OTHER_LA
+        if item.school_id is None:
+            source = SOURCE_AGENCY
+            by_sector[item.source] = by_sector.get(item.source, 0) + 1
+        else:
+            source = SOURCE_SCHOOL if item.school_la_id == la.id else SOURCE_OTHER_LA
+            by_sector[AgencySector.SCHOOL.value] = by_sector.get(AgencySector.SCHOOL.value, 0) + 1
         by_source[source][w] += 1
-        school_line = by_school.setdefault(item.school_id, [0, 0, 0, 0])
+        # A partner agency's referral counts in every figure but the per-school table.
+        school_line = by_school.setdefault(item.school_id, [0, 0, 0, 0]) if item.school_id else [0, 0, 0, 0]
         school_line[0] += 1
         if item.decided_at is not None:
             decided_at = _aware(item.decided_at)
@@ -258,7 +268,10 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
                 on_time_week[w] += 1
                 school_line[2] += 1
         by_outcome[item.outcome] = by_outcome.get(item.outcome, 0) + 1
-        previous = [t for t in earlier.get(item.pupil_id, []) if received - RE_REFERRAL_WINDOW <= t < received]
+        # Counted through the school's pupil record (a partner agency's referral has none; the
+        # triage page finds its earlier referrals through the blind indexes instead).
+        previous = [t for t in earlier.get(item.pupil_id, []) if received - RE_REFERRAL_WINDOW <= t < received] \
+            if item.pupil_id else []
         if previous:
             re_referrals += 1
             re_week[w] += 1
@@ -280,10 +293,20 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
         key="sources", kind="stacked_weeks", series=list(SOURCES),
         title="Referrals received per week, by source",
         description=f"{sum(map(sum, by_source.values()))} referrals from {filters.start.day} {filters.start:%B %Y} to {filters.end.day} {filters.end:%B %Y}; "
+                    f"{sum(by_source[SOURCE_AGENCY])} came from partner agencies and "
                     f"{sum(by_source[SOURCE_OTHER_LA])} were sent on by another local authority.",
         head=["Week starting", *SOURCES, "Total"],
         rows=[[week_labels[i], *(by_source[s][i] for s in SOURCES), sum(by_source[s][i] for s in SOURCES)]
               for i in range(len(weeks))],
+    )
+    sector_rows = sorted(([_sector_label(code), n] for code, n in by_sector.items()), key=lambda row: (-row[1], row[0]))
+    tables["sectors"] = Table(
+        key="sectors", kind="bars",
+        title="Referrals by source",
+        description="Where the referrals received in the period came from: schools, and partner agencies by sector "
+                    "(police, health, early years and colleges, voluntary organisations, other council services).",
+        head=["Source", "Referrals"],
+        rows=sector_rows,
     )
     category_rows = sorted(by_category.items(), key=lambda kv: (-kv[1], _category_label(kv[0])))
     tables["categories"] = Table(
@@ -347,6 +370,13 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
         total=len(items), decided=decided, on_time=on_time, re_referrals=re_referrals,
         median_hours=median_all, tables=tables,
     )
+
+
+def _sector_label(code: str) -> str:
+    try:
+        return AgencySector(code).label
+    except ValueError:
+        return "Other"
 
 
 def _find_categories(form: dict) -> list[str]:

@@ -16,7 +16,7 @@ from portal.templating import operator
 
 bp = Blueprint("dashboard", __name__)
 
-CHART_ORDER = ("sources", "categories", "timeliness", "median", "outcomes", "re_referrals", "schools")
+CHART_ORDER = ("sources", "sectors", "categories", "timeliness", "median", "outcomes", "re_referrals", "schools")
 
 
 def _filters_from(form: DashboardFilters) -> tuple[dict, dict[str, str]]:

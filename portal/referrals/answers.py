@@ -37,9 +37,11 @@ def _rows(fields, answers: dict) -> list[Row]:
     return [Row(f.answer, _lines(f.shown(answers))) for f in fields if f.answer is not None]
 
 
-def section_answers(form: dict, concern_labels: list[str]) -> list[SectionAnswers]:
+def section_answers(form: dict, concern_labels: list[str], sections=None) -> list[SectionAnswers]:
+    """Every section's rows, for a school's referral or (`sections`: AGENCY_SECTIONS) a partner
+    agency's."""
     out = []
-    for section in form_definition.SECTIONS:
+    for section in sections or form_definition.SECTIONS:
         answers = form.get(section.key) or {}
         result = SectionAnswers(section, status=form_definition.section_status(form, section.key))
         if section.list_of is not None:

@@ -124,6 +124,9 @@ class Field:
     # Where the answer goes in the case system's payload (None: it is not sent, or is sent with
     # another answer: see that answer's `with_answers`).
     sent: Sent | None = None
+    # A list whose choices depend on the referral (the schools of the LA it goes to): the page
+    # fills them in, and the words of the chosen one are kept beside it as "<key>_label".
+    choices_from: str | None = None
 
     def shown(self, answers: dict) -> Any:
         if self.show is not None:
@@ -518,9 +521,81 @@ SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
 QUESTION_PAGES = tuple(section for section in SECTIONS if section.list_of is None)
 
 
+# --- a partner agency's referral ----------------------------------------------------------------
+# The same form, but the child is not on a roll the referrer can see: they say who the child is
+# (name, date of birth, address, NHS number where known, the school if known), and nothing is
+# filled in from any record. The sections that speak of "the school" speak of the referrer.
+
+AGENCY_CHILD = Section(
+    "child", "The child", "referrals.child", "/child",
+    page_title="The child",
+    intro="Tell us who the child is. Give everything you know: the council uses these details to find the "
+          "child’s records.",
+    fields=(
+        *(f for f in CHILD.fields if f.key in ("legal_forename", "legal_surname", "preferred_name", "date_of_birth",
+                                                "sex", "gender")),
+        Field("nhs_number", "NHS number (if known)", max_length=20,
+              hint="10 digits, like 943 476 5919. Health professionals: give it whenever you have it",
+              check=_identifier(identifiers.validate_nhs_number),
+              params={"classes": "govuk-input--width-10", "inputmode": "numeric"}, answer="NHS number",
+              sent=Sent("child.nhs_number", "nhs_number")),
+        *(f for f in CHILD.fields if f.key in ("address", "postcode", "ethnicity", "first_language")),
+        Field("school_id", "School (if known)", SELECT, choices=(), choices_from="la_schools",
+              hint="A school in the council’s area. If the school is not listed, write its name below",
+              params={"classes": "govuk-!-width-two-thirds"}, answer="School",
+              show=lambda a: a.get("school_id_label") or ""),
+        # (sent as child.school, with the school's name written below)
+        Field("school_name", "School, nursery or college not listed above (optional)", max_length=200,
+              name="The school’s name", params={"classes": "govuk-!-width-two-thirds"},
+              answer="School not listed"),
+    ),
+)
+
+AGENCY_REASONS = Section(
+    "reasons", "Reasons for referral", "referrals.reasons", "/reasons",
+    page_title="Reasons for referral", check=_other_said, clean=_clean_reasons,
+    fields=(
+        REASONS.fields[0],
+        Field("categories", "What are you worried about?", CHECKBOXES, choices=tuple(CATEGORIES),
+              hint="Select all that apply", required="Select what you are worried about",
+              answer="What you are worried about", show=_worries,
+              sent=Sent("reasons.categories", "categories")),
+        REASONS.fields[2],
+        Field("actions_taken", "What has your organisation done so far? (optional)", TEXTAREA, max_length=LONG_TEXT,
+              name="What your organisation has done", answer="What your organisation has done",
+              sent=Sent("reasons.actions_taken")),
+    ),
+)
+
+AGENCY_NEED = Section(
+    "need", "Level of need", "referrals.level_of_need", "/level-of-need",
+    page_title="Level of need",
+    intro="Use your safeguarding partnership’s threshold document (the continuum of need) to decide.",
+    fields=(
+        Field("level", "What level of need do you think the child has?", RADIOS,
+              choices=tuple(choices.LEVELS_OF_NEED), required="Select the level of need", blank=None,
+              params={"items": [{"hint": {"text": hint}} for _, _, hint in choices.LEVELS_OF_NEED]},
+              answer="Level of need", sent=Sent("level_of_need", "code")),
+        NEED.fields[1],
+    ),
+)
+
+AGENCY_SECTIONS = (RISK, AGENCY_CHILD, HOUSEHOLD, REFERRER, AGENCY_REASONS, CONSENT, VOICE, AGENCIES, AGENCY_NEED)
+AGENCY_SECTIONS_BY_KEY = {section.key: section for section in AGENCY_SECTIONS}
+AGENCY_QUESTION_PAGES = tuple(section for section in AGENCY_SECTIONS if section.list_of is None)
+assert tuple(s.key for s in AGENCY_SECTIONS) == SECTION_KEYS
+assert all(a.endpoint == b.endpoint and a.path == b.path for a, b in zip(AGENCY_SECTIONS, SECTIONS))
+
+
+def sections_for(from_agency: bool) -> tuple[Section, ...]:
+    """The task list's sections for a school's referral, or for a partner agency's (same keys,
+    pages and order)."""
+    return AGENCY_SECTIONS if from_agency else SECTIONS
+
+
 def section_status(form: dict, key: str) -> str | None:
     return (form.get("status") or {}).get(key)
 
 
-def incomplete_sections(form: dict) -> list[Section]:
-    return [section for section in SECTIONS if section_status(form, section.key) != COMPLETED]
+def incomplete_sections(form: dict, sections: tuple[Section, ...] = SECTIONS) -> list[Section]:
+    return [section for section in sections if section_status(form, section.key) != COMPLETED]

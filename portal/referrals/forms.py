@@ -163,6 +163,19 @@ QUESTION_FORMS: dict[str, type[QuestionForm]] = {
                              links_concerns=section.links_concerns)
     for section in form_definition.QUESTION_PAGES
 }
+AGENCY_QUESTION_FORMS: dict[str, type[QuestionForm]] = {
+    section.key: (QUESTION_FORMS[section.key] if section is form_definition.SECTIONS_BY_KEY[section.key]
+                  else _form_class(f"Agency{section.key.title()}Form", section.fields, section.check,
+                                   links_concerns=section.links_concerns))
+    for section in form_definition.AGENCY_QUESTION_PAGES
+}
+
+
+def question_form(section_key: str, from_agency: bool) -> type[QuestionForm]:
+    """The question page's form for a school's referral or a partner agency's."""
+    return (AGENCY_QUESTION_FORMS if from_agency else QUESTION_FORMS)[section_key]
+
+
 HouseholdMemberForm = _form_class("HouseholdMemberForm", form_definition.HOUSEHOLD_MEMBER,
                                   form_definition.HOUSEHOLD_MEMBER_CHECK)
 

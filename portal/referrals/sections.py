@@ -30,6 +30,7 @@ from portal.referrals.form_definition import (  # noqa: F401
     Section,
     incomplete_sections,
     section_status,
+    sections_for,
 )
 from portal.referrals.models import ReferralStatus
 

@@ -1,8 +1,13 @@
 """Referrals: start a draft, save its sections, submit it once, and follow its status.
 
 Rules kept here, not in the views:
-- A referral is for a pupil of the DSL's own school (policy "referrals:manage"); anything else
-  is "not found", so another school cannot learn that a record exists.
+- A school's referral is for a pupil of the DSL's own school (policy "referrals:manage"); a
+  partner agency's is its professional's own, or any of the agency's for its safeguarding lead
+  ("agency_referrals:manage"). Anything else is "not found", so another organisation cannot learn
+  that a record exists.
+- A partner agency identifies the child by details alone: nothing here looks up, shows or even
+  counts any school's records for an agency user, so what they type tells them nothing about
+  whether the child is known to the portal (the same pages, the same answers, either way).
 - Only a draft changes. Every change first runs `UPDATE referral ... WHERE status = 'draft'`,
   which both checks and (on PostgreSQL) locks the row until the change commits: an edit racing a
   submission either lands before it or is refused, never after.
@@ -32,7 +37,7 @@ from portal.concerns.options import CATEGORIES, CATEGORY_LABELS
 from portal.db import db, utcnow
 from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.events import ReferralSubmitted, publish
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import Agency, LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil
 from portal.referrals import sections
@@ -69,7 +74,7 @@ class ReferralNotFound(NotFound):
 
 
 def _allowed(user, obj):
-    if obj is None or not can(user, "referrals:manage", obj):
+    if obj is None or not (can(user, "referrals:manage", obj) or can(user, "agency_referrals:manage", obj)):
         raise ReferralNotFound()
     return obj
 
@@ -113,19 +118,28 @@ def open_draft(user, referral_id: uuid.UUID, *, page: str) -> Referral:
 
 
 def local_authority_of(referral: Referral) -> LocalAuthority | None:
-    """The LA the referral goes (or went) to: the one it was routed to, else the school's."""
+    """The LA the referral goes (or went) to: the one it was routed to (or the agency chose),
+    else the school's."""
     if referral.local_authority_id is not None:
         return db.session.get(LocalAuthority, referral.local_authority_id)
     school = db.session.get(School, referral.school_id)
     return db.session.get(LocalAuthority, school.local_authority_id)
 
 
-def pupil_of(referral: Referral) -> Pupil:
-    return db.session.get(Pupil, referral.pupil_id)
+def pupil_of(referral: Referral) -> Pupil | None:
+    """The school's pupil record the referral is about (None for a partner agency's referral)."""
+    return db.session.get(Pupil, referral.pupil_id) if referral.pupil_id else None
+
+
+def sections_of(referral: Referral):
+    """The referral's sections: a school's, or a partner agency's (same keys and pages)."""
+    return sections.sections_for(referral.from_agency)
 
 
 def school_referrals(user) -> list[tuple[Referral, Pupil]]:
     """The user's school's referrals, newest first, each with its pupil (this school's only)."""
+    if user.school_id is None:
+        return []
     referrals = db.session.execute(
         select(Referral).where(Referral.school_id == user.school_id)
         .order_by(Referral.submitted_at.desc().nulls_first(), Referral.created_at.desc())
@@ -137,6 +151,18 @@ def school_referrals(user) -> list[tuple[Referral, Pupil]]:
             select(Pupil).where(Pupil.id.in_(pupil_ids), Pupil.school_id == user.school_id)
         ).scalars()}
     return [(r, pupils[r.pupil_id]) for r in referrals if r.pupil_id in pupils]
+
+
+def agency_referrals(user) -> list[Referral]:
+    """A partner agency's referrals as its user may see them, newest first: a professional's
+    own, every one of the agency's for its safeguarding lead."""
+    if user.agency_id is None or not can(user, "agency_referrals:manage"):
+        return []
+    query = select(Referral).where(Referral.agency_id == user.agency_id)
+    found = db.session.execute(
+        query.order_by(Referral.submitted_at.desc().nulls_first(), Referral.created_at.desc())
+    ).scalars().all()
+    return [r for r in found if can(user, "agency_referrals:manage", r)]
 
 
 def drafts_for_pupil(pupil: Pupil) -> list[Referral]:
@@ -219,6 +245,17 @@ def _prefilled_referrer(user: User) -> dict:
     return {"name": user.display_name, "role": user.role_enum.label, "phone": "", "email": user.email}
 
 
+def _index_child(referral: Referral, child: dict) -> None:
+    """Keep the child's names, date of birth and NHS number in the referral's own encrypted
+    columns (and so its blind indexes), from the form's child section."""
+    born = child.get("date_of_birth")
+    nhs = "".join(ch for ch in str(child.get("nhs_number") or "") if ch.isdigit())
+    referral.child_forename = (child.get("legal_forename") or "").strip() or None
+    referral.child_surname = (child.get("legal_surname") or "").strip() or None
+    referral.child_date_of_birth = date.fromisoformat(born) if born else None
+    referral.child_nhs_number = nhs or None
+
+
 @transactional
 def start_referral(user: User, pupil: Pupil, *, concern_ids: list[uuid.UUID], start_token: str | None) -> Referral:
     """A new draft for the pupil, the child's and referrer's sections prefilled (to be checked).
@@ -252,12 +289,72 @@ def start_referral(user: User, pupil: Pupil, *, concern_ids: list[uuid.UUID], st
         # What the school is worried about starts as the linked concerns' categories.
         "reasons": {"summary": "", "categories": _categories_of(chosen), "other_category": "", "actions_taken": ""},
     }
+    _index_child(referral, referral.form["child"])
     db.session.add(referral)
     for concern_id in dict.fromkeys(concern_ids):
         referral.concerns.append(ReferralConcern(concern_id=concern_id))
     referral.events.append(ReferralEvent(status=ReferralStatus.DRAFT, at=utcnow(), by_user_id=user.id))
     db.session.flush()
     audit.record("referral.create", object_type="referral", object_id=referral.id, actor=user)
+    return referral
+
+
+# --- a partner agency's referral ------------------------------------------------------------------
+
+
+def referral_authorities(user: User) -> list[LocalAuthority]:
+    """The councils the user's agency may refer to: its own, and the neighbours its LA allowed
+    (active ones only), its own first."""
+    agency = db.session.get(Agency, user.agency_id) if user.agency_id else None
+    if agency is None:
+        return []
+    las = db.session.execute(
+        select(LocalAuthority).where(LocalAuthority.id.in_(agency.referral_la_ids), LocalAuthority.active.is_(True))
+        .order_by(LocalAuthority.name)
+    ).scalars().all()
+    return sorted((la for la in las if can(user, "agency_referrals:start", la)),
+                  key=lambda la: (la.id != agency.local_authority_id, la.name))
+
+
+def school_names(local_authority_id) -> list[tuple[str, str]]:
+    """The active schools of an LA as (id, name), for an agency to say which school the child
+    attends: names only, nothing of any school's records."""
+    return [(str(school_id), name) for school_id, name in db.session.execute(
+        select(School.id, School.name).where(School.local_authority_id == local_authority_id,
+                                             School.active.is_(True)).order_by(School.name)
+    ).all()]
+
+
+@transactional
+def start_agency_referral(user: User, local_authority_id: uuid.UUID, *, start_token: str | None) -> Referral:
+    """A new draft of a partner agency's referral to the council chosen (the agency's own, or an
+    allowed neighbour: anything else is not found). Nothing is prefilled about the child: the
+    referrer says who the child is. The start page's token makes a second press return the
+    first draft."""
+    la = db.session.get(LocalAuthority, local_authority_id)
+    if la is None or not can(user, "agency_referrals:start", la):
+        raise ReferralNotFound()
+    if start_token:
+        existing = db.session.execute(select(Referral).where(Referral.start_token == start_token)).scalar_one_or_none()
+        if existing is not None:
+            return _allowed(user, existing)
+    referral = Referral(
+        agency_id=user.agency_id,
+        local_authority_id=la.id,
+        created_by_id=user.id,
+        status=ReferralStatus.DRAFT,
+        start_token=start_token or new_start_token(),
+    )
+    referral.form = {
+        "status": {"referrer": sections.IN_PROGRESS},
+        "referrer": _prefilled_referrer(user),
+        "household": {"members": []},
+        "reasons": {"summary": "", "categories": [], "other_category": "", "actions_taken": ""},
+    }
+    db.session.add(referral)
+    referral.events.append(ReferralEvent(status=ReferralStatus.DRAFT, at=utcnow(), by_user_id=user.id))
+    db.session.flush()
+    audit.record("referral.create", object_type="referral", object_id=referral.id, detail="agency", actor=user)
     return referral
 
 
@@ -282,12 +379,20 @@ def save_section(referral: Referral, user: User, key: str, answers: dict, *, sta
     if key not in sections.SECTION_KEYS:
         raise ReferralNotFound("unknown section")
     _lock_draft(referral)
+    if key == "child" and referral.from_agency and answers.get("school_id"):
+        # The school, if the agency knows it: one of the council's schools, its name kept beside it.
+        names = dict(school_names(referral.local_authority_id))
+        if answers["school_id"] not in names:
+            raise ReferralError("Select the school from the list, or write its name")
+        answers = {**answers, "school_id_label": names[answers["school_id"]]}
     form = referral.form
     form[key] = answers
     form.setdefault("status", {})[key] = status
     referral.form = form
     if key == "risk":
         referral.urgent = answers.get("immediate_risk") == "yes"
+    if key == "child":
+        _index_child(referral, answers)
     audit.record("referral.edit", object_type="referral", object_id=referral.id, detail=key, actor=user)
 
 
@@ -390,8 +495,14 @@ def submit_referral(referral: Referral, user: User) -> Referral:
     """
     _allowed(user, referral)
     referral_id = referral.id
-    school = db.session.get(School, referral.school_id)
-    la = db.session.get(LocalAuthority, school.local_authority_id)
+    if referral.from_agency:
+        # The council the agency chose when it started: still one it may refer to.
+        la = db.session.get(LocalAuthority, referral.local_authority_id)
+        if la is None or not can(user, "agency_referrals:start", la):
+            raise ReferralNotFound()
+    else:
+        school = db.session.get(School, referral.school_id)
+        la = db.session.get(LocalAuthority, school.local_authority_id)
     now = utcnow()
     won = db.session.execute(
         update(Referral)
@@ -408,9 +519,10 @@ def submit_referral(referral: Referral, user: User) -> Referral:
         return referral
     # Re-read what we now hold: the form as it is, not as this request first saw it.
     db.session.refresh(referral)
-    missing = sections.incomplete_sections(referral.form)
+    missing = sections.incomplete_sections(referral.form, sections_of(referral))
     if missing:
         raise ReferralIncomplete(missing)
+    _index_child(referral, referral.form.get("child") or {})
     reference = _next_reference(la, now.astimezone(UK).year)
     db.session.execute(
         update(Referral).where(Referral.id == referral_id).values(reference=reference)

@@ -1,5 +1,9 @@
 """Referral pages: start, the task list and its question pages, check your answers, submit,
-and the school's view of its referrals as they move through the LA's triage."""
+and the school's view of its referrals as they move through the LA's triage.
+
+A partner agency's referral (started from the agency's home, portal.agencies) uses the same
+pages: the area's action "referrals:work" lets a school's leads and an agency's referrers in, and
+the service answers "not found" for any referral that is not theirs."""
 
 from __future__ import annotations
 
@@ -24,7 +28,9 @@ from portal.updates.service import updates_for_referral
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
+# The school's list and its start page are the school's; the form's pages are every referrer's.
 MANAGE = "referrals:manage"
+WORK = "referrals:work"
 
 
 def _uuid_args(name: str) -> list[uuid.UUID]:
@@ -40,8 +46,11 @@ def _context(referral: Referral, **extra):
     la = referrals.local_authority_of(referral)
     return {
         "referral": referral,
-        "child_name": f"{child.get('preferred_name') or child.get('legal_forename', '')} {child.get('legal_surname', '')}".strip(),
+        "child_name": f"{child.get('preferred_name') or child.get('legal_forename', '')} {child.get('legal_surname', '')}".strip()
+                      or "a child",
         "la": la,
+        "back_to": url_for("agencies.home") if referral.from_agency else url_for("referrals.index"),
+        "back_text": "Back to your referrals" if referral.from_agency else "Back to your school’s referrals",
         "duty_line": duty_line_for(la.code if la else None),
         "status_text": sections.STATUS_TEXT,
         "status_classes": sections.STATUS_TAG_CLASSES,
@@ -114,37 +123,43 @@ def start():
 # --- the referral, its task list and check your answers ------------------------------------
 
 
+def _answers(referral: Referral):
+    concerns = referrals.linked_concerns(referral)
+    return referral_answers.section_answers(referral.form, [referrals.concern_label(c) for c in concerns],
+                                            referrals.sections_of(referral))
+
+
 @bp.get("/<uuid:referral_id>")
-@requires(MANAGE)
+@requires(WORK)
 def show(referral_id: uuid.UUID):
     referral = referrals.get_referral_for(current_user, referral_id, page="referral")
-    concerns = referrals.linked_concerns(referral)
     return render_template(
         "referrals/show.html",
         **_context(
             referral,
             events=referrals.events_with_people(referral),
-            answers=referral_answers.section_answers(referral.form, [referrals.concern_label(c) for c in concerns]),
+            answers=_answers(referral),
             updates=updates_for_referral(current_user, referral),
         ),
     )
 
 
 @bp.get("/<uuid:referral_id>/task-list")
-@requires(MANAGE)
+@requires(WORK)
 @editing("task_list")
 def task_list(referral: Referral):
     form = referral.form
-    incomplete = sections.incomplete_sections(form)
+    all_sections = referrals.sections_of(referral)
+    incomplete = sections.incomplete_sections(form, all_sections)
     return render_template(
         "referrals/task_list.html",
-        **_context(referral, sections=sections.SECTIONS, section_status=lambda key: sections.section_status(form, key),
+        **_context(referral, sections=all_sections, section_status=lambda key: sections.section_status(form, key),
                    incomplete=incomplete),
     )
 
 
 @bp.route("/<uuid:referral_id>/check-answers", methods=["GET", "POST"])
-@requires(MANAGE)
+@requires(WORK)
 @reshows_form_on_csrf_failure
 def check_answers(referral_id: uuid.UUID):
     referral = referrals.get_referral_for(current_user, referral_id, page="check_answers")
@@ -158,19 +173,14 @@ def check_answers(referral_id: uuid.UUID):
             flash(error.message, "important")
             return redirect(url_for("referrals.task_list", referral_id=referral_id))
         return redirect(url_for("referrals.confirmation", referral_id=referral.id))
-    if sections.incomplete_sections(referral.form):
+    if sections.incomplete_sections(referral.form, referrals.sections_of(referral)):
         flash("Complete every section before you check your answers", "important")
         return redirect(url_for("referrals.task_list", referral_id=referral.id))
-    concerns = referrals.linked_concerns(referral)
-    return render_template(
-        "referrals/check_answers.html",
-        **_context(referral, form=form,
-                   answers=referral_answers.section_answers(referral.form, [referrals.concern_label(c) for c in concerns])),
-    )
+    return render_template("referrals/check_answers.html", **_context(referral, form=form, answers=_answers(referral)))
 
 
 @bp.get("/<uuid:referral_id>/confirmation")
-@requires(MANAGE)
+@requires(WORK)
 def confirmation(referral_id: uuid.UUID):
     referral = referrals.get_referral_for(current_user, referral_id, page="confirmation")
     if referral.status == ReferralStatus.DRAFT:
@@ -191,7 +201,7 @@ def _question_page(referral: Referral, form, *, title: str, key: str, single_que
 
 
 @bp.get("/<uuid:referral_id>/immediate-risk/call-now")
-@requires(MANAGE)
+@requires(WORK)
 def call_now(referral_id: uuid.UUID):
     """Shown at once when the school says the child is at immediate risk: phone first."""
     referral = referrals.get_referral_for(current_user, referral_id, page="call_now")
@@ -201,8 +211,8 @@ def call_now(referral_id: uuid.UUID):
 def section_page(referral: Referral, section_key: str):
     """Any section's question page (all but the household list): the definition's questions,
     saved as its answers."""
-    section = form_definition.SECTIONS_BY_KEY[section_key]
-    form_class = forms.QUESTION_FORMS[section.key]
+    section = {s.key: s for s in referrals.sections_of(referral)}[section_key]
+    form_class = forms.question_form(section.key, referral.from_agency)
     saved = dict(referral.form.get(section.key) or {})
     if section.links_concerns:
         saved["concerns"] = [str(cid) for cid in referrals.linked_concern_ids(referral)]
@@ -211,6 +221,10 @@ def section_page(referral: Referral, section_key: str):
     if section.links_concerns:
         form.concerns.choices = [(str(c.id), referrals.concern_label(c))
                                  for c in referrals.pupil_concerns(referrals.pupil_of(referral))]
+    for f in section.fields:
+        if f.choices_from == "la_schools":
+            # The council's schools by name only (a partner agency saying which school the child attends).
+            form[f.key].choices = [("", "Not known, or not listed")] + referrals.school_names(referral.local_authority_id)
     if form.validate_on_submit():
         answers = section.answers_from(form)
         if section.links_concerns:
@@ -229,7 +243,7 @@ def section_page(referral: Referral, section_key: str):
 def _register_section_pages() -> None:
     """One view, a URL and endpoint per section (the URLs and endpoint names as they always were)."""
     for section in form_definition.QUESTION_PAGES:
-        view = requires(MANAGE)(reshows_form_on_csrf_failure(editing(section.key)(section_page)))
+        view = requires(WORK)(reshows_form_on_csrf_failure(editing(section.key)(section_page)))
         bp.add_url_rule(f"/<uuid:referral_id>{section.path}", endpoint=section.endpoint.split(".", 1)[1],
                         view_func=view, methods=["GET", "POST"], defaults={"section_key": section.key})
 
@@ -238,7 +252,7 @@ _register_section_pages()
 
 
 @bp.route("/<uuid:referral_id>/household", methods=["GET", "POST"])
-@requires(MANAGE)
+@requires(WORK)
 @reshows_form_on_csrf_failure
 @editing("household")
 def household(referral: Referral):
@@ -264,7 +278,7 @@ def _member_answers(form) -> dict:
 
 
 @bp.route("/<uuid:referral_id>/household/add", methods=["GET", "POST"])
-@requires(MANAGE)
+@requires(WORK)
 @reshows_form_on_csrf_failure
 @editing("household")
 def add_household_member(referral: Referral):
@@ -281,7 +295,7 @@ def _member_params():
 
 
 @bp.route("/<uuid:referral_id>/household/<uuid:member_id>/change", methods=["GET", "POST"])
-@requires(MANAGE)
+@requires(WORK)
 @reshows_form_on_csrf_failure
 @editing("household")
 def change_household_member(referral: Referral, member_id: uuid.UUID):
@@ -296,7 +310,7 @@ def change_household_member(referral: Referral, member_id: uuid.UUID):
 
 
 @bp.route("/<uuid:referral_id>/household/<uuid:member_id>/remove", methods=["GET", "POST"])
-@requires(MANAGE)
+@requires(WORK)
 @editing("household")
 def remove_household_member(referral: Referral, member_id: uuid.UUID):
     member = referrals.household_member(referral, str(member_id))

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from portal import audit
 from portal.db import db, utcnow
 from portal.domain_errors import Conflict
-from portal.orgs.models import LocalAuthority
+from portal.orgs.models import Agency, AgencyKind, AgencySector, LocalAuthority
 from portal.referrals.models import Referral, ReferralStatus
 from portal.referrals.lifecycle import record_status
 from portal.templating import uk_datetime
@@ -25,11 +25,19 @@ from portal.transaction import transactional
 from portal.triage.decision_deadline import decision_due
 from portal.triage.models import ItemState, NoteKind, TriageItem, TriageNote
 from portal.updates.models import UpdateKind
-from portal.updates.service import create_shared_update
+from portal.updates.service import addressed_to, create_shared_update
 
 
 class ArrivalRefused(Conflict):
     """The referral cannot arrive (not submitted, or not routed to any LA). No personal data."""
+
+
+def source_of(referral: Referral) -> str:
+    """The broad source the queue and reports count by: "school", or the agency's sector."""
+    if referral.agency_id is None:
+        return AgencySector.SCHOOL.value
+    agency = db.session.get(Agency, referral.agency_id)
+    return AgencyKind(agency.kind).sector.value
 
 
 def current_item(referral_id: uuid.UUID) -> TriageItem | None:
@@ -68,6 +76,8 @@ def receive_referral(referral: Referral, *, received_at: datetime | None = None)
         current=True,
         local_authority_id=referral.local_authority_id,
         school_id=referral.school_id,
+        agency_id=referral.agency_id,
+        source=source_of(referral),
         urgent=bool(referral.urgent),
         received_at=received_at,
         due_at=decision_due(received_at),
@@ -86,7 +96,8 @@ def receive_referral(referral: Referral, *, received_at: datetime | None = None)
 
 
 def acknowledgement_content(referral: Referral, item: TriageItem, la: LocalAuthority) -> dict:
-    """What the school reads: the reference and the deadline, nothing from the form."""
+    """What the referrer (a school or a partner agency) reads: the reference and the deadline,
+    nothing from the form."""
     return {
         "title": f"{la.name} has received referral {referral.reference or ''}".strip(),
         "body": (
@@ -103,7 +114,7 @@ def acknowledgement_content(referral: Referral, item: TriageItem, la: LocalAutho
 
 def _acknowledge(referral: Referral, item: TriageItem, la: LocalAuthority) -> None:
     create_shared_update(
-        school_id=referral.school_id,
+        **addressed_to(referral),
         local_authority_id=la.id,
         kind=UpdateKind.ACKNOWLEDGEMENT,
         content=acknowledgement_content(referral, item, la),

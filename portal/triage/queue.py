@@ -33,7 +33,7 @@ from sqlalchemy.orm import load_only
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.db import db
-from portal.orgs.models import School
+from portal.orgs.models import Agency, AgencyKind, AgencyReferralArea, AgencySector, School
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral
 from portal.triage.decision_deadline import Clock, clock_for
@@ -52,12 +52,16 @@ STATUS_FILTERS = {
     "all": "All",
 }
 URGENCY_FILTERS = {"": "Any", "urgent": "Urgent", "not_urgent": "Not urgent"}
+# Where referrals come from: schools, or partner agencies by sector (TriageItem.source).
+SOURCE_FILTERS = {"": "All sources", **{sector.value: sector.label for sector in AgencySector}}
 
 
 @dataclass
 class QueueFilters:
     status: str = "open"
     school_id: uuid.UUID | None = None
+    source: str = ""
+    agency_id: uuid.UUID | None = None
     urgency: str = ""
     mine: bool = False
     breached: bool = False
@@ -72,12 +76,19 @@ class QueueFilters:
         except ValueError:
             school_id = None
         try:
+            agency_id = uuid.UUID(args.get("agency", "")) if args.get("agency") else None
+        except ValueError:
+            agency_id = None
+        source = args.get("source", "")
+        try:
             page = max(1, min(int(args.get("page", "1")), 100_000))
         except ValueError:
             page = 1
         return cls(
             status=status if status in STATUS_FILTERS else "open",
             school_id=school_id,
+            source=source if source in SOURCE_FILTERS else "",
+            agency_id=agency_id,
             urgency=urgency if urgency in URGENCY_FILTERS else "",
             mine=args.get("mine") == "yes",
             breached=args.get("breached") == "yes",
@@ -87,6 +98,7 @@ class QueueFilters:
     def args(self, **changes) -> dict:
         """Query-string values for a link that keeps these filters (and changes some)."""
         values = {"status": self.status, "school": str(self.school_id) if self.school_id else None,
+                  "source": self.source or None, "agency": str(self.agency_id) if self.agency_id else None,
                   "urgency": self.urgency or None, "mine": "yes" if self.mine else None,
                   "breached": "yes" if self.breached else None, "page": self.page if self.page > 1 else None}
         values.update(changes)
@@ -97,7 +109,7 @@ class QueueFilters:
 class QueueRow:
     item: Row  # the queue item's columns (read-only, named as on TriageItem)
     reference: str
-    school_name: str
+    school_name: str  # where it came from: the school, or the partner agency (with its kind)
     child_name: str
     assignee_name: str | None
     clock: Clock | None
@@ -121,6 +133,7 @@ class QueuePage:
     per_page: int
     counts: QueueCounts
     schools: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    agencies: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
     capped: bool = False
     # Rendered parts of the page shared with the other workers who see this same page (see
@@ -160,6 +173,10 @@ def _conditions(user: User, filters: QueueFilters, now: datetime) -> list:
         where.append(TriageItem.state == filters.status)
     if filters.school_id:
         where.append(TriageItem.school_id == filters.school_id)
+    if filters.source:
+        where.append(TriageItem.source == filters.source)
+    if filters.agency_id:
+        where.append(TriageItem.agency_id == filters.agency_id)
     if filters.urgency == "urgent":
         where.append(TriageItem.urgent.is_(True))
     elif filters.urgency == "not_urgent":
@@ -222,6 +239,7 @@ class _SharedPage:
     counts: CouncilCounts
     schools: list[tuple[uuid.UUID, str]]
     computed_at: datetime
+    agencies: list[tuple[uuid.UUID, str]] = field(default_factory=list)
     fragments: dict[str, str] = field(default_factory=dict)
 
     def valid_until(self, seconds: int) -> datetime:
@@ -279,14 +297,15 @@ def queue_page(user: User, filters: QueueFilters, *, per_page: int = PER_PAGE, n
     if seconds > 0:
         # The version comes with the signed-in user's organisation, loaded for every page anyway.
         key = (user.local_authority_id, user.local_authority.queue_version, filters.status, filters.school_id,
-               filters.urgency, user.id if filters.mine else None, filters.breached, filters.page, per_page)
+               filters.source, filters.agency_id, filters.urgency, user.id if filters.mine else None, filters.breached, filters.page, per_page)
         shared = _cache().get(key, now, seconds)
     if shared is None:
         shared = _compute_page(user, filters, per_page, now)
         if seconds > 0:
             _cache().put(key, shared)
     return QueuePage(rows=shared.rows, total=shared.total, page=shared.page, per_page=per_page,
-                     counts=shared.counts.for_user(user.id), schools=shared.schools, capped=shared.capped,
+                     counts=shared.counts.for_user(user.id), schools=shared.schools, agencies=shared.agencies,
+                     capped=shared.capped,
                      fragments=shared.fragments)
 
 
@@ -311,27 +330,49 @@ def _compute_page(user: User, filters: QueueFilters, per_page: int, now: datetim
     # and building 25 tracked ORM objects per view cost more than the query itself.
     rows = db.session.execute(
         select(TriageItem.__table__, Referral.reference, School.name.label("school_name"),
-               User.display_name.label("assignee_name"), Pupil)
+               Agency.name.label("agency_name"), Agency.kind.label("agency_kind"),
+               User.display_name.label("assignee_name"), Pupil, Referral)
         .join(Referral, Referral.id == TriageItem.referral_id)
-        .join(School, School.id == TriageItem.school_id)
-        .join(Pupil, Pupil.id == Referral.pupil_id)
+        .outerjoin(School, School.id == TriageItem.school_id)
+        .outerjoin(Agency, Agency.id == TriageItem.agency_id)
+        .outerjoin(Pupil, Pupil.id == Referral.pupil_id)
         .outerjoin(User, User.id == TriageItem.assigned_to_id)
         .where(TriageItem.id.in_(page_ids))
         .order_by(*order)
-        # Only the name fields of the child (not the address, NHS number...): less to fetch.
+        # Only the name fields of the child (not the address, NHS number...): less to fetch. A
+        # partner agency's referral names the child itself (no pupil record).
         .options(load_only(Pupil.preferred_name.ciphertext_column(Pupil),
                            Pupil.legal_forename.ciphertext_column(Pupil),
-                           Pupil.legal_surname.ciphertext_column(Pupil)))
+                           Pupil.legal_surname.ciphertext_column(Pupil)),
+                 load_only(Referral.child_forename.ciphertext_column(Referral),
+                           Referral.child_surname.ciphertext_column(Referral)))
     ).all()
     out = [
         # The only decryption on the page: the names of these children.
-        QueueRow(item=row, reference=row.reference or "", school_name=row.school_name,
-                 child_name=row.Pupil.display_name, assignee_name=row.assignee_name,
+        QueueRow(item=row, reference=row.reference or "", school_name=_source_name(row),
+                 child_name=row.Pupil.display_name if row.Pupil is not None else row.Referral.child_display_name,
+                 assignee_name=row.assignee_name,
                  clock=clock_for(row.due_at, now) if row.open else None)
         for row in rows
     ]
     return _SharedPage(rows=out, total=total, page=page, capped=capped, counts=summary,
-                       schools=la_schools(user.local_authority_id), computed_at=now)
+                       schools=la_schools(user.local_authority_id), computed_at=now,
+                       agencies=la_agencies(user.local_authority_id))
+
+
+def _source_name(row) -> str:
+    if row.agency_name:
+        return f"{row.agency_name} ({AgencyKind(row.agency_kind).label})"
+    return row.school_name or ""
+
+
+def la_agencies(la_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The partner agencies that may refer to this LA: its own, and its neighbours' that may."""
+    neighbours = select(AgencyReferralArea.agency_id).where(AgencyReferralArea.local_authority_id == la_id)
+    return [(agency_id, name) for agency_id, name in db.session.execute(
+        select(Agency.id, Agency.name).where((Agency.local_authority_id == la_id) | Agency.id.in_(neighbours))
+        .order_by(Agency.name)
+    )]
 
 
 def la_schools(la_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 
 from portal import audit
 from portal.db import db, utcnow
-from portal.orgs.models import School
+from portal.orgs.models import AgencySector, School
 from portal.transaction import transactional
 from portal.triage.models import TriageItem
 from portal.triage.service import OUTCOME_LABELS
@@ -51,6 +51,7 @@ class Report:
     end: date
     total: Line
     by_school: list[Line] = field(default_factory=list)
+    by_source: list[Line] = field(default_factory=list)
     by_outcome: list[Line] = field(default_factory=list)
     by_urgency: list[Line] = field(default_factory=list)
     weeks: list[Week] = field(default_factory=list)
@@ -90,6 +91,9 @@ def build_report(la_id: uuid.UUID, start: date, end: date) -> Report:
         select(School.name, count, decided, on_time).join(School, School.id == TriageItem.school_id)
         .where(*where).group_by(School.name).order_by(School.name)
     ).all()
+    by_source = dict((src, (n, d, t)) for src, n, d, t in db.session.execute(
+        select(TriageItem.source, count, decided, on_time).where(*where).group_by(TriageItem.source)
+    ).all())
     by_outcome = dict((o, (n, d, t)) for o, n, d, t in db.session.execute(
         select(TriageItem.outcome, count, decided, on_time).where(*where).group_by(TriageItem.outcome)
     ).all())
@@ -98,6 +102,10 @@ def build_report(la_id: uuid.UUID, start: date, end: date) -> Report:
     ).all())
     report = Report(start=start, end=end, total=Line("All referrals", *map(int, total)))
     report.by_school = [Line(name, int(n), int(d), int(t)) for name, n, d, t in by_school]
+    # Schools, then partner agencies by sector (police, health, ...), in a fixed order.
+    for sector in AgencySector:
+        if sector.value in by_source:
+            report.by_source.append(Line(sector.label, *map(int, by_source[sector.value])))
     for code, label in [*OUTCOME_LABELS.items(), (None, AWAITING)]:
         if code in by_outcome:
             report.by_outcome.append(Line(label, *map(int, by_outcome[code])))
@@ -131,7 +139,8 @@ def report_csv(report: Report) -> str:
     writer = csv.writer(out)
     writer.writerow(["Period", f"{report.start.isoformat()} to {report.end.isoformat()}"])
     writer.writerow(["Group", "Value", "Referrals", "Decided", "Decided within one working day", "Share decided within one working day"])
-    sections = [("Total", [report.total]), ("School", report.by_school), ("Outcome", report.by_outcome),
+    sections = [("Total", [report.total]), ("Source", report.by_source), ("School", report.by_school),
+                ("Outcome", report.by_outcome),
                 ("Urgency", report.by_urgency)]
     for group, lines in sections:
         for line in lines:

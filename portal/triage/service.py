@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -30,7 +30,7 @@ from portal.db import db, utcnow
 from portal.domain_errors import Conflict, Invalid, NotFound, Refused
 from portal.events import ReferralDecided, publish
 from portal.files.models import StoredFile
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import Agency, LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral, ReferralConcern, ReferralStatus
@@ -41,7 +41,7 @@ from portal.triage.models import (OPEN_STATES, OUTCOMES, RAG_RATINGS, DecisionOu
                                   TriageDecision, TriageItem, TriageNote)
 from portal.transaction import transactional, unit_of_work
 from portal.updates.models import SharedUpdate, UpdateKind
-from portal.updates.service import create_shared_update
+from portal.updates.service import addressed_to, create_shared_update
 
 OUTCOME_LABELS = {
     DecisionOutcome.NO_FURTHER_ACTION: "No further action",
@@ -82,17 +82,28 @@ def item_for(user: User, referral_id: uuid.UUID) -> TriageItem:
 
 @dataclass
 class Opened:
+    """A referral in the queue with where it came from: a school and its pupil record, or a
+    partner agency (no pupil record: the child as the agency named them)."""
+
     item: TriageItem
     referral: Referral
-    pupil: Pupil
-    school: School
+    pupil: Pupil | None
+    school: School | None
+    agency: Agency | None = None
+
+    @property
+    def source_name(self) -> str:
+        return self.agency.name if self.agency is not None else (self.school.name if self.school else "")
 
 
 def referral_in_queue(user: User, referral_id: uuid.UUID) -> Opened:
-    """The referral with its queue item, pupil and school, changing nothing (to re-show a form)."""
+    """The referral with its queue item and source, changing nothing (to re-show a form)."""
     item = item_for(user, referral_id)
     referral = db.session.get(Referral, item.referral_id)
-    return Opened(item, referral, db.session.get(Pupil, referral.pupil_id), db.session.get(School, referral.school_id))
+    return Opened(item, referral,
+                  db.session.get(Pupil, referral.pupil_id) if referral.pupil_id else None,
+                  db.session.get(School, referral.school_id) if referral.school_id else None,
+                  db.session.get(Agency, referral.agency_id) if referral.agency_id else None)
 
 
 @transactional
@@ -375,7 +386,7 @@ def send_update(user: User, item: TriageItem, title: str, body: str) -> SharedUp
         raise TriageError("Enter a title and a message")
     referral = db.session.get(Referral, item.referral_id)
     la = db.session.get(LocalAuthority, item.local_authority_id)
-    shared = create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind=UpdateKind.NOTE,
+    shared = create_shared_update(**addressed_to(referral), local_authority_id=la.id, kind=UpdateKind.NOTE,
                                   content=note_content(referral, la, title, body), referral_id=referral.id,
                                   created_by=user)
     audit.record("triage.update_send", object_type="referral", object_id=referral.id, actor=user)
@@ -403,6 +414,8 @@ class LinkedConcern:
 
 def linked_concerns(referral: Referral) -> list[LinkedConcern]:
     """The concerns the school linked to the referral (its own school's only), with attachments."""
+    if referral.school_id is None:
+        return []  # a partner agency's referral links no school's concerns
     ids = select(ReferralConcern.concern_id).where(ReferralConcern.referral_id == referral.id)
     concerns = db.session.execute(
         select(Concern).where(Concern.id.in_(ids), Concern.school_id == referral.school_id)
@@ -421,6 +434,8 @@ def linked_concerns(referral: Referral) -> list[LinkedConcern]:
 
 def attachment_of(referral: Referral, attachment_id: uuid.UUID) -> StoredFile:
     """A file attached to one of the referral's linked concerns, or 404."""
+    if referral.school_id is None:
+        raise NotFound("No such attachment")
     ids = select(ReferralConcern.concern_id).where(ReferralConcern.referral_id == referral.id)
     row = db.session.execute(
         select(StoredFile).join(ConcernAttachment, ConcernAttachment.stored_file_id == StoredFile.id)
@@ -439,33 +454,70 @@ class EarlierReferral:
     matched_by: str
 
 
-def earlier_referrals(item: TriageItem, referral: Referral, pupil: Pupil) -> list[EarlierReferral]:
-    """The child's other referrals to this LA, found through the blind indexes across the LA's
-    schools (the same child has a record at each school they attended)."""
-    la_schools = select(School.id).where(School.local_authority_id == item.local_authority_id)
-    matches: dict[uuid.UUID, str] = {pupil.id: "Same pupil record"}
+def child_matches(la_id: uuid.UUID, referral: Referral, pupil: Pupil | None) -> dict[str, dict[uuid.UUID, str]]:
+    """The same child's records at this LA, from every source, with how each was matched:
+    {"pupils": {pupil id: how}, "referrals": {referral id: how}}.
+
+    A school's referral carries its pupil record; every referral (a school's or a partner
+    agency's) carries the child's name, date of birth and NHS number as the referrer gave them.
+    Both are looked up through the blind indexes: pupil records at the LA's schools (the same child
+    has a record at each school they attended) and referrals made by anyone."""
+    la_schools = select(School.id).where(School.local_authority_id == la_id)
+    pupils: dict[uuid.UUID, str] = {}
+    if pupil is not None:
+        pupils[pupil.id] = "Same pupil record"
+    surname = pupil.legal_surname if pupil is not None else referral.child_surname
+    born = pupil.date_of_birth if pupil is not None else referral.child_date_of_birth
+    nhs = (pupil.nhs_number if pupil is not None else None) or referral.child_nhs_number
     searches = [
-        ("NHS number", Pupil.nhs_number_index, (pupil.nhs_number,)),
-        ("UPN", Pupil.upn_index, (pupil.upn,)),
-        ("Surname and date of birth", Pupil.surname_dob_index, (pupil.legal_surname, pupil.date_of_birth)),
+        ("NHS number", Pupil.nhs_number_index, (nhs,)),
+        ("UPN", Pupil.upn_index, (pupil.upn if pupil is not None else None,)),
+        ("Surname and date of birth", Pupil.surname_dob_index, (surname, born)),
     ]
     for how, index, values in searches:
         if not all(values):
             continue
         for found in lookup(index, *values, where=[Pupil.school_id.in_(la_schools)]):
-            matches.setdefault(found.id, how)
+            pupils.setdefault(found.id, how)
+    referrals: dict[uuid.UUID, str] = {}
+    in_la = select(TriageItem.referral_id).where(TriageItem.local_authority_id == la_id)
+    for how, index, values in (("NHS number", Referral.child_nhs_number_index, (nhs,)),
+                               ("Surname and date of birth", Referral.child_surname_dob_index, (surname, born))):
+        if not all(values):
+            continue
+        for found in lookup(index, *values, where=[Referral.id.in_(in_la)]):
+            referrals.setdefault(found.id, how)
+    return {"pupils": pupils, "referrals": referrals}
+
+
+def earlier_referrals(item: TriageItem, referral: Referral, pupil: Pupil | None) -> list[EarlierReferral]:
+    """The child's other referrals to this LA from every source (schools and partner agencies),
+    found through the blind indexes (see `child_matches`)."""
+    matches = child_matches(item.local_authority_id, referral, pupil)
+    by_pupil, by_referral = matches["pupils"], matches["referrals"]
+    conditions = []
+    if by_pupil:
+        conditions.append(Referral.pupil_id.in_(list(by_pupil)))
+    if by_referral:
+        conditions.append(Referral.id.in_(list(by_referral)))
+    if not conditions:
+        return []
     rows = db.session.execute(
         select(TriageItem, Referral).join(Referral, Referral.id == TriageItem.referral_id)
-        .where(Referral.pupil_id.in_(list(matches)), TriageItem.local_authority_id == item.local_authority_id,
+        .where(or_(*conditions), TriageItem.local_authority_id == item.local_authority_id,
                TriageItem.referral_id != referral.id)
         .order_by(TriageItem.received_at.desc())
     ).all()
-    return [EarlierReferral(i, r, matches[r.pupil_id]) for i, r in rows]
+    return [EarlierReferral(i, r, by_pupil.get(r.pupil_id) or by_referral.get(r.id) or "")
+            for i, r in rows]
 
 
 def latest_case_summary(referral: Referral) -> SharedUpdate | None:
     """The case summary the LA last shared about this child (the connector stores them as shared
-    updates of kind "case_summary"); None until there is one."""
+    updates of kind "case_summary"); None until there is one, and for a partner agency's referral
+    (no pupil record to hang it on)."""
+    if referral.pupil_id is None:
+        return None
     return db.session.execute(
         select(SharedUpdate).where(SharedUpdate.pupil_id == referral.pupil_id, SharedUpdate.kind == UpdateKind.CASE_SUMMARY)
         .order_by(SharedUpdate.created_at.desc()).limit(1)

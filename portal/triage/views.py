@@ -12,7 +12,9 @@ from portal.chronology.vocabulary import category_labels
 from portal.errors import reshows_form_on_csrf_failure
 from portal.files.service import attachment_response
 from portal.policy import can, require, requires
+from portal.orgs.models import AgencyKind, AgencySector
 from portal.referrals.answers import section_answers
+from portal.referrals.form_definition import sections_for
 from portal.templating import uk_date
 from portal.triage import queue as queue_service
 from portal.triage import reports as report_service
@@ -35,7 +37,8 @@ def queue():
     shared = {"page": page, "filters": filters}
     jinja = current_app.jinja_env
     filter_form = page.fragment("filters", lambda: jinja.get_template("triage/_queue_filters.html").render(
-        status_filters=queue_service.STATUS_FILTERS, urgency_filters=queue_service.URGENCY_FILTERS, **shared))
+        status_filters=queue_service.STATUS_FILTERS, urgency_filters=queue_service.URGENCY_FILTERS,
+        source_filters=queue_service.SOURCE_FILTERS, **shared))
     results = page.fragment("results", lambda: jinja.get_template("triage/_queue_results.html").render(
         state_labels=service.STATE_LABELS, **shared))
     return render_template("triage/queue.html", filter_form=filter_form, results=results,
@@ -54,7 +57,10 @@ def _page_context(opened: service.Opened, **forms):
         "referral": referral,
         "pupil": opened.pupil,
         "school": opened.school,
-        "answers": section_answers(referral.form, [_concern_label(c) for c in concerns]),
+        "source_label": _source_label(opened),
+        "source_sector": _sector_label(item.source),
+        "answers": section_answers(referral.form, [_concern_label(c) for c in concerns],
+                                   sections_for(referral.from_agency)),
         "concerns": concerns,
         "notes": service.notes_for(item),
         "earlier": service.earlier_referrals(item, referral, opened.pupil),
@@ -73,6 +79,20 @@ def _page_context(opened: service.Opened, **forms):
         "error": forms.get("error"),
     }
     return context
+
+
+def _source_label(opened) -> str:
+    """The school, or the partner agency and its kind ("Elm Street Surgery (GP practice)")."""
+    if opened.agency is not None:
+        return f"{opened.agency.name} ({AgencyKind(opened.agency.kind).label})"
+    return opened.school.name if opened.school else ""
+
+
+def _sector_label(source: str) -> str:
+    try:
+        return AgencySector(source).label
+    except ValueError:
+        return source
 
 
 def service_clock(item):
@@ -170,9 +190,28 @@ def attachment(referral_id: uuid.UUID, attachment_id: uuid.UUID):
 # --- deciding ------------------------------------------------------------------------------------
 
 
+def _words_for_an_agency(form) -> None:
+    """A partner agency's referral: the questions speak of the referrer, not a school."""
+    if "feedback" in form:
+        form.feedback.label.text = "Feedback for the referrer"
+        form.feedback.description = ("The professional who made the referral, and their organisation’s safeguarding "
+                                     "leads, will read exactly this. Do not include anything they should not know.")
+    if "body" in form:
+        form.body.label.text = "Message for the referrer"
+        form.body.description = "The referrer and their organisation’s safeguarding leads will read exactly this."
+    for name in ("reasons", "rag"):
+        if name in form:
+            form[name].description = form[name].description.replace("The school does", "The referrer does")
+    if "routing_note" in form:
+        form.routing_note.description = "They will see this note. The referrer will not."
+    form.submit.label.text = "Preview what the referrer will see"
+
+
 def _decision_form(item, formdata=...):
     kwargs = {} if formdata is ... else {"formdata": formdata}
     form = DecisionForm(**kwargs)
+    if item.agency_id is not None:
+        _words_for_an_agency(form)
     form.routed_to.choices = [("", "Choose a local authority")] + [
         (str(la.id), f"{la.name} ({la.code})") for la in service.other_las(item.local_authority_id)]
     return form
@@ -248,6 +287,8 @@ def send_update(referral_id: uuid.UUID):
     if not item.current:
         abort(404)
     form = UpdateForm()
+    if referral.from_agency:
+        _words_for_an_agency(form)
     if request.method == "GET" or not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("triage/update_form.html", form=form, referral=referral), status
@@ -257,7 +298,7 @@ def send_update(referral_id: uuid.UUID):
                                content=service.note_content(referral, service.local_authority_of(item),
                                                             form.title.data, form.body.data))
     service.send_update(current_user, item, form.title.data, form.body.data)
-    flash("Update sent to the school")
+    flash("Update sent to the referrer" if referral.from_agency else "Update sent to the school")
     return redirect(url_for("triage.show", referral_id=referral_id))
 
 

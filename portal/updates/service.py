@@ -1,8 +1,12 @@
-"""Shared updates: what the LA tells a school, and who at the school has read it.
+"""Shared updates: what the LA tells a school (or a partner agency about its referral), and who
+has read it.
 
 `create_shared_update` is called by the LA's triage pages and by the connector when the case
-system sends news. It emails the school's DSLs and deputies that there is something to read —
+system sends news. It emails the school's DSLs and deputies (or, for an agency's referral, the
+professional who made it and the agency's safeguarding leads) that there is something to read —
 a link and the council's name only, never a child's details — once the update has committed.
+`addressed_to(referral)` says who an update about a referral goes to: Working Together 2023 asks
+the council to tell every referrer the outcome, whoever they are.
 
 Content (encrypted) is a dict: {"title": str, "body": str, "facts": [{"label", "value"}, ...]};
 any other string values are shown too, labelled by their key.
@@ -25,7 +29,7 @@ from portal.paging import PageNumbers, clamp_page, page_count
 from portal.db import db, utcnow
 from portal.domain_errors import Invalid, NotFound
 from portal.notify.outbox import queue_email
-from portal.orgs.models import LocalAuthority, School
+from portal.orgs.models import Agency, LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil
 from portal.referrals.models import Referral
@@ -48,21 +52,36 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
+def addressed_to(referral: Referral) -> dict:
+    """Who hears about this referral: its school, or the partner agency that made it (keyword
+    arguments for `create_shared_update`)."""
+    if referral.agency_id is not None:
+        return {"agency_id": referral.agency_id}
+    return {"school_id": referral.school_id}
+
+
 @transactional
-def create_shared_update(*, school_id: uuid.UUID, local_authority_id: uuid.UUID, kind: str, content: dict,
-                         pupil_id: uuid.UUID | None = None, referral_id: uuid.UUID | None = None,
-                         created_by=None) -> SharedUpdate:
-    """Record an update for a school, audit it, and email its DSLs (after commit). A unit of work
-    (joined when the triage decision or the connector's pull calls it inside theirs).
+def create_shared_update(*, school_id: uuid.UUID | None = None, local_authority_id: uuid.UUID, kind: str,
+                         content: dict, pupil_id: uuid.UUID | None = None, referral_id: uuid.UUID | None = None,
+                         created_by=None, agency_id: uuid.UUID | None = None) -> SharedUpdate:
+    """Record an update for a school (or, `agency_id`, for a partner agency about its referral),
+    audit it, and email its readers (after commit). A unit of work (joined when the triage
+    decision or the connector's pull calls it inside theirs).
 
     `created_by` is the LA user who wrote it (a User or an id), or None for the case system.
-    Raises UpdateRefused when the pupil or referral is not the school's: an update must never
-    reach a school it was not meant for.
+    Raises UpdateRefused when the pupil or referral is not the school's (or the agency's): an
+    update must never reach an organisation it was not meant for.
     """
     if kind not in KINDS:
         raise UpdateRefused("unknown kind of update")
     if not isinstance(content, dict) or not str(content.get("title") or "").strip():
         raise UpdateRefused("an update needs a title")
+    if (school_id is None) == (agency_id is None):
+        raise UpdateRefused("an update goes to one school or one agency")
+    if agency_id is not None:
+        return _create_agency_update(agency_id=agency_id, local_authority_id=local_authority_id, kind=kind,
+                                     content=content, pupil_id=pupil_id, referral_id=referral_id,
+                                     created_by=created_by)
     school = db.session.get(School, school_id)
     la = db.session.get(LocalAuthority, local_authority_id)
     if school is None or la is None:
@@ -73,7 +92,8 @@ def create_shared_update(*, school_id: uuid.UUID, local_authority_id: uuid.UUID,
             raise UpdateRefused("the pupil is not this school's")
     if referral_id is not None:
         referral = db.session.get(Referral, referral_id)
-        if referral is None or referral.school_id != school.id or referral.local_authority_id != la.id:
+        if referral is None or referral.school_id is None or referral.school_id != school.id \
+                or referral.local_authority_id != la.id:
             raise UpdateRefused("the referral is not this school's, or was not sent to this LA")
         if pupil_id is None:
             pupil_id = referral.pupil_id
@@ -89,6 +109,47 @@ def create_shared_update(*, school_id: uuid.UUID, local_authority_id: uuid.UUID,
                  actor_id=created_by_id, organisation_id=la.id)
     _queue_emails(update, school, la)
     return update
+
+
+def _create_agency_update(*, agency_id, local_authority_id, kind, content, pupil_id, referral_id,
+                          created_by) -> SharedUpdate:
+    """An update for a partner agency: always about one of its referrals (never a pupil record)."""
+    agency = db.session.get(Agency, agency_id)
+    la = db.session.get(LocalAuthority, local_authority_id)
+    if agency is None or la is None:
+        raise UpdateRefused("unknown agency or local authority")
+    if pupil_id is not None or referral_id is None:
+        raise UpdateRefused("an agency hears only about its own referrals")
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.agency_id != agency.id or referral.local_authority_id != la.id:
+        raise UpdateRefused("the referral is not this agency's, or was not sent to this LA")
+    created_by_id = getattr(created_by, "id", created_by)
+    update = SharedUpdate(agency_id=agency.id, local_authority_id=la.id, referral_id=referral.id, kind=kind,
+                          created_by_id=created_by_id)
+    update.content = dict(content)
+    db.session.add(update)
+    db.session.flush()
+    audit.record("update.create", object_type="shared_update", object_id=update.id, detail=kind,
+                 actor_id=created_by_id, organisation_id=la.id)
+    _queue_agency_emails(update, agency, la, referral)
+    return update
+
+
+def _queue_agency_emails(update: SharedUpdate, agency: Agency, la: LocalAuthority, referral: Referral) -> None:
+    """The referrer and the agency's safeguarding leads: whoever may read the update."""
+    readers = db.session.execute(
+        select(User).where(User.agency_id == agency.id, User.active.is_(True), User.password_hash.is_not(None))
+    ).scalars()
+    link = external_url("agencies.update", update_id=update.id)
+    body = (
+        f"{la.name} has sent {agency.name} a new update about a referral in Safeguard Portal "
+        f"({kind_label(update.kind).lower()}).\n\n"
+        f"Sign in to read it:\n{link}\n\n"
+        "This email does not contain any details about children. Do not reply to it."
+    )
+    for user in readers:
+        if can(user, "agency_updates:view", update) and can(user, "agency_referrals:manage", referral):
+            queue_email(user.email, f"New update from {la.name}", body)
 
 
 def _queue_emails(update: SharedUpdate, school: School, la: LocalAuthority) -> None:
@@ -117,8 +178,13 @@ def _unread_clause(user):
 
 
 def unread_count(user) -> int:
-    """Updates for the user's school this person has not opened yet (0 for anyone who may not see them)."""
-    if not can(user, "updates:view"):
+    """Updates for the user's school (or, for a partner agency's referrer, about the referrals
+    they may see) this person has not opened yet (0 for anyone who may not see them)."""
+    if can(user, "agency_updates:view"):
+        return db.session.execute(
+            select(func.count(SharedUpdate.id)).where(*_agency_scope(user), _unread_clause(user))
+        ).scalar_one()
+    if not can(user, "updates:view") or user.school_id is None:
         return 0
     return db.session.execute(
         select(func.count(SharedUpdate.id)).where(SharedUpdate.school_id == user.school_id, _unread_clause(user))
@@ -200,22 +266,95 @@ def inbox(user, *, page: int = 1, page_size: int = INBOX_PAGE_SIZE) -> InboxPage
 
 
 def updates_for_referral(user, referral) -> list[tuple[SharedUpdate, bool]]:
-    if not can(user, "updates:view", referral):
-        return []
     unread = _unread_clause(user).label("unread")
+    if referral.from_agency:
+        if not (can(user, "agency_updates:view") and can(user, "agency_referrals:manage", referral)):
+            return []
+        to_recipient = SharedUpdate.agency_id == referral.agency_id
+    else:
+        if not can(user, "updates:view", referral):
+            return []
+        to_recipient = SharedUpdate.school_id == referral.school_id
     rows = db.session.execute(
-        select(SharedUpdate, unread).where(SharedUpdate.referral_id == referral.id,
-                                           SharedUpdate.school_id == referral.school_id)
+        select(SharedUpdate, unread).where(SharedUpdate.referral_id == referral.id, to_recipient)
         .order_by(SharedUpdate.created_at.desc())
     ).all()
     return [(row[0], bool(row[1])) for row in rows]
+
+
+# --- a partner agency's updates --------------------------------------------------------------------
+
+
+def _agency_scope(user) -> list:
+    """The updates a partner agency's user reads: the agency's, and for a professional only those
+    about referrals they made (the safeguarding lead reads all of the agency's)."""
+    where = [SharedUpdate.agency_id == user.agency_id, SharedUpdate.agency_id.is_not(None)]
+    if not can(user, "agency_referrals:oversee"):
+        mine = select(Referral.id).where(Referral.agency_id == user.agency_id, Referral.created_by_id == user.id)
+        where.append(SharedUpdate.referral_id.in_(mine))
+    return where
+
+
+@transactional
+def agency_inbox(user, *, page: int = 1, page_size: int = INBOX_PAGE_SIZE) -> InboxPage:
+    """One page of a partner agency's updates as this user may read them, newest first, each with
+    the child as the agency named them and the referral's reference. Audited when it names
+    children."""
+    if not can(user, "agency_updates:view") or user.agency_id is None:
+        return InboxPage(rows=[], total=0, unread=0)
+    scope = _agency_scope(user)
+    unread = _unread_clause(user)
+    total, unread_total = db.session.execute(
+        select(func.count(SharedUpdate.id), func.coalesce(func.sum(case((unread, 1), else_=0)), 0)).where(*scope)
+    ).one()
+    total, unread_total = int(total), int(unread_total)
+    pages = page_count(total, page_size)
+    page = clamp_page(page, pages)
+    rows = db.session.execute(
+        select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.created_at, SharedUpdate.referral_id,
+               unread.label("unread"), LocalAuthority.name.label("sender"), Referral.reference)
+        .join(LocalAuthority, LocalAuthority.id == SharedUpdate.local_authority_id)
+        .outerjoin(Referral, (Referral.id == SharedUpdate.referral_id) & (Referral.agency_id == user.agency_id))
+        .where(*scope)
+        .order_by(SharedUpdate.created_at.desc(), SharedUpdate.id)
+        .offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    referral_ids = {row.referral_id for row in rows if row.referral_id}
+    names = {}
+    if referral_ids:
+        names = {r.id: r.child_display_name for r in db.session.execute(
+            select(Referral).where(Referral.id.in_(referral_ids), Referral.agency_id == user.agency_id)).scalars()}
+    if names:
+        audit.record("update.inbox_view", object_type="agency", object_id=user.agency_id, actor=user,
+                     detail=f"page_{page}_children_{len(names)}")
+    return InboxPage(
+        rows=[InboxRow(update_id=row.id, kind=row.kind, at=row.created_at, unread=bool(row.unread),
+                       sender=row.sender, child=names.get(row.referral_id) or None, reference=row.reference)
+              for row in rows],
+        total=total, unread=unread_total, page=page, pages=pages, page_size=page_size,
+    )
+
+
+@transactional
+def read_agency_update(user, update_id: uuid.UUID) -> OpenedUpdate:
+    """A partner agency's update (404 unless this user may read it: their agency's, and for a
+    professional about a referral they made), marked read by them; the view is audited."""
+    update = db.session.get(SharedUpdate, update_id)
+    referral = db.session.get(Referral, update.referral_id) if update is not None and update.referral_id else None
+    if update is None or referral is None or not can(user, "agency_updates:view", update) \
+            or not can(user, "agency_referrals:manage", referral):
+        raise NotFound("No such update")
+    mark_read(update, user)
+    audit.record("update.view", object_type="shared_update", object_id=update.id, actor=user)
+    return OpenedUpdate(update=update, la=db.session.get(LocalAuthority, update.local_authority_id), pupil=None,
+                        referral=referral, facts=facts(update))
 
 
 @transactional
 def open_update(user, update_id: uuid.UUID) -> SharedUpdate:
     """The update (404 unless it is for the user's school), marked read by them; the view is audited."""
     update = db.session.get(SharedUpdate, update_id)
-    if update is None or not can(user, "updates:view", update):
+    if update is None or update.school_id is None or not can(user, "updates:view", update):
         raise NotFound("No such update")
     mark_read(update, user)
     audit.record("update.view", object_type="shared_update", object_id=update.id, actor=user)

@@ -71,7 +71,10 @@ def _required_paths(node: Obj, prefix: str = ""):
     for name, child in node.fields.items():
         path = prefix + name
         if isinstance(child, Obj) and path not in CONVERTED_WHOLE:
-            yield from _required_paths(child, f"{path}.")
+            # An optional object (a partner agency's referrer.organisation, child.school) is not
+            # the form's to fill: what it requires is required only when it is there.
+            if child.required:
+                yield from _required_paths(child, f"{path}.")
         elif isinstance(child, Array) and isinstance(child.item, Obj) and path not in CONVERTED_WHOLE:
             yield from _required_paths(child.item, f"{path}[].")
         elif child.required:

@@ -46,12 +46,12 @@ def test_a_triage_manager_sees_each_chart_with_its_figures_beside_it(client, nor
     response = client.get("/dashboard")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    for heading in ("Referrals received per week, by source", "Referrals by concern category",
+    for heading in ("Referrals received per week, by source", "Referrals by source", "Referrals by concern category",
                     "Share decided within one working day, per week", "Median time to decision, per week (hours)",
                     "Outcomes", "Re-referrals within 12 months, per week", "Referrals per school"):
         assert heading in page
-    assert page.count('role="img"') == 7 and page.count("<caption") >= 7
-    assert page.count("Download these figures (CSV)") == 7
+    assert page.count('role="img"') == 8 and page.count("<caption") >= 8
+    assert page.count("Download these figures (CSV)") == 8
     # The figures: 3 referrals, 2 decided, 1 within one working day, 1 re-referral, by outcome and school.
     assert re.search(r">3</span>referrals received", page)
     assert "50%</span>of 2 decided within one working day" in page
@@ -67,7 +67,7 @@ def test_the_charts_are_accessible_svg_with_no_script_or_inline_style(client, no
     sign_in(client, northshire.manager)
     page = client.get("/dashboard").get_data(as_text=True)
     svgs = re.findall(r'<svg[^>]*class="portal-chart".*?</svg>', page, flags=re.S)
-    assert len(svgs) == 7
+    assert len(svgs) == 8
     for svg in svgs:
         assert "<script" not in svg and "<style" not in svg and " style=" not in svg and " on" not in svg.lower().split("<title")[0]
         chart_id = re.search(r'id="(chart-[a-z_]+)"', svg).group(1)
