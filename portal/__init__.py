@@ -140,6 +140,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(referrals_bp)
     app.register_blueprint(updates_bp)
+    from portal.agencies.views import bp as agencies_bp
+
+    app.register_blueprint(agencies_bp)
     from portal.concerns.views import bp as concerns_bp
 
     app.register_blueprint(concerns_bp)

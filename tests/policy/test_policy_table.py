@@ -121,6 +121,26 @@ chronology:export         pupil, other school same LA               -     -   - 
 chronology:export         pupil, other LA                           -     -   -      -      -       -
 chronology:export         pupil transferred out of own school       -     yes yes    -      -       -
 
+referrals:work            area                                      -     yes yes    -      -       -
+referrals:work            pupil, own school                         -     yes yes    -      -       -
+referrals:work            pupil, other school same LA               -     -   -      -      -       -
+referrals:work            pupil, other LA                           -     -   -      -      -       -
+referrals:work            pupil transferred out of own school       -     yes yes    -      -       -
+
+agency_referrals:manage   area                                      -     -   -      -      -       -
+agency_referrals:manage   pupil, own school                         -     -   -      -      -       -
+agency_referrals:manage   own LA                                    -     -   -      -      -       -
+
+agency_referrals:oversee  area                                      -     -   -      -      -       -
+agency_referrals:oversee  pupil, own school                         -     -   -      -      -       -
+
+agency_referrals:start    area                                      -     -   -      -      -       -
+agency_referrals:start    own LA                                    -     -   -      -      -       -
+agency_referrals:start    other LA                                  -     -   -      -      -       -
+
+agency_updates:view       area                                      -     -   -      -      -       -
+agency_updates:view       pupil, own school                         -     -   -      -      -       -
+
 referrals:start           area                                      -     yes yes    -      -       -
 referrals:start           pupil, own school                         -     yes yes    -      -       -
 referrals:start           pupil, other school same LA               -     -   -      -      -       -
