@@ -26,6 +26,7 @@ HOME_LINKS = [
     ("concerns:review", "concerns.review_queue", "Concerns to review"),
     ("referrals:manage", "referrals.index", "Referrals"),
     ("updates:view", "updates.inbox", "Updates from the local authority"),
+    ("agency_referrals:manage", "agencies.home", "Referrals and updates from the council"),
     ("transfers:manage", "transfers.index", "Transfers of child protection files"),
     ("cme:answer", "cme.school_list", "Off-roll notices"),
     ("cme:view_queue", "cme.queue", "Off-roll notices (children missing education)"),

@@ -30,13 +30,15 @@ def show(update_id: uuid.UUID):
 
 @bp.app_context_processor
 def _unread_updates():
-    """The unread count for the navigation and the home page (only for those who may see updates)."""
-    if not can(current_user, "updates:view"):
+    """The unread count for the navigation and the home page (only for those who may see updates:
+    a school's leads, and a partner agency's referrers, whose updates are on their agency page)."""
+    agency = can(current_user, "agency_updates:view")
+    if not agency and not can(current_user, "updates:view"):
         return {"updates_nav": None}
     count = updates.unread_count(current_user)
     return {
         "updates_nav": {
-            "href": url_for("updates.inbox"),
+            "href": url_for("agencies.home") if agency else url_for("updates.inbox"),
             "text": f"Updates ({count} unread)" if count else "Updates",
             "unread": count,
         }
