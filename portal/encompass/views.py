@@ -66,20 +66,32 @@ def index():
                            copy_form=ButtonForm())
 
 
+def _every_problem(form, check, details) -> None:
+    """The form's own checks failed (a date that is not a date, say): add the service's messages
+    for the other answers, so that the page lists every problem at once."""
+    try:
+        check(details)
+    except service.EncompassInvalid as error:
+        form.show_errors(error.errors)
+
+
 def _incident_page(form: IncidentForm, notice_id: uuid.UUID | None):
-    if form.validate_on_submit():
+    if form.is_submitted():
         details = service.IncidentDetails(police_reference=form.police_reference.data,
                                           incident_date=form.incident_date.data,
                                           incident_time=form.incident_time.data,
                                           other_agencies=form.other_agencies.data)
-        try:
-            notice = service.save_incident(current_user, notice_id, details)
-        except service.EncompassInvalid as error:
-            form.show_errors(error.errors)
+        if not form.validate():
+            _every_problem(form, service.clean_incident, details)
         else:
-            if notice.children:
-                return redirect(url_for("encompass.check", notice_id=notice.id))
-            return redirect(url_for("encompass.new_child", notice_id=notice.id))
+            try:
+                notice = service.save_incident(current_user, notice_id, details)
+            except service.EncompassInvalid as error:
+                form.show_errors(error.errors)
+            else:
+                if notice.children:
+                    return redirect(url_for("encompass.check", notice_id=notice.id))
+                return redirect(url_for("encompass.new_child", notice_id=notice.id))
     return render_template("encompass/incident.html", form=form, notice_id=notice_id)
 
 
@@ -106,18 +118,21 @@ def incident(notice_id: uuid.UUID):
 
 
 def _child_page(form: ChildForm, notice, child_id: uuid.UUID | None, number: int):
-    if form.validate_on_submit():
+    if form.is_submitted():
         details = service.ChildDetails(
             forename=form.forename.data, surname=form.surname.data, date_of_birth=form.date_of_birth.data,
             address=form.address.data, school_given=form.school_given.data, upn=form.upn.data,
             exposure=list(form.exposure.data or []), injured=form.injured.data, injuries=form.injuries.data,
             disclosure=form.disclosure.data)
-        try:
-            service.save_child(current_user, notice.id, child_id, details)
-        except service.EncompassInvalid as error:
-            form.show_errors(error.errors)
+        if not form.validate():
+            _every_problem(form, service.clean_child, details)
         else:
-            return redirect(url_for("encompass.check", notice_id=notice.id))
+            try:
+                service.save_child(current_user, notice.id, child_id, details)
+            except service.EncompassInvalid as error:
+                form.show_errors(error.errors)
+            else:
+                return redirect(url_for("encompass.check", notice_id=notice.id))
     return render_template("encompass/child.html", form=form, notice=notice, child_id=child_id, number=number)
 
 
