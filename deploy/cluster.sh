@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The portal as a council would run it, on this one machine, from Debian's packages (no
 # containers): HAProxy (TLS, health checks on /readyz) in front of two gunicorn web nodes, two
-# connector workers, the mail worker, Redis, and a PostgreSQL 15 primary with a synchronous
-# streaming-replication hot standby. Everything listens on loopback only, on ports away from the
-# machine's own services (5432, 6379). State lives under instance/cluster/ (git-ignored).
+# connector workers, the mail worker, the jobs worker (court bundles), Redis, and a PostgreSQL 15
+# primary with a synchronous streaming-replication hot standby. Everything listens on loopback
+# only, on ports away from the machine's own services (5432, 6379). State lives under instance/cluster/ (git-ignored).
 #
 #   deploy/cluster.sh start     (make cluster)        start, creating and seeding it the first time
 #   deploy/cluster.sh stop      (make cluster-stop)   stop everything (data kept)
@@ -246,6 +246,8 @@ start() {
   spawn connector1 $FLASK connector run --worker-id cluster-1
   spawn connector2 $FLASK connector run --worker-id cluster-2
   spawn mail $FLASK mail send --loop --interval 10
+  # Court bundles (background jobs): each made in a child process of this worker (docs/operations.md).
+  spawn jobs $FLASK jobs work --loop
 
   say "Web nodes (gunicorn, $WEB_WORKERS workers each)"
   for i in 1 2; do
@@ -279,7 +281,7 @@ stop_pid() {
 }
 
 stop() {
-  for name in haproxy node1 node2 connector1 connector2 mail casesim smtp; do stop_pid "$name"; done
+  for name in haproxy node1 node2 connector1 connector2 mail jobs casesim smtp; do stop_pid "$name"; done
   if [ -f "$RUN/redis.pid" ]; then redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true; rm -f "$RUN/redis.pid"; say "  redis: stopped"; fi
   for n in pg1 pg2; do
     if [ -f "$DIR/$n/PG_VERSION" ] && pg_running "$n"; then
@@ -290,7 +292,7 @@ stop() {
 
 status() {
   [ -d "$DIR" ] || { say "No cluster (make cluster creates one)"; exit 1; }
-  for name in haproxy node1 node2 connector1 connector2 mail casesim smtp redis; do
+  for name in haproxy node1 node2 connector1 connector2 mail jobs casesim smtp redis; do
     if [ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then say "  $name: running (pid $(cat "$RUN/$name.pid"))"
     else say "  $name: stopped"; fi
   done

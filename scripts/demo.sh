@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`'s last step: the case-system simulator, one connector worker and the portal, together.
+# `make demo`'s last step: the case-system simulator, one connector worker, the mail and jobs
+# workers and the portal, together.
 # Northshire (938) and Southmoor (939) are pointed at the simulator with its development secrets.
-# Stopping the portal (Ctrl-C) stops the simulator and the worker too.
+# Stopping the portal (Ctrl-C) stops the simulator and the workers too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLASK="${FLASK:-.venv/bin/flask --app portal}"
@@ -51,6 +52,11 @@ pids+=($!)
 # Emails are sent right after the change they tell of commits; this worker retries any that the
 # mail server refused (in development they are written to instance/mail/ as .eml files).
 $FLASK mail send --loop --interval 10 &
+pids+=($!)
+
+# Court bundles (the chronology's PDF) are made in the background by this worker, each in a child
+# process of its own; the page shows their progress and a Download button when ready.
+$FLASK jobs work --loop &
 pids+=($!)
 
 echo "Safeguard Portal: http://$HOST:$PORT (demo accounts are listed in README.md)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import time
 
 import click
@@ -21,6 +22,15 @@ jobs_cli = AppGroup("jobs", help="Background jobs (court bundles): run them, swe
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between passes with --loop.")
 def work_command(loop: bool, interval: float) -> None:
     """Run queued jobs, each in a child process; expired results are swept on every pass."""
+    # Stopped by systemd (SIGTERM): a job being made goes back to the queue (portal.jobs.worker).
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        _work(loop, interval)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _work(loop: bool, interval: float) -> None:
     warm_up()
     failures = 0
     while True:
@@ -42,6 +52,10 @@ def work_command(loop: bool, interval: float) -> None:
             return
         if ran == 0:
             time.sleep(min(interval * 2 ** min(failures, 6), 60.0) if failures else interval)
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)
 
 
 @jobs_cli.command("sweep")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import uuid
 
 from portal.auth.models import User
@@ -74,7 +75,15 @@ def run_claimed(job_id: uuid.UUID, kind_name: str) -> None:
         pass
     process = multiprocessing.get_context("fork").Process(target=_child, args=(job_id,), daemon=True)
     process.start()
-    process.join(kind.seconds)
+    try:
+        process.join(kind.seconds)
+    except BaseException:
+        # The worker is being stopped (SIGTERM, Ctrl-C): the job goes back to the queue for the
+        # next worker rather than waiting for its lease to run out.
+        process.kill()
+        process.join()
+        after_crash(job_id, "worker_stopped")
+        raise
     if process.is_alive():
         process.kill()
         process.join()
@@ -88,6 +97,7 @@ def run_claimed(job_id: uuid.UUID, kind_name: str) -> None:
 
 
 def _child(job_id: uuid.UUID) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the worker's own handler is not the job's
     # The parent's pooled connections are its own: forget them here without closing them.
     db.engine.dispose(close=False)
     db.session.remove()
