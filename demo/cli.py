@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from demo.auth import seed_demo_agencies, seed_demo_single_sign_on, seed_demo_users
 from demo.concerns import seed_demo_concerns
 from demo.ctf import seed_demo_upns
+from demo.encompass import seed_demo_encompass
 from demo.pupils import seed_demo_pupils
 from demo.referrals import seed_demo_referrals
 from demo.transfers import seed_demo_transfers
@@ -58,6 +59,7 @@ def seed() -> None:
     seed_demo_triage()
     seed_demo_upns()  # the UPNs Oakfield's MIS holds: its demo CTF matches them
     seed_demo_transfers()
+    seed_demo_encompass()  # a notice for two children: one at Riverside, one held for the key contact
 
 
 @demo_cli.command("seed")

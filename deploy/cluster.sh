@@ -245,6 +245,7 @@ start() {
   done
   spawn connector1 $FLASK connector run --worker-id cluster-1
   spawn connector2 $FLASK connector run --worker-id cluster-2
+  # The mail worker also routes Operation Encompass notices and chases unread ones at 08:30.
   spawn mail $FLASK mail send --loop --interval 10
   # Court bundles (background jobs): each made in a child process of this worker (docs/operations.md).
   spawn jobs $FLASK jobs work --loop

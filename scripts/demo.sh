@@ -50,7 +50,9 @@ $FLASK connector run --poll-interval 0.5 --pull-interval 5 &
 pids+=($!)
 
 # Emails are sent right after the change they tell of commits; this worker retries any that the
-# mail server refused (in development they are written to instance/mail/ as .eml files).
+# mail server refused (in development they are written to instance/mail/ as .eml files). Before
+# each pass it also routes the Operation Encompass notices sent since the last one and chases,
+# at 08:30, the ones still unread (docs/encompass.md).
 $FLASK mail send --loop --interval 10 &
 pids+=($!)
 
