@@ -155,14 +155,13 @@ def flask_config(settings: Settings) -> dict:
         "PORTAL_ENV": settings.env,
         "TESTING": settings.env == "test",
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
-        # Pre-ping stays, though it costs each checkout a round trip: without it a connection the
-        # server closed (restart, failover) is found by whichever statement uses it next, and a
-        # request checks out again after each commit (the session check's activity write), so a
-        # retry of the first statement alone does not cover it (tests/auth/
-        # test_session_check_reconnects.py showed the page's later statement failing). The
-        # session check still retries once on a fresh connection. Connections are replaced after
-        # an hour, before a firewall's idle timeout can cut them.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 3600},
+        # No pre-ping: it cost every request a round trip. A connection the server closed
+        # (restart, failover, pg_terminate_backend) is found at checkout without one, by what the
+        # server sent on it (portal/db.py), and replaced; the session check retries once should
+        # one be closed in between. Connections are replaced after an hour, before a firewall's
+        # idle timeout can cut them. tests/foundation/test_round_trips.py counts the round trips
+        # and closes the pooled connection under a signed-in user.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 3600},
         "SESSION_COOKIE_NAME": "__Host-portal_session" if production else "portal_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

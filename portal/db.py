@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
+import select
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 NAMING_CONVENTION = {
@@ -70,6 +73,45 @@ class UUIDPrimaryKey:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- pooled connections the server has closed ------------------------------------------------
+#
+# The pool does not ping a connection at checkout (pool_pre_ping, a round trip on every request:
+# portal/config.py). Instead it looks, without a round trip, for what a PostgreSQL server sends
+# when it closes a connection (a restart, a failover, pg_terminate_backend): the termination
+# notice and the end of the stream make the idle socket readable. An idle pooled connection is
+# sent nothing else (the portal never LISTENs), so anything waiting on it is checked with an
+# empty query (one round trip, no transaction begun); a closed one is replaced before any
+# statement uses it. What this cannot see (a connection cut without a word, by a firewall or a
+# vanished host) fails on its first statement: the session check retries that once, and
+# pool_recycle replaces connections before a firewall's idle timeout.
+
+
+def _closed_by_server(dbapi_connection) -> bool:
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return False  # not psycopg (SQLite): nothing to look at
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    try:
+        waiting = select.poll()
+        waiting.register(pgconn.socket, select.POLLIN | select.POLLPRI)
+        if not waiting.poll(0):
+            return False
+        from psycopg import pq
+
+        result = pgconn.exec_(b"")
+        return result.status != pq.ExecStatus.EMPTY_QUERY or pgconn.status != pq.ConnStatus.OK
+    except Exception:  # the socket is gone, or the query failed: either way it is closed
+        return True
+
+
+@event.listens_for(Pool, "checkout")
+def _replace_connections_closed_by_the_server(dbapi_connection, connection_record, connection_proxy) -> None:
+    if _closed_by_server(dbapi_connection):
+        # The pool invalidates this connection and checks out a fresh one in its place.
+        raise DisconnectionError("the database server closed this pooled connection")
 
 
 # The one SQLAlchemy object. Services, models and workers import it from here; views never do

@@ -26,7 +26,7 @@ from portal.auth import wall_clock
 from portal.auth.models import TIMEOUTS, SessionEndReason, User, UserSession
 from portal.db import db
 from portal.orgs.models import LocalAuthority, School
-from portal.transaction import transactional, unit_of_work
+from portal.transaction import in_unit_of_work, transactional, unit_of_work
 
 SESSION_KEY = "sid"
 REAUTH_MINUTES = 15
@@ -142,22 +142,32 @@ _SESSION_QUERY = (
 )
 
 
-def _find(token: str | None) -> UserSession | None:
+def _find(token: str | None, *, on_its_own: bool = False) -> UserSession | None:
+    """The session row of this cookie's token (with its user and their organisation), or None.
+
+    `on_its_own` (the check at the start of a request): when the database session has no
+    transaction yet, the statement runs on an autocommit connection and is the only round trip
+    (see `_read_on_its_own`); otherwise it joins the transaction in progress.
+    """
     if not token or not isinstance(token, str) or len(token) > 100:
         return None
     parameters = {"token_hash": _hash(token)}
-    try:
-        row = db.session.execute(_SESSION_QUERY, parameters).one_or_none()
-    except DBAPIError as error:
-        # The pooled connection was closed by the server (restart, failover): the pool has
-        # dropped it and every connection older than it, so once more on a fresh connection.
-        # Anything else (and a second failure) is raised as it is.
-        if not error.connection_invalidated:
-            raise
-        # Nothing is loaded yet (this is the request's first statement): let the session go of
-        # the dead connection and its transaction, and ask again.
-        db.session.close()
-        row = db.session.execute(_SESSION_QUERY, parameters).one_or_none()
+    session = db.session()
+    if on_its_own and _nothing_under_way(session):
+        row = _read_on_its_own(session, parameters)
+    else:
+        try:
+            row = session.execute(_SESSION_QUERY, parameters).one_or_none()
+        except DBAPIError as error:
+            # The pooled connection was closed by the server (restart, failover): the pool has
+            # dropped it and every connection older than it, so once more on a fresh connection.
+            # Anything else (and a second failure) is raised as it is.
+            if not error.connection_invalidated:
+                raise
+            # Nothing is loaded yet (this is the request's first statement): let the session go of
+            # the dead connection and its transaction, and ask again.
+            session.close()
+            row = session.execute(_SESSION_QUERY, parameters).one_or_none()
     if row is None:
         return None
     record, user, school, local_authority = row
@@ -167,6 +177,54 @@ def _find(token: str | None) -> UserSession | None:
         set_committed_value(school, "local_authority", local_authority)
     set_committed_value(user, "local_authority", local_authority if user.local_authority_id is not None else None)
     return record
+
+
+# --- the check without a transaction of its own ---------------------------------------------
+#
+# On PostgreSQL a read in a transaction costs three round trips (BEGIN, the statement, and the
+# ROLLBACK when the request's session is removed), and psycopg forgets its prepared statements
+# at every ROLLBACK. The check is one SELECT, which sees one consistent snapshot by itself, so it
+# runs on an autocommit connection: one round trip. Its write, when there is one (the activity
+# time at most every LAST_SEEN_GRANULARITY), is one UPDATE on the same connection: atomic by
+# itself, committed as it runs, as the unit of work it replaces committed it. The "transaction"
+# is then ended without expiring what the check loaded (nothing was written through the ORM, so
+# nothing loaded is stale), and the view starts a real transaction of its own when it first
+# touches the database.
+
+
+def _nothing_under_way(session) -> bool:
+    # Only at the start of a unit of database work: no transaction begun, nothing waiting to be
+    # flushed (an autocommit flush would write it for good), no unit of work open.
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted
+                or in_unit_of_work())
+
+
+def _read_on_its_own(session, parameters: dict):
+    for attempt in (1, 2):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        try:
+            with session.no_autoflush:
+                return session.execute(_SESSION_QUERY, parameters).one_or_none()
+        except DBAPIError as error:
+            # As above: a connection the server closed is dropped by the pool; once more on a
+            # fresh one (the pool's check at checkout finds most such connections first).
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+            session.close()
+    raise AssertionError("unreachable")
+
+
+def _end_read(session) -> None:
+    """End the check's autocommit transaction (if it is still open), keeping what it loaded."""
+    if not session.in_transaction():
+        return  # no statement ran, or a unit of work has committed since
+    if session.connection().get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        return
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()  # nothing to send: an autocommit connection has no transaction open
+    finally:
+        session.expire_on_commit = expire
 
 
 # --- checking on every request --------------------------------------------------------------
@@ -187,11 +245,22 @@ def load(user_id: str) -> User | None:
     """Flask-Login's user loader: the user only if this cookie's server-side session is alive.
 
     Performance-critical (every page runs it, see README "Performance"): one SELECT, and a write
-    only when the session ends or at most every LAST_SEEN_GRANULARITY. Each write is a unit of
-    work of its own (the before_request hook runs this before the view opens any), so activity
-    is never mixed into the view's transaction.
+    only when the session ends or at most every LAST_SEEN_GRANULARITY. At the start of a request
+    (the before_request hook runs this before the view opens any transaction) the SELECT and the
+    activity UPDATE run on an autocommit connection: one round trip, two when the activity is
+    written (see `_read_on_its_own`). Activity is never mixed into the view's transaction.
     """
-    record = _find(session.get(SESSION_KEY))
+    database = db.session()
+    on_its_own = _nothing_under_way(database)
+    user = _check(database, user_id, on_its_own)
+    if on_its_own:
+        _end_read(database)
+    return user
+
+
+def _check(database, user_id: str, on_its_own: bool) -> User | None:
+    """`load` itself: the session found, timed out or marked active."""
+    record = _find(session.get(SESSION_KEY), on_its_own=on_its_own)
     if record is None or str(record.user_id) != user_id:
         return None
     reason = expiry_reason(record)
@@ -199,6 +268,8 @@ def load(user_id: str) -> User | None:
         reason = SessionEndReason.DEACTIVATED
     if reason is not None:
         if record.ended_at is None:
+            if on_its_own:
+                _end_read(database)
             with unit_of_work():
                 record.ended_at = wall_clock.now()
                 record.end_reason = reason
@@ -207,8 +278,15 @@ def load(user_id: str) -> User | None:
         return None
     now = wall_clock.now()
     if not _is_background_request() and now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
-        with unit_of_work():
-            record.last_seen_at = now
+        if on_its_own:
+            # One UPDATE on the check's autocommit connection: committed as it runs.
+            database.execute(
+                update(UserSession).where(UserSession.id == record.id).values(last_seen_at=now)
+                .execution_options(synchronize_session=False))
+            set_committed_value(record, "last_seen_at", now)
+        else:
+            with unit_of_work():
+                record.last_seen_at = now
     g.user_session = record
     return record.user
 
