@@ -46,9 +46,10 @@ from portal.referrals.models import Referral
 from portal.templating import uk_date
 from portal.transaction import unit_of_work
 from portal.transfers.models import Transfer
+from portal.triage.models import Audience
 from portal.triage.sharing import permitted_summary_fields
 from portal.updates.models import UpdateKind
-from portal.updates.service import create_shared_update
+from portal.updates.service import addressed_to, create_shared_update
 
 log = logging.getLogger("portal.connector")
 
@@ -270,9 +271,10 @@ def _contact(value) -> dict | None:
     return kept or None
 
 
-def permitted_summary(la: LocalAuthority, item: dict) -> dict:
-    """Only the fields the LA's policy lets schools see (and only the contract's parts of them)."""
-    allowed = permitted_summary_fields(la.id) & set(contract.CASE_SUMMARY_SHAREABLE_FIELDS)
+def permitted_summary(la: LocalAuthority, item: dict, audience: str = Audience.SCHOOLS) -> dict:
+    """Only the fields the LA's policy lets schools (or partner agencies) see (and only the
+    contract's parts of them)."""
+    allowed = permitted_summary_fields(la.id, audience) & set(contract.CASE_SUMMARY_SHAREABLE_FIELDS)
     kept = {}
     for name in contract.CASE_SUMMARY_SHAREABLE_FIELDS:
         if name not in allowed or item.get(name) in (None, ""):
@@ -321,17 +323,29 @@ def _case_summary(la: LocalAuthority, item: dict) -> tuple[str, int]:
     if not items:
         return PulledOutcome.NO_MATCH, 0
     kept = permitted_summary(la, item)
+    # A partner agency that referred the child sees what the LA's policy for agencies allows, about
+    # its own referral only.
+    for_agencies = permitted_summary(la, item, Audience.AGENCIES)
+    agency_referrals = [r for r in (db.session.get(Referral, d.referral_id) for d in items) if r.agency_id]
+    shared = 0
+    if for_agencies:
+        for referral in {r.agency_id: r for r in agency_referrals}.values():
+            create_shared_update(agency_id=referral.agency_id, local_authority_id=la.id,
+                                 kind=UpdateKind.CASE_SUMMARY, content=summary_content(la, for_agencies),
+                                 referral_id=referral.id)
+            shared += 1
     if not kept:
-        return PulledOutcome.NOTHING_PERMITTED, 0
+        return (PulledOutcome.APPLIED, shared) if shared else (PulledOutcome.NOTHING_PERMITTED, 0)
     targets: dict[uuid.UUID, uuid.UUID | None] = {}
     for delivered in items:
         referral = db.session.get(Referral, delivered.referral_id)
+        if referral.pupil_id is None:
+            continue  # a partner agency's referral: no school's record to follow
         pupil = current_pupil(db.session.get(Pupil, referral.pupil_id))
         if pupil is None or pupil.id in targets:
             continue
         # Link the referral when the pupil record is the one it was made about.
         targets[pupil.id] = referral.id if pupil.id == referral.pupil_id else None
-    shared = 0
     for pupil_id, referral_id in targets.items():
         pupil = db.session.get(Pupil, pupil_id)
         create_shared_update(school_id=pupil.school_id, local_authority_id=la.id, kind=UpdateKind.CASE_SUMMARY,
@@ -366,6 +380,6 @@ def _referral_status(la: LocalAuthority, item: dict) -> tuple[str, int]:
         kind, title, body = UpdateKind.NOTE, f"{la.name} is looking at the referral", "The referral is being triaged."
     else:
         kind, title, body = UpdateKind.NOTE, f"{la.name} has closed the referral", "The local authority has closed the referral."
-    create_shared_update(school_id=referral.school_id, local_authority_id=la.id, kind=kind,
+    create_shared_update(**addressed_to(referral), local_authority_id=la.id, kind=kind,
                          content={"title": title, "body": body, "facts": facts}, referral_id=referral.id)
     return PulledOutcome.APPLIED, 1

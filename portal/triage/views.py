@@ -21,6 +21,7 @@ from portal.triage import reports as report_service
 from portal.triage import service
 from portal.triage import off_roll, sharing
 from portal.triage.decision_deadline import clock_for
+from portal.triage.models import Audience
 from portal.triage.forms import AssignForm, DecisionForm, NoteForm, RagForm, ReportForm, SharingPolicyForm, UpdateForm
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
@@ -348,15 +349,33 @@ def reports_csv():
 @requires("triage:manage")
 @reshows_form_on_csrf_failure
 def sharing_policy():
+    return _sharing_policy_page(Audience.SCHOOLS)
+
+
+@bp.route("/sharing-policy/agencies", methods=["GET", "POST"])
+@requires("triage:manage")
+@reshows_form_on_csrf_failure
+def agency_sharing_policy():
+    """The policy for the partner agencies that referred a child: its own choice of fields."""
+    return _sharing_policy_page(Audience.AGENCIES)
+
+
+def _sharing_policy_page(audience: Audience):
     la_id = current_user.local_authority_id
-    form = SharingPolicyForm(data={"fields": sorted(sharing.permitted_summary_fields(la_id))}
+    endpoint = "triage.sharing_policy" if audience is Audience.SCHOOLS else "triage.agency_sharing_policy"
+    form = SharingPolicyForm(data={"fields": sorted(sharing.permitted_summary_fields(la_id, audience))}
                              if request.method == "GET" else None)
+    if audience is Audience.AGENCIES:
+        form.fields.label.text = "Which parts of a case summary may partner agencies see?"
+        form.fields.description = ("Select all that apply. A partner agency sees a case summary only about a child it "
+                                   "referred, and nothing that is not selected here.")
     if request.method == "POST" and form.validate_on_submit():
-        change = sharing.set_sharing_policy(current_user, la_id, form.fields.data or [])
+        change = sharing.set_sharing_policy(current_user, la_id, form.fields.data or [], audience)
         flash("Sharing policy saved" if change else "Nothing changed")
-        return redirect(url_for("triage.sharing_policy"))
-    history = sharing.policy_history(la_id)
-    return render_template("triage/sharing_policy.html", form=form, history=history,
+        return redirect(url_for(endpoint))
+    history = sharing.policy_history(la_id, audience)
+    return render_template("triage/sharing_policy.html", form=form, history=history, audience=audience,
+                           action=url_for(endpoint), audience_label=sharing.AUDIENCE_LABELS[audience],
                            field_labels=sharing.FIELD_LABELS), (400 if request.method == "POST" else 200)
 
 
