@@ -12,7 +12,12 @@ PostgreSQL backends) and its share of the hello-world's requests a second, measu
 run on the same gunicorn settings. The machine (CPUs, model, load) is printed first.
 
     .venv/bin/python bench/pages_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        [--scale 0.02] [--seconds 8] [--workers 2] [--connections 16] [--keep]
+        [--scale 0.02] [--seconds 8] [--workers 2] [--connections 16] [--keep] [--compare DIR]
+
+With `--compare DIR` (another checkout of the portal, e.g. `git worktree add /tmp/before <commit>`,
+with static/govuk-frontend fetched or linked) that code is served too, from the same database on
+the same gunicorn settings, and measured right after this code page by page: "before" and
+"after" side by side in one run, each with its share of the same hello-world measurement.
 
 Needs `wrk` (Debian: apt-get install wrk). Ratios are comparable only within one run.
 """
@@ -198,7 +203,7 @@ def run_scale(label: str, args, admin, base: str, scale: float, pupils_per_schoo
     instance = Path(tempfile.mkdtemp(prefix=f"pages-bench-{label}-"))
     env = environ_for(url, instance)
     env["PORTAL_QUEUE_CACHE_SECONDS"] = "10"
-    rows, server = [], None
+    rows, server, compared = [], None, None
     try:
         app = create_app(env)
         with app.app_context():
@@ -214,25 +219,42 @@ def run_scale(label: str, args, admin, base: str, scale: float, pupils_per_schoo
             db.engine.dispose()
         server = serve(ROOT, "wsgi:app", env, args.port, args.workers, f"pages-{label}")
         pids = serving_pids(server.pid, admin, f"pages-{label}")
+        if args.compare:
+            compared = serve(Path(args.compare).resolve(), "wsgi:app", env, args.port + 2, args.workers,
+                             f"pages-{label}-compared")
+            compared_pids = serving_pids(compared.pid, admin, f"pages-{label}-compared")
         for page, spec in plan.items():
             script = instance / "page.lua"
             script.write_text(WRK_SCRIPT % {"method": spec["method"], "body": spec["body"], "cookie": spec["cookie"]})
             hello_script = instance / "hello.lua"
             hello_script.write_text(WRK_SCRIPT % {"method": "GET", "body": "", "cookie": ""})
+            # The PostgreSQL backends each server has opened so far count too (made as they come).
+            pids = serving_pids(server.pid, admin, f"pages-{label}")
+            if compared is not None:
+                compared_pids = serving_pids(compared.pid, admin, f"pages-{label}-compared")
             # Hello-world just before each page, so that both meet the machine in the same mood.
             hello = measure(f"http://127.0.0.1:{hello_port}/", hello_script, args.connections, args.seconds,
                             serving_pids(args.hello_pid, admin, "none"))
             result = measure(f"http://127.0.0.1:{args.port}{spec['path']}", script, args.connections, args.seconds,
                              pids)
-            rows.append((label, page, spec, result, hello))
+            before = None
+            if compared is not None:
+                before = measure(f"http://127.0.0.1:{args.port + 2}{spec['path']}", script, args.connections,
+                                 args.seconds, compared_pids)
+            rows.append((label, page, spec, result, hello, before))
             print(f"[{label}] {page}: {spec['statements']} statements, status {spec['status']}, "
                   f"p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, {result['rps']:.0f} req/s "
                   f"(non-2xx {int(result['non2xx'])}, errors {int(result['errors'])}, drained in {result['drain_s']:.1f} s), {result['cpu_ms']:.1f} CPU ms, "
                   f"hello {hello['rps']:.0f} req/s, share {result['rps'] / hello['rps']:.3f}", flush=True)
+            if before is not None:
+                print(f"[{label}] {page} (compared code): p50 {before['p50']:.0f} ms, p95 {before['p95']:.0f} ms, "
+                      f"{before['rps']:.0f} req/s (non-2xx {int(before['non2xx'])}, errors {int(before['errors'])}), "
+                      f"{before['cpu_ms']:.1f} CPU ms, share {before['rps'] / hello['rps']:.3f}", flush=True)
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(30)
+        for process in (server, compared):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(30)
         if not args.keep:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -252,6 +274,7 @@ def main() -> None:
     parser.add_argument("--hello-port", type=int, default=5332)
     parser.add_argument("--scales", default="demo,national")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--compare", metavar="DIR", help="another checkout to serve and measure beside this code")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
@@ -287,13 +310,17 @@ def main() -> None:
     print()
     print("machine:", machine())
     print(f"gunicorn {args.workers} sync workers, wrk {args.connections} connections, {args.seconds} s a page")
-    print("| scale | page | SQL statements | p50 / p95 ms | req/s | CPU ms/request | hello-world req/s | share |")
-    print("|---|---|---|---|---|---|---|---|")
-    for label, page, spec, result, hello_result in rows:
-        print(f"| {label} | {page} | {spec['statements']} | {result['p50']:.0f} / {result['p95']:.0f} | "
-              f"{result['rps']:.0f} | {result['cpu_ms']:.1f} | {hello_result['rps']:.0f} | "
-              f"{result['rps'] / hello_result['rps']:.3f} |")
-
+    print("| scale | page | SQL statements | p50 / p95 ms | req/s | CPU ms/request | hello-world req/s | share |"
+          + (" compared: p50 / p95 ms | req/s | CPU ms/request | share |" if args.compare else ""))
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if args.compare else ""))
+    for label, page, spec, result, hello_result, before in rows:
+        line = (f"| {label} | {page} | {spec['statements']} | {result['p50']:.0f} / {result['p95']:.0f} | "
+                f"{result['rps']:.0f} | {result['cpu_ms']:.1f} | {hello_result['rps']:.0f} | "
+                f"{result['rps'] / hello_result['rps']:.3f} |")
+        if before is not None:
+            line += (f" {before['p50']:.0f} / {before['p95']:.0f} | {before['rps']:.0f} | {before['cpu_ms']:.1f} | "
+                     f"{before['rps'] / hello_result['rps']:.3f} |")
+        print(line)
 
 if __name__ == "__main__":
     main()
