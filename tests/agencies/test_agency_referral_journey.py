@@ -36,6 +36,8 @@ def gp_practice(c):
 
 def refer_through_the_pages(client, c, *, school=True) -> Referral:
     """The professional's whole journey, from their home page to the confirmation."""
+    portal_home = client.get("/home").get_data(as_text=True)
+    assert "Referrals and updates from the council" in portal_home
     home = client.get("/agency")
     assert home.status_code == 200
     assert "Refer a child" in home.get_data(as_text=True)
