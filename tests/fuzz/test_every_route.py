@@ -38,7 +38,8 @@ EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "500"))
 RANDOM = os.environ.get("PORTAL_FUZZ_RANDOM") == "1"
 
 PEOPLE = [None, "dsl@oakfield.demo", "staff@oakfield.demo", "dsl@riverside.demo", "dsl@hillcrest.demo",
-          "triage@northshire.demo", "manager@northshire.demo", "admin@northshire.demo", "admin@southmoor.demo"]
+          "triage@northshire.demo", "manager@northshire.demo", "admin@northshire.demo", "admin@southmoor.demo",
+          "notifier@northshire-police.demo", "encompass@northshire.demo"]
 METHODS = ["GET", "POST", "POST", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 HOSTILE = [
     "", " ", "A" * 100_000, "\x00", "Amy\x00Smith", "\u202eevil\u202c", "Ali\u202ece", "2026-02-30",
