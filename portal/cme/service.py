@@ -594,6 +594,17 @@ def officer_home(user) -> dict | None:
     return _counts(user.local_authority_id)
 
 
+def school_home(user) -> int | None:
+    """The number of the council's questions waiting for the school's answer, for a DSL's home
+    page (no child is named, so the read is not audited); None for anyone who does not answer."""
+    if not can(user, "cme:answer"):
+        return None
+    return int(db.session.execute(
+        select(func.count(OffRollQuestion.id)).join(OffRollNotice, OffRollNotice.id == OffRollQuestion.notice_id)
+        .where(OffRollNotice.school_id == user.school_id, OffRollQuestion.answered_at.is_(None))
+    ).scalar_one())
+
+
 # --- who is told ----------------------------------------------------------------------------------
 
 

@@ -62,11 +62,14 @@ def test_a_notice_from_oakfield_reaches_the_officer_and_is_closed_and_oakfield_s
     assert f"/cme/notices/{notice.id}" in asked.body and "Leeds" not in asked.body
     school_list = dsl.get("/cme/notices").get_data(as_text=True)
     assert "1 to answer" in school_list
+    home = dsl.get("/home").get_data(as_text=True)
+    assert 'id="worklist-off-roll"' in home and "1 question waiting for your answer" in home
     question = notice_of(world.pupil).questions[0]
     answer = dsl.post(f"/cme/notices/{notice.id}/questions/{question.id}",
                       data={f"q{question.id.hex}-answer": "Mother mentioned Beeston Primary."})
     assert answer.status_code == 302, answer.get_data(as_text=True)
     assert "Beeston Primary" in officer.get(f"/cme/queue/{notice.id}").get_data(as_text=True)
+    assert 'id="worklist-off-roll"' not in dsl.get("/home").get_data(as_text=True)
 
     # Moved on, then closed with an outcome.
     assert officer.post(f"/cme/queue/{notice.id}/status", data={"status": "under_enquiry"}).status_code == 302
