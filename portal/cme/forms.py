@@ -46,7 +46,7 @@ class DestinationForm(FlaskForm):
     )
     destination_detail = StringField(
         "What do you know of where the pupil has gone?",
-        description="The school’s name and its URN or town; the local authority; or the address or country abroad. Leave empty if not known.",
+        description="The school’s name and its URN or town; the local authority; or the address or country abroad. Leave it empty only if you chose ‘Not known’.",
         widget=GovTextInput(),
         validators=[Length(max=DETAIL_MAX, message=f"Where the pupil has gone must be {DETAIL_MAX} characters or fewer")],
     )
