@@ -174,6 +174,9 @@ def test_a_pupil_missing_from_a_full_roll_without_a_record_leaves_with_no_file_t
     assert gone.on_roll is False and db.session.scalar(select(func.count()).select_from(Transfer)) == 0
     assert [e.end_date for e in gone.enrolments] == [date(2026, 11, 30)]
     assert "No safeguarding record: no file to send" in client.get("/transfers/leavers").get_data(as_text=True)
+    sign_in(client, schools[3])  # another school's DSL: their own leavers only
+    other = client.get("/transfers/leavers").get_data(as_text=True)
+    assert gone.legal_surname not in other and "No pupils have left in that time" in other
 
 
 @pytest.mark.parametrize("qualifier, dest", [("partial", ("938", "2001")), ("full", ("938", "2002"))])

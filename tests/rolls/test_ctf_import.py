@@ -259,6 +259,10 @@ def test_other_roles_are_refused(client, oakfield, role):
     sign_in(client, user)
     assert client.get("/pupils/import-ctf").status_code == 403
     assert _upload(client, build_ctf([_pupil()])).status_code == 403
+    some = "/pupils/import-ctf/00000000-0000-4000-8000-000000000000"
+    for tail in ("", "/importing", "/run", "/done"):
+        assert client.get(some + tail).status_code == 403
+    assert client.post(some + "/cancel").status_code == 403
     _nothing_saved()
 
 
