@@ -1,0 +1,59 @@
+"""A pupil's contacts from the MIS (portal.pupils.service): replaced as a whole only when they
+differ, encrypted at rest, read on the pupil's page by the school's leads only (audited)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask_login import login_user
+from sqlalchemy import func, select, text
+
+from portal.audit.models import AuditEvent
+from portal.auth.roles import Role
+from portal.db import db
+from portal.domain_errors import NotFound
+from portal.pupils.service import ContactDetails, contacts_of, replace_contacts, view_contacts
+from tests.factories import make_la, make_pupil_through_service, make_school, make_user
+
+MUM = ContactDetails("Rosalind Inchbald", "Mother", True, ("Mobile: 07700 900777",))
+CARER = ContactDetails("Tam Fairweather", "Carer", None, ())
+
+
+@pytest.fixture
+def signed_in(app):
+    def as_user(user):
+        context = app.test_request_context("/")
+        context.push()
+        login_user(user)
+        return context
+    return as_user
+
+
+def test_contacts_are_replaced_only_when_they_differ_and_are_ciphertext_at_rest(app, signed_in):
+    school = make_school(make_la())
+    pupil = make_pupil_through_service(school, forename="Wilf", surname="Inchbald", born=date(2017, 2, 2))
+    context = signed_in(make_user(Role.DSL, school))
+    try:
+        assert replace_contacts(pupil, [MUM, CARER]) is True
+        assert replace_contacts(pupil, [MUM, CARER]) is False  # the same: nothing written
+        assert contacts_of(pupil) == [MUM, CARER]
+        assert replace_contacts(pupil, [CARER]) is True
+        assert contacts_of(pupil) == [CARER]
+    finally:
+        context.pop()
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "pupil.contacts_replace")) == 2
+    replace = db.session.execute(text("SELECT name, relationship_to_pupil FROM pupil_contact")).all()
+    assert all("Fairweather" not in row[0] and "Carer" not in row[1] for row in replace)
+
+
+def test_only_the_schools_leads_read_the_contacts(app, signed_in):
+    school = make_school(make_la())
+    pupil = make_pupil_through_service(school, forename="Wilf", surname="Inchbald", born=date(2017, 2, 2))
+    for user in (make_user(Role.SCHOOL_STAFF, school), make_user(Role.DSL, make_school(school.local_authority))):
+        context = signed_in(user)
+        try:
+            with pytest.raises(NotFound):
+                view_contacts(user, pupil)
+        finally:
+            context.pop()
