@@ -172,7 +172,8 @@ class ImportResult:
     pre_addressed: int = 0
     handled: int = 0  # pupils in the file, all looked at
     seconds: float = 0.0
-    joiners: list[str] = field(default_factory=list)  # ids of waiting transfers to open
+    # Waiting transfers to open: [transfer id, the sending school's name] (no child named).
+    joiners: list[list[str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -483,7 +484,8 @@ def _apply(user, school: School, plan: Plan, decisions: dict[int, str], today: d
         if transfer is not None:
             result.files_to_send += 1
             result.pre_addressed += transfer.to_school_id is not None
-    result.joiners = [str(joiner.transfer.id) for joiner in plan.joiners]
+    result.joiners = [[str(joiner.transfer.id), joiner.from_school.name if joiner.from_school else ""]
+                      for joiner in plan.joiners]
     return result
 
 

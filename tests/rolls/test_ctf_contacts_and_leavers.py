@@ -210,7 +210,7 @@ def test_a_joining_pupils_ctf_offers_the_file_already_waiting_for_them(client, s
     assert "1 child protection files waiting for pupils in this file" in preview
     assert f"/transfers/{transfer.id}" in preview and "the file sent by Oakfield Primary School" in preview
     done = _confirm(client, url)
-    assert f"/transfers/{transfer.id}" in done
+    assert f"/transfers/{transfer.id}" in done and "Open the file sent by Oakfield Primary School" in done
     # The transfer's own page, with its own checks, accepts it.
     page = client.get(f"/transfers/{transfer.id}").get_data(as_text=True)
     assert "Confirm receipt" in page or "confirm receipt" in page
