@@ -480,6 +480,7 @@ def _deliver(child: EncompassChild, school: School, pupil: Pupil | None, now: da
     child.routed_at = now
     child.routed_by_id = by.id if by else None
     child.due_at = clock.due_at(now, school.id)
+    child.chased_at = None  # a notice chased while held is chased again if the school misses its 08:30
     audit.record("encompass.delivered", object_type="encompass_child", object_id=child.id,
                  detail="by_hand" if by else "matched", actor=by, organisation_id=school.id)
     notices.delivered(child)

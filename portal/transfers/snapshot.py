@@ -6,9 +6,10 @@
 
 The snapshot holds the sending school's chronology of the pupil as its DSL may see it (concerns
 with their attachments, corrections, reviews, referrals, decisions, updates, case summaries,
-transfers), plus, unchanged, any history this school itself received in earlier transfers, so
-a child who moves again takes every school's history along. Each entry names the school where it
-was recorded. Attachments are copied into new encrypted files (a later change at the sender
+transfers, Operation Encompass notices: portal.encompass.chronology), plus, unchanged, any
+history this school itself received in earlier transfers, so a child who moves again takes
+every school's history along. Each entry names the school where it was recorded. Attachments are
+copied into new encrypted files (a later change at the sender
 cannot reach the copy) with the SHA-256 of their content, and the snapshot's own SHA-256 is kept
 on the transfer and printed on the receipt.
 """

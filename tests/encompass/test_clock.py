@@ -137,3 +137,16 @@ def test_the_chase_runs_in_the_mail_worker_and_the_command(app, client, world):
     assert result.exit_code == 0, result.output
     assert "1 notice" in result.output
     assert children_of(notice_id)[0].chased_at is not None
+
+
+def test_a_notice_chased_while_held_is_chased_again_when_the_school_misses_0830(client, world):
+    as_user(client, world.people["notifier"])
+    notice_id = record_notice(client, [child_form("Pax", "Ellingham", KNOWN["born"])])
+    service.route_waiting()
+    [child] = children_of(notice_id)
+    assert service.chase_overdue(now=child.due_at + timedelta(minutes=1)) == 1
+    as_user(client, world.people["key contact"])
+    client.post(f"/encompass/council/{child.id}/route", data={"school_id": str(world.oakfield.id)})
+    [child] = children_of(notice_id)
+    assert child.routing == Routing.DELIVERED and child.chased_at is None
+    assert service.chase_overdue(now=child.due_at + timedelta(minutes=1)) == 1

@@ -93,3 +93,22 @@ def test_a_pupil_in_another_council_is_not_matched(client, world):
     client.post(f"/encompass/drafts/{notice_id}/send", data={})
     send_due()
     assert statuses(client.get(f"/encompass/notices/{notice_id}").get_data(as_text=True)) == ["Held by the council"]
+
+
+def test_a_pupil_in_a_neighbouring_council_the_police_may_notify_is_matched(client, world):
+    from portal.encompass.models import Routing
+    from portal.orgs.models import AgencyReferralArea
+    from tests.encompass.conftest import children_of
+    from tests.factories import make_pupil
+
+    pupil = make_pupil(world.hillcrest, forename="Orla", surname="Westerby", born=KNOWN["born"])
+    db.session.add(AgencyReferralArea(agency_id=world.police.id, local_authority_id=world.southmoor.id))
+    db.session.commit()
+    as_user(client, world.people["notifier"])
+    notice_id = start_notice(client)
+    add_child(client, notice_id, child_form("Orla", "Westerby", KNOWN["born"]))
+    client.post(f"/encompass/drafts/{notice_id}/send", data={})
+    send_due()
+    [child] = children_of(notice_id)
+    assert child.routing == Routing.DELIVERED and child.pupil_id == pupil.id
+    assert child.local_authority_id == world.southmoor.id  # on Southmoor's register, not Northshire's
