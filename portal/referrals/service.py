@@ -153,16 +153,24 @@ def school_referrals(user) -> list[tuple[Referral, Pupil]]:
     return [(r, pupils[r.pupil_id]) for r in referrals if r.pupil_id in pupils]
 
 
+@transactional
 def agency_referrals(user) -> list[Referral]:
     """A partner agency's referrals as its user may see them, newest first: a professional's
-    own, every one of the agency's for its safeguarding lead."""
+    own, every one of the agency's for its safeguarding lead. The list names the children, so
+    looking at it is audited (how many, never who)."""
     if user.agency_id is None or not can(user, "agency_referrals:manage"):
         return []
     query = select(Referral).where(Referral.agency_id == user.agency_id)
+    if not can(user, "agency_referrals:oversee"):
+        query = query.where(Referral.created_by_id == user.id)
     found = db.session.execute(
         query.order_by(Referral.submitted_at.desc().nulls_first(), Referral.created_at.desc())
     ).scalars().all()
-    return [r for r in found if can(user, "agency_referrals:manage", r)]
+    shown = [r for r in found if can(user, "agency_referrals:manage", r)]
+    if shown:
+        audit.record("referral.list_view", object_type="agency", object_id=user.agency_id, actor=user,
+                     detail=f"referrals_{len(shown)}")
+    return shown
 
 
 def drafts_for_pupil(pupil: Pupil) -> list[Referral]:

@@ -123,6 +123,12 @@ def test_a_gp_refers_the_triage_worker_decides_and_the_practice_reads_the_feedba
     done = client.post(f"/triage/referrals/{referral.id}/decision", data={**decision, "stage": "confirm"})
     assert done.status_code == 302
 
+    # The manager's report counts it by source.
+    sign_in(client, c.manager)
+    report = client.get("/triage/reports").get_data(as_text=True)
+    assert "By source" in report and "Health" in report
+    assert "Health" in client.get("/triage/reports.csv").get_data(as_text=True)
+
     # Back at the practice: the decision and the feedback, never the council's reasons or RAG.
     sign_in(client, gp)
     home = client.get("/agency").get_data(as_text=True)
