@@ -148,6 +148,7 @@ class Plan:
     invalid: list[tuple[CtfPupil, dict[str, str]]] = field(default_factory=list)
     leavers: list[Leaver] = field(default_factory=list)
     leaving_later: int = 0  # leaving dates after today: not leavers yet
+    joined_since: int = 0  # missing from the full roll but joined after it was written
     joiners: list[Joiner] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
@@ -275,6 +276,10 @@ def build_plan(school: School, ctf: CtfFile, today: date | None = None) -> Plan:
         written = min(ctf.exported_on or today, today)
         for missing in sorted((p for p in on_roll if p.id not in seen),
                               key=lambda p: (p.legal_surname.casefold(), p.legal_forename.casefold())):
+            if any(e.school_id == school.id and e.end_date is None and e.start_date > written
+                   for e in missing.enrolments):
+                plan.joined_since += 1  # on the roll here since the file was written: not a leaver
+                continue
             plan.leavers.append(_leaver(school, ctf, missing, written, None))
     if ctf.source.laestab != school.laestab:
         # A joining pupil's CTF from their previous school: is their file already waiting here?

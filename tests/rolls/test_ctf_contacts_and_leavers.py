@@ -256,3 +256,17 @@ def test_the_leavers_list_refuses_other_roles(client, schools, path):
     for role, org in ((Role.SCHOOL_STAFF, oakfield), (Role.TRIAGE_WORKER, oakfield.local_authority)):
         sign_in(client, make_user(role, org))
         assert client.get(path).status_code == 403
+
+
+def test_a_pupil_who_joined_after_the_full_roll_was_written_is_not_a_leaver(client, schools):
+    from tests.factories import make_pupil_through_service
+
+    oakfield = schools[0]
+    sign_in(client, schools[2])
+    pupils = _pupils(2)
+    _import(client, build_ctf(pupils, written="2026-11-30T16:05:12"))
+    make_pupil_through_service(oakfield, forename="Perrin", surname="Stallybrass", born=date(2018, 1, 5),
+                               start_date=date(2026, 12, 1))
+    url = _upload(client, build_ctf(pupils, written="2026-11-30T16:05:12"))
+    preview = client.get(url).get_data(as_text=True)
+    assert "0 pupils no longer on the roll" in preview and "joined your roll after it was written" in preview
