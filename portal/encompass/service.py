@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from statistics import median
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import audit
 from portal.concerns.models import Concern, ConcernPupil
@@ -383,6 +384,7 @@ def police_notices(user) -> list[PoliceListRow]:
     require("encompass:record")
     notices_ = db.session.execute(
         select(EncompassNotice).where(EncompassNotice.agency_id == user.agency_id)
+        .options(selectinload(EncompassNotice.children))
         .order_by(EncompassNotice.created_at.desc()).limit(200)
     ).scalars().all()
     rows = []

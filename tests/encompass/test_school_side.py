@@ -130,3 +130,26 @@ def test_the_register_counts_by_school_and_time_to_first_read(client, world):
     page = client.get("/encompass/council").get_data(as_text=True)
     assert "Oakfield Primary School" in page and "minutes" in page
     assert "Amelia" not in page  # the register names no child
+
+
+def test_the_retention_job_destroys_a_notice_with_the_pupil_record_it_was_matched_to(client, world):
+    from datetime import date
+
+    from portal.encompass.models import EncompassChild, EncompassNotice
+    from portal.retention import service as retention
+
+    child = _delivered(client, world)
+    notice_id, child_id = child.notice_id, child.id
+    # The pupil reaches 25 (the notice's child row names the record).
+    today = date(2014 + 25, 3, 10)
+    report = retention.run(apply=True, today=today, now=utcnow_for(today))
+    assert report
+    db.session.expire_all()
+    assert db.session.get(EncompassChild, child_id) is None
+    assert db.session.get(EncompassNotice, notice_id) is not None  # the police's record of the incident stays
+
+
+def utcnow_for(day):
+    from datetime import datetime, time, timezone
+
+    return datetime.combine(day, time(12), tzinfo=timezone.utc)
