@@ -1,21 +1,27 @@
-"""How long the chronology PDF takes to make, by number of entries (WeasyPrint layout + PDF).
+"""How long the court bundle (the chronology's PDF) takes to make, beside the layout it had before,
+in the same run on the same machine.
 
-Renders synthetic entries shaped like real ones (a concern with six details and a paragraph
-of account) through the real template, stylesheet and renderer; no database is needed.
+Renders synthetic entries shaped like real ones (a concern with six details and a paragraph of
+account) through the real templates, stylesheet and renderer, in this process (as the jobs
+worker's child does); no database is needed.
 
-    .venv/bin/python bench/chronology_pdf_bench.py            # 30, 100 and 300 entries
-    .venv/bin/python bench/chronology_pdf_bench.py 300 600
+- "before": the four-column table with WeasyPrint's whole HTML user-agent stylesheet, as the
+  bundle was until commit de82d1c (its template and stylesheet are read from git).
+- "now": one block per entry with the minimal user-agent stylesheet (portal/chronology/pdf.py).
 
-Layout time grows linearly with the pages: it is text layout (Pango), about a fifth of a second
-per A4 page of dense entries on one core, so the export runs in the request; a worker timeout
-well above the largest chronology's time (gunicorn's default 30 s) is enough.
+    .venv/bin/python bench/chronology_pdf_bench.py            # 300 entries, and 100 pages of each
+    .venv/bin/python bench/chronology_pdf_bench.py 300 600    # other entry counts as well
+
+Each figure is the best of three runs (wall clock, and CPU seconds of this process), the two
+layouts interleaved so that other load on the machine falls on both alike.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import platform
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,8 +29,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
+BEFORE = "de82d1c"  # the last commit with the table layout
 ACCOUNT = ("Said they had not eaten since lunchtime yesterday and that there was no food at home. "
            "Was wearing the same clothes as on Monday. ") * 2
 
@@ -54,37 +62,81 @@ def entries(count: int):
     ]
 
 
+def git_show(path: str) -> str:
+    return subprocess.run(["git", "show", f"{BEFORE}:{path}"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def machine() -> str:
+    import weasyprint
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}; python {platform.python_version()}, "
+            f"WeasyPrint {weasyprint.__version__}")
+
+
 def main(counts: list[int]) -> None:
-    from flask import render_template
+    from jinja2 import ChoiceLoader, DictLoader
+    from pypdf import PdfReader
+    from weasyprint import CSS
 
     from portal import create_app
+    from portal.chronology import pdf
+    from portal.chronology.bundle import bundle_html
     from portal.chronology.document import MARKING, ChronologyDocument, PupilIdentifiers
-    from portal.chronology.pdf import render_pdf
     from portal.chronology.service import Filters
 
-    instance = tempfile.mkdtemp(prefix="chronology-bench-")
-    app = create_app({"PORTAL_ENV": "development", "PORTAL_INSTANCE_PATH": instance, "PATH": os.environ.get("PATH", "")})
+    app = create_app({"PORTAL_ENV": "development", "PORTAL_INSTANCE_PATH": tempfile.mkdtemp(prefix="pdf-bench-"),
+                      "PATH": os.environ.get("PATH", "")})
+    old_env = app.jinja_env.overlay(loader=ChoiceLoader([
+        DictLoader({name: git_show(f"templates/{name}") for name in ("chronology/pdf.html", "chronology/_document.html")}),
+        app.jinja_env.loader,
+    ]))
+    old_css = CSS(string=git_show("static/chronology-pdf.css"), url_fetcher=pdf._NoFetching())
     pupil = PupilIdentifiers("Amelia Hartley-Nkemelu", None, "9 March 2014", "V938123456789")
-    print(f"python {platform.python_version()}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}")
-    with app.test_request_context():
-        render_pdf(render_template("chronology/pdf.html", doc=ChronologyDocument(
-            pupil, "Oakfield Primary School", entries(1), Filters(), "Dana Lead", datetime.now(timezone.utc)), marking=MARKING))
-        for count in counts:
-            doc = ChronologyDocument(pupil, "Oakfield Primary School", entries(count), Filters(), "Dana Lead",
-                                     datetime.now(timezone.utc))
-            times, size = [], 0
-            for _ in range(3):
-                started = time.perf_counter()
-                pdf = render_pdf(render_template("chronology/pdf.html", doc=doc, marking=MARKING))
-                times.append(time.perf_counter() - started)
-                size = len(pdf)
-            from pypdf import PdfReader
-            import io
 
-            pages = len(PdfReader(io.BytesIO(pdf)).pages)
-            print(f"{count:5d} entries: {pages:4d} pages, {size / 1024:7.0f} KiB, "
-                  f"median {statistics.median(times):6.2f} s, best {min(times):6.2f} s")
+    def document(count):
+        return ChronologyDocument(pupil, "Oakfield Primary School", entries(count), Filters(), "Dana Lead",
+                                  datetime.now(timezone.utc))
+
+    def before(count) -> bytes:
+        html = old_env.get_template("chronology/pdf.html").render(doc=document(count), marking=MARKING)
+        return pdf.HTML(string=html, url_fetcher=pdf._NoFetching(), media_type="print").write_pdf(stylesheets=[old_css])
+
+    def now(count) -> bytes:
+        return pdf.render_in_this_process(bundle_html(document(count)))
+
+    def pages(content: bytes) -> int:
+        return len(PdfReader(io.BytesIO(content)).pages)
+
+    print(machine())
+    with app.app_context():
+        pdf.warm_up()
+        before(1)
+        # About how many entries make 100 pages in each layout.
+        per_page = {name: 60 / pages(fn(60)) for name, fn in (("before", before), ("now", now))}
+        runs = [(count, count) for count in counts]
+        runs.append((round(100 * per_page["before"]), round(100 * per_page["now"])))
+        for before_count, now_count in runs:
+            results = {"before": [], "now": []}
+            sizes = {}
+            for _ in range(3):
+                for name, fn, count in (("before", before, before_count), ("now", now, now_count)):
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    content = fn(count)
+                    results[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+                    sizes[name] = (count, pages(content), len(content))
+            for name in ("before", "now"):
+                count, page_count, size = sizes[name]
+                wall = min(w for w, _ in results[name])
+                cpu = min(c for _, c in results[name])
+                print(f"  {name:6s} {count:4d} entries: {page_count:4d} pages, {size / 1024:5.0f} KiB, "
+                      f"{wall:5.2f} s ({cpu:5.2f} s CPU), {1000 * wall / page_count:3.0f} ms a page")
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [30, 100, 300])
+    main([int(a) for a in sys.argv[1:]] or [300])
