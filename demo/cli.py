@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from demo.agency_referrals import seed_demo_agency_referrals
 from demo.auth import seed_demo_agencies, seed_demo_single_sign_on, seed_demo_users
 from demo.concerns import seed_demo_concerns
 from demo.ctf import seed_demo_upns
@@ -57,6 +58,7 @@ def seed() -> None:
     seed_demo_concerns()
     seed_demo_referrals()
     seed_demo_triage()
+    seed_demo_agency_referrals()  # Northshire Police refers Kai Whitfield: Source: Police in the queue
     seed_demo_upns()  # the UPNs Oakfield's MIS holds: its demo CTF matches them
     seed_demo_transfers()
     seed_demo_encompass()  # a notice for two children: one at Riverside, one held for the key contact

@@ -30,3 +30,23 @@ def test_the_demo_gp_refers_amelia_and_triage_finds_oakfield_s_referral(app, cli
     assert "Earlier referrals to this council" in page
     earlier = page.split("Earlier referrals to this council")[1].split("Case summary")[0]
     assert "938-" in earlier and "Surname and date of birth" in earlier
+
+
+def test_the_demo_queue_has_the_police_s_referral_matched_with_riverside_s(app, client):
+    from demo.cli import seed
+    from portal.referrals.models import Referral
+
+    seed()
+    seed()  # idempotent
+    made = db.session.execute(select(Referral).where(Referral.agency_id.is_not(None))).scalars().all()
+    assert len(made) == 1 and made[0].status == "acknowledged"
+    worker = db.session.execute(select(User).where(User.email == "triage@northshire.demo")).scalar_one()
+    sign_in(client, worker)
+    queue = client.get("/triage?source=police").get_data(as_text=True)
+    assert "Northshire Police (Police force)" in queue and "Kai Whitfield" in queue
+    page = client.get(f"/triage/referrals/{made[0].id}").get_data(as_text=True)
+    earlier = page.split("Earlier referrals to this council")[1].split("Case summary")[0]
+    assert "938-" in earlier
+    lead = db.session.execute(select(User).where(User.email == "lead@northshire-police.demo")).scalar_one()
+    sign_in(client, lead)
+    assert made[0].reference in client.get("/agency").get_data(as_text=True)
