@@ -122,6 +122,7 @@ def _pupil_links(pupil) -> list[dict]:
         ("referrals:start", "referrals.start", {"pupil": pupil.id}, "Refer to the local authority"),
         ("transfers:send", "transfers.record_leaver", {"pupil_id": pupil.id}, "Record that this pupil has left"),
         ("transfers:request", "transfers.new_request", {"pupil": pupil.id}, "Request their child protection file"),
+        ("cme:send", "cme.start", {"pupil_id": pupil.id}, "Send an off-roll notice"),
         ("retention:hold", "retention.pupil_holds", {"pupil_id": pupil.id}, "Legal hold"),
     ]
     if not pupil.on_roll:

@@ -22,3 +22,9 @@ def test_the_leaver_page_and_the_leavers_list_link_to_the_notice(world):
     assert link in listing and "Send an off-roll notice" in listing
     # Off the roll, the notice can still be sent.
     assert dsl.get(link).status_code == 200
+
+
+def test_the_pupil_page_links_to_the_notice_for_the_schools_leads(world):
+    link = f"/cme/pupils/{world.pupil.id}/off-roll-notice"
+    for user in (world.oak_dsl, world.oak_deputy):
+        assert link in world.client(user).get(f"/pupils/{world.pupil.id}").get_data(as_text=True)
