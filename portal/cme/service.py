@@ -54,6 +54,7 @@ from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.events import OffRollNoticeFlagged, OffRollNoticeSent, publish
 from portal.notify.outbox import queue_email
 from portal.orgs.models import LocalAuthority, School
+from portal.paging import PageNumbers, clamp_page, page_count
 from portal.policy import can, require
 from portal.pupils.models import Pupil
 from portal.transaction import transactional
@@ -63,6 +64,8 @@ DETAIL_MAX = 500
 QUESTION_MAX = 2000
 ANSWER_MAX = 5000
 OUTCOME_DETAIL_MAX = 2000
+# Notices on a page of the CME officer's queue.
+QUEUE_PAGE_SIZE = 50
 
 # The question pages, in order, and the answers each fills in.
 STEPS = ("grounds", "last-day", "destination", "enquiries")
@@ -435,10 +438,14 @@ class QueueLine:
 
 
 @dataclass
-class Queue:
+class Queue(PageNumbers):
     lines: list[QueueLine]
     status: str | None
     counts: dict
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    page_size: int = QUEUE_PAGE_SIZE
 
 
 def _counts(la_id) -> dict:
@@ -456,21 +463,35 @@ def queue_status(value: str | None) -> str | None:
     return value if value in set(QUEUE_STATUSES) else None
 
 
+def page_number(value) -> int:
+    """A page number from the address (anything else is the first page)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
+
+
 @transactional
-def queue(user, status: str | None = None) -> Queue:
-    """The officer's LA's notices (open ones, or those of one status), oldest sent first for open
-    ones, newest first for closed (the read names children, so it is audited)."""
+def queue(user, status: str | None = None, page=1, page_size: int = QUEUE_PAGE_SIZE) -> Queue:
+    """A page of the officer's LA's notices (open ones, or those of one status): oldest sent first
+    while open, newest closed first (the read names children, so it is audited)."""
     require("cme:view_queue")
     la_id = user.local_authority_id
     status = queue_status(status)
+    counts = _counts(la_id)
     query = select(OffRollNotice).where(OffRollNotice.local_authority_id == la_id)
     if status is None:
-        query = query.where(OffRollNotice.status.in_(list(OPEN_STATUSES))).order_by(OffRollNotice.sent_at)
+        total = sum(counts[s] for s in OPEN_STATUSES)
+        query = query.where(OffRollNotice.status.in_(list(OPEN_STATUSES))).order_by(OffRollNotice.sent_at, OffRollNotice.id)
     elif status == NoticeStatus.CLOSED:
-        query = query.where(OffRollNotice.status == status).order_by(OffRollNotice.closed_at.desc())
+        total = counts[status]
+        query = query.where(OffRollNotice.status == status).order_by(OffRollNotice.closed_at.desc(), OffRollNotice.id)
     else:
-        query = query.where(OffRollNotice.status == status).order_by(OffRollNotice.sent_at)
-    notices = db.session.execute(query.limit(500)).scalars().all()
+        total = counts[status]
+        query = query.where(OffRollNotice.status == status).order_by(OffRollNotice.sent_at, OffRollNotice.id)
+    pages = page_count(total, page_size)
+    page = clamp_page(page_number(page), pages)
+    notices = db.session.execute(query.offset((page - 1) * page_size).limit(page_size)).scalars().all()
     lines = []
     for notice in notices:
         details = notice.pupil_details or {}
@@ -482,7 +503,8 @@ def queue(user, status: str | None = None) -> Queue:
             waiting_answers=len(notice.unanswered_questions),
         ))
     audit.record("cme.queue_view", object_type="local_authority", object_id=la_id, detail=status or "open")
-    return Queue(lines=lines, status=status, counts=_counts(la_id))
+    return Queue(lines=lines, status=status, counts=counts, total=total, page=page, pages=pages,
+                 page_size=page_size)
 
 
 @transactional

@@ -225,7 +225,7 @@ def answer(notice_id, question_id):
 @bp.get("/queue")
 @requires("cme:view_queue")
 def queue():
-    page = service.queue(current_user, request.args.get("status"))
+    page = service.queue(current_user, request.args.get("status"), request.args.get("page"))
     return render_template("cme/queue.html", page=page, statuses=QUEUE_STATUSES, shows_child_details=True)
 
 

@@ -7,9 +7,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from flask_login import login_user
+
+from portal.cme import service
 from portal.cme.models import OffRollNotice
 from portal.db import db
 from tests.cme.helpers import date_fields, notice_of, send_notice, write_notice
+from tests.factories import make_pupil
 
 
 def _count():
@@ -107,3 +111,20 @@ def test_the_officers_forms_refuse_bad_input_with_a_message(world):
     assert dsl.post(f"/cme/notices/{notice.id}/questions/{question.id}", data={field: "One"}).status_code == 302
     assert dsl.post(f"/cme/notices/{notice.id}/questions/{question.id}", data={field: "Two"}).status_code == 302
     assert notice_of(world.pupil).questions[0].answer == "One"
+
+
+def test_the_queue_is_paged(world):
+    dsl = world.client(world.oak_dsl)
+    for pupil in [make_pupil(world.oakfield) for _ in range(3)]:
+        send_notice(dsl, pupil)
+    with world.app.test_request_context():
+        login_user(world.officer)
+        first = service.queue(world.officer, None, 1, page_size=2)
+        second = service.queue(world.officer, None, "2", page_size=2)
+        beyond = service.queue(world.officer, "received", "99", page_size=2)
+    assert (first.total, first.pages, len(first.lines), len(second.lines)) == (3, 2, 2, 1)
+    assert (first.first, first.last, second.first, second.last) == (1, 2, 3, 3)
+    assert beyond.page == 2
+    officer = world.client(world.officer)
+    assert officer.get("/cme/queue?page=nonsense").status_code == 200
+    assert officer.get("/cme/queue?status=received&page=-3").status_code == 200
