@@ -30,6 +30,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import audit
 from portal.auth.links import external_url
@@ -366,6 +367,7 @@ def school_list(user) -> SchoolList:
     require("cme:answer")
     notices = db.session.execute(
         select(OffRollNotice).where(OffRollNotice.school_id == user.school_id)
+        .options(selectinload(OffRollNotice.questions))
         .order_by(OffRollNotice.sent_at.is_(None).desc(), OffRollNotice.sent_at.desc(), OffRollNotice.created_at.desc())
     ).scalars().all()
     pupil_ids = {n.pupil_id for n in notices}
@@ -491,6 +493,8 @@ def queue(user, status: str | None = None, page=1, page_size: int = QUEUE_PAGE_S
         query = query.where(OffRollNotice.status == status).order_by(OffRollNotice.sent_at, OffRollNotice.id)
     pages = page_count(total, page_size)
     page = clamp_page(page_number(page), pages)
+    # The questions of the whole page in one more statement (the line says how many wait).
+    query = query.options(selectinload(OffRollNotice.questions))
     notices = db.session.execute(query.offset((page - 1) * page_size).limit(page_size)).scalars().all()
     lines = []
     for notice in notices:
