@@ -189,6 +189,8 @@ def start(user, pupil_id) -> OffRollNotice:
     """A draft notice about the pupil, or the school's draft about them already open (so the
     button pressed twice starts one)."""
     pupil = _pupil_for(user, pupil_id)
+    # Two clicks at once wait for each other here, and the second finds the first's draft.
+    db.session.execute(select(Pupil.id).where(Pupil.id == pupil.id).with_for_update())
     draft = db.session.execute(
         select(OffRollNotice).where(OffRollNotice.pupil_id == pupil.id, OffRollNotice.school_id == pupil.school_id,
                                     OffRollNotice.status == NoticeStatus.DRAFT)
