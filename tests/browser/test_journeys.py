@@ -497,8 +497,9 @@ def test_triage_manager_reads_the_council_dashboard_with_charts_tables_and_csv(p
     manager.goto("/home")
     manager.click("Council dashboard", role="link")
     expect(manager.page.locator("h1")).to_have_text("Council dashboard")
-    expect(manager.page.locator("svg.portal-chart[role=img]")).to_have_count(7)
-    expect(manager.page.locator("table.govuk-table")).to_have_count(7)
+    # Eight charts, each with its table (the eighth: referrals by source, schools and partner agencies).
+    expect(manager.page.locator("svg.portal-chart[role=img]")).to_have_count(8)
+    expect(manager.page.locator("table.govuk-table")).to_have_count(8)
     _shoot(manager, "51-dashboard", full_page=True)
     with manager.page.expect_download() as download:
         manager.page.get_by_role("link", name=re.compile("Download these figures")).first.click()
