@@ -6,7 +6,8 @@ inside the council (downloading one is still audited as an export). Each figure 
 arrival at this LA's front door (a triage item), as the managers' report counts them.
 
 Reads: one query for the arrivals in the period (with their school's LA, for the source), one for
-the same children's earlier arrivals in the 12 months before (re-referrals), and one for the
+the same children's earlier arrivals in the 12 months before (re-referrals: the same pupil record,
+or the same surname and date of birth from any source, schools and partner agencies), and one for the
 concern categories of the referrals (the referral form is encrypted, so its categories are read
 from it here, never kept elsewhere in the clear). Weeks are Monday to Sunday, UK time, bucketed
 in Python so SQLite and PostgreSQL agree.
@@ -22,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from portal import audit
+from portal.crypto.normalise import normalise_value, normaliser
 from portal.db import db, utcnow
 from portal.domain_errors import Invalid, NotFound
 from portal.orgs.models import AgencySector, LocalAuthority, School
@@ -196,17 +199,26 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
         .where(*where)
     ).all()
 
-    # Re-referrals: the same child (the school's record) arrived at this LA in the 12 months before.
-    earlier: dict[uuid.UUID, list[datetime]] = {}
+    # Re-referrals: the same child arrived at this LA in the 12 months before, from any source:
+    # the same pupil record, or (every referral since partner agencies came) the same surname and
+    # date of birth as the referrer gave them (decrypted here, compared after normalisation).
+    earlier: dict[tuple, list[datetime]] = {}
+    keys_of: dict[uuid.UUID, list[tuple]] = {}
     if items:
-        for pupil_id, received_at in db.session.execute(
-            select(Referral.pupil_id, TriageItem.received_at)
-            .join(Referral, Referral.id == TriageItem.referral_id)
+        for referral, received_at in db.session.execute(
+            select(Referral, TriageItem.received_at)
+            .join(TriageItem, TriageItem.referral_id == Referral.id)
             .where(TriageItem.local_authority_id == la.id, TriageItem.received_at >= since - RE_REFERRAL_WINDOW,
                    TriageItem.received_at < until,
                    *([TriageItem.school_id == filters.school_id] if filters.school_id else []))
+            .options(load_only(Referral.pupil_id, Referral.child_surname.ciphertext_column(Referral),
+                               Referral.child_date_of_birth.ciphertext_column(Referral)))
         ):
-            earlier.setdefault(pupil_id, []).append(_aware(received_at))
+            keys = keys_of.get(referral.id)
+            if keys is None:
+                keys = keys_of[referral.id] = _child_keys(referral)
+            for key in keys:
+                earlier.setdefault(key, []).append(_aware(received_at))
 
     categories: dict[uuid.UUID, list[str]] = {}
     if items:
@@ -268,10 +280,8 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
                 on_time_week[w] += 1
                 school_line[2] += 1
         by_outcome[item.outcome] = by_outcome.get(item.outcome, 0) + 1
-        # Counted through the school's pupil record (a partner agency's referral has none; the
-        # triage page finds its earlier referrals through the blind indexes instead).
-        previous = [t for t in earlier.get(item.pupil_id, []) if received - RE_REFERRAL_WINDOW <= t < received] \
-            if item.pupil_id else []
+        previous = [t for key in keys_of.get(item.referral_id, []) for t in earlier.get(key, [])
+                    if received - RE_REFERRAL_WINDOW <= t < received]
         if previous:
             re_referrals += 1
             re_week[w] += 1
@@ -370,6 +380,16 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
         total=len(items), decided=decided, on_time=on_time, re_referrals=re_referrals,
         median_hours=median_all, tables=tables,
     )
+
+
+def _child_keys(referral: Referral) -> list[tuple]:
+    """What makes two arrivals the same child: the pupil record, and the surname with the date of
+    birth the referrer gave (normalised as the blind indexes normalise them)."""
+    keys = [("pupil", referral.pupil_id)] if referral.pupil_id else []
+    surname, born = referral.child_surname, referral.child_date_of_birth
+    if surname and born:
+        keys.append(("child", normalise_value(surname, normaliser("text")), born.isoformat()))
+    return keys
 
 
 def _sector_label(code: str) -> str:
