@@ -195,3 +195,31 @@ def test_the_command_line_runs_a_pass_counts_and_sweeps(app, requester, kind):
     db.session.expire_all()
     assert counts()["done"] == 1
     assert runner.invoke(args=["jobs", "sweep"]).output.strip() == "0 swept"
+
+
+def test_a_worker_being_stopped_puts_its_job_back_in_the_queue(app, requester, kind):
+    import signal
+
+    from portal.jobs.worker import run_claimed
+
+    class Stopped(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stopped()
+
+    behaviour, _ = kind
+    behaviour[0] = lambda context: time.sleep(30) or "never"
+    queued, _ = submit(KIND, subject_id=None, parameters={}, requested_by=requester)
+    claimed = claim_next()
+    previous = signal.signal(signal.SIGALRM, stop)  # as SIGTERM does to `flask jobs work`
+    signal.alarm(1)
+    try:
+        with pytest.raises(Stopped):
+            run_claimed(claimed.id, KIND)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+    back = job(queued.id)
+    assert (back.status, back.error, back.attempts) == (JobStatus.QUEUED, "worker_stopped", 1)
