@@ -14,7 +14,7 @@ import binascii
 import logging
 import os
 import re
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from cryptography.exceptions import InvalidTag
 
@@ -92,9 +92,10 @@ _PADDING = (b"", b"===", b"==", b"=")
 
 
 def decrypt_column(keyring: Keyring, connection: ConnectionSource, row_ids: Sequence[bytes], values: Sequence[str | None],
-                   *, table: str, column: str) -> list[bytes | None]:
+                   *, table: str, column: str, loads: Callable[[bytes], Any] | None = None) -> list:
     """The plaintexts of one column's `values` (None stays None) for the rows `row_ids`
-    (`str(row_id).encode()`, made once per row by a caller opening several columns).
+    (`str(row_id).encode()`, made once per row by a caller opening several columns), each passed
+    through `loads` if given (a field's codec).
 
     For reading one column across many rows (a school's names for a search or the roll's
     order): the same checks as `decrypt` (the stored form, the key, the AES-GCM tag over the same
@@ -103,35 +104,34 @@ def decrypt_column(keyring: Keyring, connection: ConnectionSource, row_ids: Sequ
     instead of once per value, in one loop. Nothing is kept after it returns.
     """
     prefix = f"{CIPHERTEXT_VERSION}\0{table}\0{column}\0".encode()
-    by_kid: dict[str, tuple] = {}
-    a2b, urlsafe, padding, nonce_bytes = binascii.a2b_base64, _FROM_URLSAFE, _PADDING, NONCE_BYTES
-    out: list[bytes | None] = []
+    # By the stored value's first 12 characters, "v1:<key id>:": a head met before was checked
+    # then (its form, and that its key is a field key of the keyring).
+    by_head: dict[str, tuple] = {}
+    a2b, urlsafe, padding = binascii.a2b_base64, _FROM_URLSAFE, _PADDING
+    out: list = []
     append = out.append
     for row_id, stored in zip(row_ids, values):
         if stored is None:
             append(None)
             continue
-        # A key id already met in this column was checked then (its form, and that it is a field
-        # key of the keyring); for the others, the full checks.
-        kid = stored[3:11] if stored[:3] == _PREFIX and stored[11:12] == ":" else None
-        known = by_kid.get(kid) if kid is not None else None
+        known = by_head.get(stored[:12])
         if known is None:
             kid = key_id_of(stored)
             if kid is None:
                 _fail("is not in the stored form", table, column, row_id.decode(), None)
             key = keyring.get(kid, connection)
-            known = by_kid[kid] = (keyring.field_aead(key, table, column), f"\0{kid}".encode())
-        aead, suffix = known
+            known = by_head[stored[:12]] = (keyring.field_aead(key, table, column), f"\0{kid}".encode(), kid)
+        aead, suffix, kid = known
         try:
-            body = stored[12:].encode("ascii")  # after "v1:<8 hex>:"
-            raw = a2b(body.translate(urlsafe) + padding[len(body) % 4])
-            end = aead.decrypt(raw[:nonce_bytes], raw[nonce_bytes:], prefix + row_id + suffix).rstrip(b"\x00")
+            body = stored[12:].encode("ascii")
+            raw = a2b(body.translate(urlsafe) + padding[len(body) & 3])
+            end = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], prefix + row_id + suffix).rstrip(b"\x00")
             if end[-1:] != b"\x80":
                 raise ValueError("bad padding")
-            append(end[:-1])
         except (InvalidTag, ValueError, binascii.Error, IndexError):
             _fail("failed its integrity check (altered, or copied from another row or column)", table, column,
                   row_id.decode(), kid)
+        append(end[:-1] if loads is None else loads(end[:-1]))
     return out
 
 

@@ -56,7 +56,8 @@ _ASCII_TEXT.update({ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
 
 def normalise_text(value: str) -> str:
     if value.isascii():
-        return _WHITESPACE.sub(" ", value.translate(_ASCII_TEXT)).strip()
+        # split() and strip() know the same whitespace as the pattern (str.isspace).
+        return " ".join(value.translate(_ASCII_TEXT).split())
     return _normalise_text_unicode(value)
 
 
