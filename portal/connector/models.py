@@ -181,3 +181,38 @@ class EndpointChange(UUIDPrimaryKey, Base):
     expires_at: Mapped[datetime]
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None]
+
+
+class NoticeOutboxItem(UUIDPrimaryKey, Base):
+    """One Operation Encompass notice on its way to the council's case system (issue #16).
+
+    Written in the same transaction as the routing of the notice's last child (the event
+    EncompassNoticeRouted), once per notice (`notice_id` is unique), with the payload snapshot of
+    the notice as routed, encrypted; every retry sends it unchanged under the notice's id as the
+    idempotency key. The same states, lease and backoff as the referrals' outbox
+    (portal.connector.notice_outbox).
+    """
+
+    __tablename__ = "connector_notice_outbox"
+
+    notice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("encompass_notice.id"), unique=True)
+    local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
+    payload = encrypted(dict)
+    state: Mapped[str] = mapped_column(String(12), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(40))
+    last_error_detail: Mapped[str | None] = mapped_column(String(500))
+    last_status_code: Mapped[int | None]
+    last_attempt_at: Mapped[datetime | None]
+    notice_reference: Mapped[str | None] = mapped_column(String(40))  # the case system's receipt
+    delivered_at: Mapped[datetime | None]
+    dead_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_connector_notice_outbox_due", NoticeOutboxItem.state, NoticeOutboxItem.next_attempt_at)
+Index("ix_connector_notice_outbox_lease", NoticeOutboxItem.state, NoticeOutboxItem.lease_until)
+Index("ix_connector_notice_outbox_la_state", NoticeOutboxItem.local_authority_id, NoticeOutboxItem.state)
