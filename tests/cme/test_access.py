@@ -140,3 +140,20 @@ def test_the_la_admin_may_invite_a_cme_officer_and_the_officer_gets_a_home_with_
     assert "Referrals queue" not in home
     # A DSL's home links to the school's notices.
     assert "/cme/notices" in world.client(world.oak_dsl).get("/home").get_data(as_text=True)
+
+
+def test_partner_agencies_and_the_encompass_key_contact_reach_no_off_roll_page(world, sent):
+    from portal.orgs.models import AgencyKind
+    from tests.factories import agency_user, make_agency
+
+    notice, question_id = sent
+    police = make_agency(world.northshire, kind=AgencyKind.POLICE_FORCE)
+    people = [agency_user(police, role, password_hash="x")
+              for role in (Role.AGENCY_PROFESSIONAL, Role.AGENCY_LEAD, Role.ENCOMPASS_NOTIFIER)]
+    people.append(make_user(Role.ENCOMPASS_KEY_CONTACT, world.northshire, password_hash="x"))
+    routes = _routes(world, notice, question_id)
+    for user in people:
+        client = world.client(user)
+        for method, url, data in routes["school"] + routes["officer"]:
+            assert _call(client, method, url, data).status_code == 403, (user.role, url)
+    assert notice_of(world.pupil).status == "received"
