@@ -130,12 +130,15 @@ def ask_for_court_bundle(pupil_id: uuid.UUID):
 @bp.get("/pupils/<uuid:pupil_id>/chronology/court-bundle/<uuid:job_id>")
 @requires("chronology:export")
 def court_bundle_progress(pupil_id: uuid.UUID, job_id: uuid.UUID):
-    """Queued, being prepared, ready (Download), or failed (what to do). The page refreshes itself
-    while the job runs (a meta refresh: the content security policy allows no script)."""
+    """Queued, being prepared, ready (Download), or failed (what to do). While it is prepared the
+    page has a Check again button; with `?auto=1` (the person's choice, which they can stop) it
+    refreshes itself every few seconds (a meta refresh: the content security policy allows no
+    script). Never unasked: a page that reloads on its own is a WCAG 2.2.1 failure (F41)."""
     pupil = pupil_for(current_user, pupil_id, "chronology:export")
     job = bundle.court_bundle_job(pupil, job_id)
-    return render_template("chronology/court_bundle_progress.html", pupil=pupil, job=job,
-                           filters=bundle.bundle_filters(job), filter_args=_filter_args(bundle.bundle_filters(job)))
+    filters = bundle.bundle_filters(job)
+    return render_template("chronology/court_bundle_progress.html", pupil=pupil, job=job, filters=filters,
+                           filter_args=_filter_args(filters), auto=request.args.get("auto") == "1")
 
 
 @bp.get("/pupils/<uuid:pupil_id>/chronology/court-bundle/<uuid:job_id>/download")
