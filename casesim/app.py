@@ -6,6 +6,7 @@ single byte of the body):
 
     POST /la/938/v1/referrals          store a referral, answer its case reference
     GET  /la/938/v1/updates?since=&limit=   the LA's update feed
+    POST /la/938/v1/encompass-notices  store an Operation Encompass notice, answer its reference
 
 Every answer on those routes is signed like a request (X-Portal-Timestamp, X-Portal-Signature
 over "<timestamp>.<response body>"), so the portal can tell a real answer from a forged one.
@@ -15,6 +16,7 @@ The admin side, for tests and demos, needs `Authorization: Bearer <admin token>`
     POST /_admin/status         change a referral's status (publishes a referral_status update)
     POST /_admin/summaries      publish a case summary
     GET  /_admin/referrals      what has been received (case references, no personal details)
+    GET  /_admin/notices        Encompass notices received (references and counts, no personal details)
 
 This app is never registered on the portal: its routes are not portal routes.
 """
@@ -36,6 +38,7 @@ from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from casesim.store import FAULT_MODES, CaseSimError, CaseStore, NO_FAULT
+from portal.connector import notice_payload
 from portal.connector import payload as contract
 from portal.connector import signing
 
@@ -181,6 +184,57 @@ def create_casesim_app(
             request.environ[DROP_FLAG] = True
         return answer
 
+    @app.post("/la/<la_code>/v1/encompass-notices")
+    def receive_notice(la_code: str):
+        """Operation Encompass notices: the same signing, idempotency and faults (scope `notices`
+        or `all`) as referrals; a receipt is {notice_reference, received_at}."""
+        known_la(la_code)
+        try:
+            body = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            return jsonify(error="body_too_large"), 413
+        refused = authenticate(la_code, body)
+        if refused:
+            return refused
+        fault = store.take_fault("notices")
+        if fault.mode == "error_500":
+            return signed({"error": "simulated_failure"}, 500, la_code)
+        apply_delay(fault)
+
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        try:
+            key = str(uuid.UUID(key)) if len(key) == 36 else ""
+        except ValueError:
+            key = ""
+        if not key:
+            return signed({"error": "missing_or_malformed_idempotency_key"}, 400, la_code, fault)
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return signed({"error": "malformed_json"}, 400, la_code, fault)
+        if not isinstance(data, dict):
+            return signed({"error": "body_must_be_an_object"}, 400, la_code, fault)
+        problems = notice_payload.validate_notice_payload(data)
+        if not problems and data["la_code"] != la_code:
+            problems = [contract.Problem("la_code", "not_allowed")]
+        if problems:
+            return signed(
+                {"error": "invalid_payload", "problems": [p.as_dict() for p in problems[:50]]}, 422, la_code, fault
+            )
+        if data["notice_id"] != key:
+            return signed({"error": "idempotency_key_does_not_match_notice_id"}, 400, la_code, fault)
+
+        result = store.receive_notice(la_code, key, data)
+        if result.status == "conflict":
+            log.info("casesim notice conflict la=%s key=%s", la_code, key)
+            answer = signed({"error": "idempotency_key_reused_with_a_different_body"}, 409, la_code, fault)
+        else:
+            log.info("casesim notice la=%s key=%s %s %s", la_code, key, result.status, result.receipt.notice_reference)
+            answer = signed(result.receipt.as_json(), 201 if result.status == "created" else 200, la_code, fault)
+        if fault.mode == "drop_after_store":
+            request.environ[DROP_FLAG] = True
+        return answer
+
     @app.get("/la/<la_code>/v1/updates")
     def list_updates(la_code: str):
         known_la(la_code)
@@ -268,6 +322,10 @@ def create_casesim_app(
     @app.get("/_admin/referrals")
     def read_referrals():
         return jsonify(referrals=store.list_referrals(request.args.get("la") or None))
+
+    @app.get("/_admin/notices")
+    def read_notices():
+        return jsonify(notices=store.list_notices(request.args.get("la") or None))
 
     # --- misc -----------------------------------------------------------------------------------
 

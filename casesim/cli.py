@@ -84,13 +84,19 @@ def run_command(host: str, port: int, db_path: Path | None, secrets_file: Path |
 @_db_option
 @click.option("--la", "la_code", default=None, help="Only this LA.")
 def list_command(db_path: Path | None, la_code: str | None):
-    """Referrals received: case reference, person id, status (no personal details)."""
+    """Referrals and Operation Encompass notices received: references, statuses, counts (no personal details)."""
     store = _store(db_path)
     rows = store.list_referrals(la_code)
     if not rows:
         click.echo("No referrals received yet.")
     for row in rows:
         click.echo(f"{row['case_reference']}  {row['person_id']}  {row['status']:<12}  {row['received_at']}  referral {row['referral_id']}")
+    notices = store.list_notices(la_code)
+    if notices:
+        click.echo("Operation Encompass notices:")
+    for row in notices:
+        click.echo(f"{row['notice_reference']}  children {row['children']} (at a school {row['at_school']})  "
+                   f"{row['received_at']}  notice {row['notice_id']}")
 
 
 @casesim_cli.command("set-status")

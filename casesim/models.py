@@ -97,3 +97,20 @@ class Fault(CaseSimBase):
     delay: Mapped[float] = mapped_column(default=0.0)
     remaining: Mapped[int | None] = mapped_column(Integer)  # None: until switched off
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EncompassNotice(CaseSimBase):
+    """An Operation Encompass notice received (POST /v1/encompass-notices), once per (LA, key)."""
+
+    __tablename__ = "casesim_encompass_notice"
+    __table_args__ = (UniqueConstraint("la_code", "idempotency_key", name="uq_casesim_notice_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    la_code: Mapped[str] = mapped_column(String(3))
+    idempotency_key: Mapped[str] = mapped_column(String(36))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    notice_reference: Mapped[str] = mapped_column(String(40), unique=True)
+    children: Mapped[int] = mapped_column(Integer)
+    at_school: Mapped[int] = mapped_column(Integer)  # children the portal delivered to a school
+    received_at: Mapped[datetime]

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from casesim.models import CaseSimBase, Counter, Fault, Person, Referral, Update
+from casesim.models import CaseSimBase, Counter, EncompassNotice, Fault, Person, Referral, Update
 from portal.connector import payload as contract
 
 FAULT_MODES = (
@@ -36,7 +36,7 @@ FAULT_MODES = (
     "bad_response_signature",  # do the work, sign the answer with a wrong key
     "stale_response_timestamp",  # do the work, sign the answer with a 10-minute-old timestamp
 )
-FAULT_SCOPES = ("all", "referrals", "updates")
+FAULT_SCOPES = ("all", "referrals", "updates", "notices")
 DEFAULT_DELAYS = {"hang": 30.0, "slow": 2.0}
 FAULT_CACHE_SECONDS = 0.25
 
@@ -60,9 +60,18 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class NoticeReceipt:
+    notice_reference: str
+    received_at: datetime
+
+    def as_json(self) -> dict:
+        return {"notice_reference": self.notice_reference, "received_at": self.received_at.isoformat()}
+
+
+@dataclass(frozen=True)
 class StoreResult:
     status: str  # created, replayed, conflict
-    receipt: Receipt | None = None
+    receipt: Receipt | NoticeReceipt | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +264,56 @@ class CaseStore:
                 }
                 for r in session.scalars(query)
             ]
+
+    # --- Operation Encompass notices ------------------------------------------------------------
+
+    def receive_notice(self, la_code: str, key: str, payload: dict) -> StoreResult:
+        """Store a notice once per (LA, key); the same body again replays the first receipt
+        (`NoticeReceipt`), another body under the same key is a conflict."""
+        digest = body_digest(payload)
+        with self._write() as session:
+            existing = session.execute(
+                select(EncompassNotice).where(EncompassNotice.la_code == la_code, EncompassNotice.idempotency_key == key)
+            ).scalar_one_or_none()
+            if existing is not None:
+                if existing.body_sha256 != digest:
+                    return StoreResult("conflict")
+                return StoreResult("replayed", NoticeReceipt(existing.notice_reference, existing.received_at))
+            now = _utc(self.clock)
+            children = payload.get("children") or []
+            reference = f"ENC-{la_code}-{self._next(session.connection(), la_code, 'notice'):06d}"
+            session.add(EncompassNotice(
+                la_code=la_code, idempotency_key=key, body_sha256=digest, body=json.dumps(payload, sort_keys=True),
+                notice_reference=reference, children=len(children),
+                at_school=sum(1 for c in children if c.get("routed_to") == "school"), received_at=now,
+            ))
+            return StoreResult("created", NoticeReceipt(reference, now))
+
+    def list_notices(self, la_code: str | None = None) -> list[dict]:
+        """Notice references, how many children and how many at a school (no personal details)."""
+        with Session(self.engine) as session:
+            query = select(EncompassNotice).order_by(EncompassNotice.id)
+            if la_code:
+                query = query.where(EncompassNotice.la_code == la_code)
+            return [
+                {
+                    "la_code": n.la_code,
+                    "notice_id": n.idempotency_key,
+                    "notice_reference": n.notice_reference,
+                    "children": n.children,
+                    "at_school": n.at_school,
+                    "received_at": n.received_at.isoformat(),
+                }
+                for n in session.scalars(query)
+            ]
+
+    def notice_body(self, notice_reference: str) -> dict | None:
+        """The notice as received (tests and adapters' writers: what a case system would get)."""
+        with Session(self.engine) as session:
+            row = session.execute(
+                select(EncompassNotice.body).where(EncompassNotice.notice_reference == notice_reference)
+            ).scalar_one_or_none()
+        return None if row is None else json.loads(row)
 
     # --- updates --------------------------------------------------------------------------------
 

@@ -108,3 +108,13 @@ class OffRollNoticeFlagged:
 
     notice: Any
     reasons: tuple
+
+
+@dataclass(frozen=True)
+class EncompassNoticeRouted:
+    """The portal has routed every child of a sent Operation Encompass notice (`notice`, each child
+    delivered to a school or held by the council's key contact): the council is told of every
+    notice (2025 guidance). Raised by portal.encompass.service, once per notice, in the unit of
+    work that routed its last child; the connector queues it for the council's case system."""
+
+    notice: Any

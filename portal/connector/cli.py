@@ -4,6 +4,7 @@
                                      [--pull-interval 30] [--no-pull] [--worker-id ID]
     echo "$SECRET" | flask --app portal connector set-endpoint 938 --url https://... [--overlap-hours 24]
     flask --app portal connector status
+    flask --app portal connector notices 938 | retry-notices 938   (Operation Encompass notices)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal.connector.endpoints import EndpointInvalid, http_allowed, set_endpoint
+from portal.connector.notice_outbox import notice_counts, retry_dead_notices
 from portal.connector.status import all_la_status
 from portal.connector.worker import WorkerOptions, default_worker_id, run_worker, single_writer_database
 from portal.orgs.service import get_local_authority_by_code
@@ -85,3 +87,23 @@ def status_command():
             f"dead {row['dead']}, last pull {row['last_pull_success'] or 'never'}"
             + (f", problem {row['problem']}" if row["problem"] else "")
         )
+
+
+@connector_cli.command("notices")
+@click.argument("la_code")
+def notices_command(la_code):
+    """Operation Encompass notices for an LA's case system, by state (waiting, sending, delivered, dead)."""
+    la = get_local_authority_by_code(la_code)
+    if la is None:
+        raise click.ClickException(f"No local authority with code {la_code}.")
+    counts = notice_counts(la.id)
+    click.echo(f"{la.code} {la.name}: Encompass notices " + ", ".join(f"{state} {n}" for state, n in counts.items()))
+
+
+@connector_cli.command("retry-notices")
+@click.argument("la_code")
+def retry_notices_command(la_code):
+    """Send an LA's dead-lettered Operation Encompass notices again (after its case system was fixed)."""
+    if get_local_authority_by_code(la_code) is None:
+        raise click.ClickException(f"No local authority with code {la_code}.")
+    click.echo(f"{retry_dead_notices(la_code)} notice(s) queued again.")

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from portal.connector import outbox
+from portal.connector import notice_outbox, outbox
 from portal.connector.client import DeliveryResult, Endpoint, Outcome, deliver_referral, new_http_client
 from portal.connector.endpoints import client_endpoint
 from portal.connector.models import ConnectorEndpoint
+from portal.connector.notice_client import deliver_notice
 from portal.connector.pull import pull_la
 from portal.db import db
 from portal.transaction import unit_of_work
@@ -109,7 +110,31 @@ class Worker:
             self.totals[key] += value
         return len(claim.items)
 
-    def record_results(self, claim: outbox.Claim, results) -> dict[str, int]:
+    def _send_notice(self, endpoint: Endpoint | None, item: notice_outbox.ClaimedNotice) -> DeliveryResult:
+        if endpoint is None:
+            return DeliveryResult(Outcome.RETRYABLE, "no_endpoint", endpoint_problem=True)
+        try:
+            return deliver_notice(endpoint, item.payload, item.notice_id, http=self.http)
+        except Exception as error:  # as _send: the row is retried later; the class and id only
+            log.error("connector notice delivery failed unexpectedly outbox=%s error=%s", item.id, type(error).__name__)
+            return DeliveryResult(Outcome.RETRYABLE, "internal_error")
+
+    def deliver_notice_batch(self) -> int:
+        """Claim, send and record one batch of Operation Encompass notices (their own outbox, the
+        same leases and retries). Returns how many rows were claimed."""
+        claim = notice_outbox.claim_due(self.options.worker_id, self.options.batch, self.lease_seconds())
+        if not claim.items:
+            return 0
+        endpoints = self._endpoints({item.local_authority_id for item in claim.items})
+        futures = [(item, self.pool.submit(self._send_notice, endpoints.get(item.local_authority_id), item))
+                   for item in claim.items]
+        results = [(item, future.result()) for item, future in futures]
+        counts = self.record_results(claim, results, recorder=notice_outbox.record_results)
+        for key, value in counts.items():
+            self.totals[key] += value
+        return len(claim.items)
+
+    def record_results(self, claim: outbox.Claim, results, recorder=None) -> dict[str, int]:
         """Record the batch's outcomes; if the database is away, keep them in memory and try again.
 
         The case system already holds what was delivered: recording it as soon as the database is
@@ -123,7 +148,7 @@ class Worker:
         failures = 0
         while True:
             try:
-                counts = outbox.record_results(claim, results)
+                counts = (recorder or outbox.record_results)(claim, results)
             except DBAPIError as error:
                 failures += 1
                 if time.monotonic() + delay > deadline:
@@ -168,6 +193,8 @@ class Worker:
             while not self.stopping.is_set():
                 try:
                     claimed = self.deliver_batch()
+                    # Operation Encompass notices: the same loop, their own outbox.
+                    claimed = max(claimed, self.deliver_notice_batch())
                     if self.options.pull:
                         self.pull_due(force=once)
                     errors = 0

@@ -38,6 +38,7 @@ from portal.encompass.models import (
     NoticeStatus,
     Routing,
 )
+from portal.events import EncompassNoticeRouted, publish
 from portal.orgs.models import Agency, LocalAuthority, School
 from portal.policy import can, require
 from portal.pupils.identifiers import InvalidIdentifier, validate_date_of_birth, validate_upn
@@ -470,7 +471,22 @@ def _route_one(child_id: uuid.UUID) -> int:
         audit.record("encompass.held", object_type="encompass_child", object_id=child.id, detail=child.held_reason,
                      organisation_id=notice.local_authority_id)
         notices.held(child)
+    _tell_the_council_when_all_routed(notice)
     return 1
+
+
+def _tell_the_council_when_all_routed(notice: EncompassNotice) -> None:
+    """Raise EncompassNoticeRouted once the notice's last child is routed (the council's case
+    system hears of every notice, through the connector). Each child is routed in a unit of work
+    of its own, perhaps by two workers at once: the notice's row is locked first, so the second
+    waits for the first to commit and then sees its child routed; exactly the last one raises it."""
+    db.session.execute(select(EncompassNotice.id).where(EncompassNotice.id == notice.id).with_for_update())
+    waiting = db.session.execute(
+        select(func.count(EncompassChild.id))
+        .where(EncompassChild.notice_id == notice.id, EncompassChild.routing == Routing.PENDING)
+    ).scalar_one()
+    if waiting == 0:
+        publish(EncompassNoticeRouted(notice))
 
 
 def _deliver(child: EncompassChild, school: School, pupil: Pupil | None, now: datetime, *, by) -> None:
