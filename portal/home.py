@@ -38,6 +38,7 @@ HOME_LINKS = [
     ("encompass:register", "encompass.register", "Operation Encompass register"),
     ("schools:manage", "admin.schools", "Schools"),
     ("agencies:manage", "admin.agency_list", "Partner agencies"),
+    ("council_calendar:manage", "admin.council_calendar_page", "School calendar (term holidays)"),
     ("users:list", "admin.users", "Users"),
 ]
 

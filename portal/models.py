@@ -8,6 +8,7 @@ from portal.auth.models import AccountToken, RecoveryCode, User, UserSession  # 
 from portal.crypto.models import DataKey, KeyRotation, KeyRotationCursor  # noqa: F401
 from portal.files.models import StoredFile, StoredFileChunk  # noqa: F401
 from portal.orgs.models import LocalAuthority, School  # noqa: F401
+from portal.school_calendar.models import CouncilHoliday, SchoolClosure, SchoolTermDates  # noqa: F401
 from portal.pupils.models import Enrolment, Pupil, PupilContact  # noqa: F401
 from portal.rolls.models import CtfUpload  # noqa: F401
 from portal.concerns.models import (  # noqa: F401
@@ -24,7 +25,6 @@ from portal.triage.models import SharingPolicy, SharingPolicyChange, TriageDecis
 from portal.triage.models import OffRollFlag  # noqa: F401
 from portal.cme.models import OffRollNotice, OffRollNoticeEvent, OffRollQuestion  # noqa: F401
 from portal.transfers.models import (  # noqa: F401
-    SchoolClosure,
     Transfer,
     TransferAttachment,
     TransferEvent,

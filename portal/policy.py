@@ -157,6 +157,24 @@ def _manage_agencies(user, obj) -> bool:
     return isinstance(obj, Agency) and obj.local_authority_id == user.local_authority_id
 
 
+@rule("council_calendar:manage")
+def _manage_council_calendar(user, obj) -> bool:
+    """The council's school calendar (term holidays and closures that its schools follow unless
+    they keep their own term dates): an LA admin of that council, who administers its schools
+    (triage managers run the queue, not the council's organisation). obj: the LocalAuthority, a
+    CouncilHoliday (anything with local_authority_id), or None for the area."""
+    if not _is_la_admin(user):
+        return False
+    if obj is None:
+        return True
+    if isinstance(obj, LocalAuthority):
+        return obj.id == user.local_authority_id
+    if isinstance(obj, (School, Agency)):
+        return False
+    la_id = getattr(obj, "local_authority_id", None)
+    return la_id is not None and la_id == user.local_authority_id
+
+
 # --- accounts and user administration -------------------------------------------------------
 
 

@@ -551,3 +551,26 @@ def make_update(school, pupil, *, kind: str = "note", created_at: datetime | Non
     if commit:
         db.session.commit()
     return update
+
+
+# --- School days: a council's calendar and a school's choice of term dates ------------------------
+
+
+def make_council_holiday(la: LocalAuthority, first_day: date, last_day: date, name: str = "Summer holiday"):
+    """A holiday on the council's calendar, straight into the table (the page is tested itself)."""
+    from portal.school_calendar.models import CouncilHoliday
+
+    holiday = CouncilHoliday(local_authority_id=la.id, name=name, first_day=first_day, last_day=last_day)
+    db.session.add(holiday)
+    db.session.commit()
+    return holiday
+
+
+def keeps_own_term_dates(school: School, own: bool = True) -> None:
+    """The school says its term dates are its own (an academy), or the council's again."""
+    from portal.school_calendar.models import SchoolTermDates
+
+    setting = db.session.get(SchoolTermDates, school.id) or SchoolTermDates(school_id=school.id)
+    setting.own_term_dates = own
+    db.session.add(setting)
+    db.session.commit()

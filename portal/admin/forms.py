@@ -12,6 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from portal.forms import GovDateField
 from portal.orgs.identifiers import PHASES
 from portal.orgs.models import AgencyKind
 
@@ -146,3 +147,12 @@ class AgencyForm(FlaskForm):
         choices=[],
     )
     submit = SubmitField("Save organisation", widget=GovSubmitInput())
+
+
+class CouncilHolidayForm(FlaskForm):
+    """A term holiday or closure on the council's calendar (the service checks the answers)."""
+
+    name = StringField("Name", description="For example, Summer holiday or October half term", widget=GovTextInput())
+    first_day = GovDateField("First day of the holiday", description="For example, 26 10 2026")
+    last_day = GovDateField("Last day of the holiday", description="For example, 30 10 2026")
+    submit = SubmitField("Add holiday", widget=GovSubmitInput())

@@ -2,6 +2,8 @@
 
 - An LA admin's schools: list, add, edit, deactivate and reactivate.
 - An LA admin's partner agencies (police, health, ...): the same.
+- An LA admin's school calendar: the council's term holidays and closures, which its schools
+  follow unless they keep their own term dates (portal.admin.council_calendar).
 - User administration: an LA admin looks after the accounts of the LA and its schools; a DSL
   those of their school's staff and deputies. Every decision is the policy's, asked by the
   services (portal.auth.administration, portal.auth.invitations, portal.orgs.service).
@@ -14,7 +16,16 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.admin.forms import AgencyForm, ConfirmForm, InviteForm, RoleForm, SchoolForm, SingleSignOnForm
+from portal.admin import council_calendar
+from portal.admin.forms import (
+    AgencyForm,
+    ConfirmForm,
+    CouncilHolidayForm,
+    InviteForm,
+    RoleForm,
+    SchoolForm,
+    SingleSignOnForm,
+)
 from portal.auth import administration, invitations, session_store, single_sign_on
 from portal.auth.credentials import AccountError
 from portal.auth.roles import Role
@@ -103,6 +114,50 @@ def _change_activation(school_id: uuid.UUID, active: bool):
         flash(f"{school.name} has been {'reactivated' if active else 'deactivated'}", "success")
         return redirect(url_for("admin.schools"))
     return render_template("admin/school_activation.html", form=form, school=school, active=active)
+
+
+# --- the council's school calendar ----------------------------------------------------------
+
+
+@bp.route("/school-calendar", methods=["GET", "POST"])
+@requires("council_calendar:manage")
+@reshows_form_on_csrf_failure
+def council_calendar_page():
+    la = current_user.local_authority
+    form = CouncilHolidayForm()
+    if request.method == "POST":
+        errors = {}
+        if form.validate_on_submit():
+            try:
+                holiday = council_calendar.add_holiday(la, by=current_user, name=form.name.data,
+                                                       first_day=form.first_day.data, last_day=form.last_day.data)
+            except council_calendar.CalendarInvalid as error:
+                errors = error.errors
+            else:
+                flash(f"{holiday.name} has been added: the school-day clocks of the schools that follow "
+                      "the council's term dates now skip it", "success")
+                return redirect(url_for("admin.council_calendar_page"))
+        else:
+            # The dates the form could not read have their messages; the other answers get theirs.
+            errors = {name: message for name, message in council_calendar.check(
+                form.name.data, form.first_day.data, form.last_day.data).items() if not getattr(form, name).errors}
+        for name, message in errors.items():
+            field = getattr(form, name)
+            if message not in field.errors:
+                field.errors = list(field.errors) + [message]
+    earliest, latest = council_calendar.academic_years()
+    return render_template("admin/council_calendar.html", la=la, form=form, holidays=council_calendar.holidays(la),
+                           remove_form=ConfirmForm(), earliest=earliest, latest=latest)
+
+
+@bp.post("/school-calendar/<uuid:holiday_id>/remove")
+@requires("council_calendar:manage")
+def remove_council_holiday(holiday_id: uuid.UUID):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        council_calendar.remove_holiday(current_user.local_authority, holiday_id)
+        flash("The holiday has been removed from the council's calendar", "success")
+    return redirect(url_for("admin.council_calendar_page"))
 
 
 # --- partner agencies -----------------------------------------------------------------------

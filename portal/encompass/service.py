@@ -414,7 +414,9 @@ def route_waiting(limit: int = 100) -> int:
             .where(EncompassChild.routing == Routing.PENDING, EncompassNotice.status == NoticeStatus.SUBMITTED)
             .order_by(EncompassNotice.submitted_at, EncompassChild.position).limit(limit)
         ).scalars())
-    return sum(_route_one(child_id) for child_id in ids)
+    # Each school's days (the council's calendar, its closures) are read once in the pass.
+    calendars = clock.Calendars()
+    return sum(_route_one(child_id, calendars) for child_id in ids)
 
 
 def _area_school_ids(la_ids) -> object:
@@ -449,7 +451,7 @@ def _areas_of(notice: EncompassNotice) -> frozenset[uuid.UUID]:
 
 
 @transactional
-def _route_one(child_id: uuid.UUID) -> int:
+def _route_one(child_id: uuid.UUID, calendars: clock.Calendars | None = None) -> int:
     child = db.session.execute(
         select(EncompassChild).where(EncompassChild.id == child_id, EncompassChild.routing == Routing.PENDING)
         .with_for_update(skip_locked=True)
@@ -461,7 +463,7 @@ def _route_one(child_id: uuid.UUID) -> int:
     now = utcnow()
     if len(pupils) == 1:
         pupil = pupils[0]
-        _deliver(child, db.session.get(School, pupil.school_id), pupil, now, by=None)
+        _deliver(child, db.session.get(School, pupil.school_id), pupil, now, by=None, calendars=calendars)
     else:
         child.routing = Routing.HELD
         child.held_reason = HeldReason.NO_MATCH if not pupils else HeldReason.SEVERAL_MATCHES
@@ -489,7 +491,8 @@ def _tell_the_council_when_all_routed(notice: EncompassNotice) -> None:
         publish(EncompassNoticeRouted(notice))
 
 
-def _deliver(child: EncompassChild, school: School, pupil: Pupil | None, now: datetime, *, by) -> None:
+def _deliver(child: EncompassChild, school: School, pupil: Pupil | None, now: datetime, *, by,
+             calendars: clock.Calendars | None = None) -> None:
     child.routing = Routing.DELIVERED
     child.held_reason = None if by is None else child.held_reason
     child.school_id = school.id
@@ -497,7 +500,7 @@ def _deliver(child: EncompassChild, school: School, pupil: Pupil | None, now: da
     child.pupil_id = pupil.id if pupil else None
     child.routed_at = now
     child.routed_by_id = by.id if by else None
-    child.due_at = clock.due_at(now, school.id)
+    child.due_at = clock.due_at(now, school.id, calendars)
     child.chased_at = None  # a notice chased while held is chased again if the school misses its 08:30
     audit.record("encompass.delivered", object_type="encompass_child", object_id=child.id,
                  detail="by_hand" if by else "matched", actor=by, organisation_id=school.id)

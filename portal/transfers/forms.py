@@ -102,5 +102,16 @@ class ClosureForm(FlaskForm):
     submit = SubmitField("Add closed days", widget=GovSubmitInput())
 
 
+class TermDatesForm(FlaskForm):
+    council_terms = RadioField(
+        "Are your term dates the council’s?",
+        description="Say no if your school sets its own term dates, an academy with different terms for example",
+        choices=[("yes", "Yes"), ("no", "No, we keep our own term dates")],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select yes if your term dates are the council’s")],
+    )
+    submit = SubmitField("Save term dates", widget=GovSubmitInput())
+
+
 class RemoveClosureForm(FlaskForm):
     submit = SubmitField("Remove", widget=GovSubmitInput())

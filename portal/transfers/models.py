@@ -11,8 +11,9 @@ A `TransferRequest` is a receiving school asking for a file by UPN or NHS number
 holding a matching pupil record gets a `TransferRequestTarget` on its transfer list, answered by
 a send or by "we hold no file".
 
-`SchoolClosure` is a school's own closed days (term holidays, training days) that the transfer
-clock skips, besides weekends and bank holidays.
+`SchoolClosure` (a school's own closed days, which the transfer clock skips) lives in
+portal.school_calendar.models with the rest of a school's days, and is imported here for the
+transfers' pages.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import encrypted
 from portal.db import Base, UUIDPrimaryKey, utcnow
+from portal.school_calendar.models import SchoolClosure  # noqa: F401 (the closed-days page's table)
 
 
 
@@ -245,15 +247,3 @@ class TransferRequestTarget(UUIDPrimaryKey, Base):
     @property
     def school_id(self) -> uuid.UUID:
         return self.holder_school_id
-
-
-class SchoolClosure(UUIDPrimaryKey, Base):
-    """Days a school is closed (a holiday, a training day): the transfer clock skips them."""
-
-    __tablename__ = "school_closure"
-
-    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("school.id"), index=True)
-    first_day: Mapped[date]
-    last_day: Mapped[date]
-    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,46 +1,31 @@
 """School days, the transfer's clock (KCSIE): a child protection file is due within 5 school days
 of the leaving date.
 
-School days skip weekends, England and Wales bank holidays and the days the school has said it
-is closed (term holidays, training days), so that a move in the last week of term is due in the
-first days of the next term, as Keeping Children Safe in Education expects.
+School days are the school's own, from portal.school_calendar (the one place that knows them):
+weekends, England and Wales bank holidays, the council's term holidays (unless the school keeps
+its own term dates) and the days the school has said it is closed (INSET days, closures) are
+skipped, so that a move in the last week of term is due in the first days of the next term, as
+Keeping Children Safe in Education expects.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import select
 
-from portal.db import db, utcnow
-from portal.transfers.models import OPEN_STATUSES, SchoolClosure, Transfer
-from portal.working_days import UK, WorkingCalendar
+from portal.db import db
+from portal.school_calendar.days import MAX_CLOSURE_DAYS, Calendars, calendar_for, today_uk  # noqa: F401 (re-exported)
+from portal.transfers.models import OPEN_STATUSES, Transfer
+from portal.working_days import WorkingCalendar
 
 SCHOOL_DAYS_TO_SEND = 5
-# A closure longer than this is almost certainly a typing mistake (a summer holiday is ~6 weeks).
-MAX_CLOSURE_DAYS = 120
-
-
-def today_uk(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(UK).date()
-
-
-def closed_days(school_id: uuid.UUID) -> frozenset[date]:
-    rows = db.session.execute(
-        select(SchoolClosure.first_day, SchoolClosure.last_day).where(SchoolClosure.school_id == school_id)
-    ).all()
-    days: set[date] = set()
-    for first, last in rows:
-        day = first
-        while day <= last:
-            days.add(day)
-            day += timedelta(days=1)
-    return frozenset(days)
 
 
 def school_calendar(school_id: uuid.UUID) -> WorkingCalendar:
-    return WorkingCalendar(closed_days=closed_days(school_id))
+    return calendar_for(school_id)
 
 
 def due_date(school_id: uuid.UUID, leaving_date: date) -> date:
@@ -68,15 +53,20 @@ def school_days_left(transfer: Transfer, today: date | None = None) -> int:
     return -calendar.working_days_between(transfer.due_date, today)
 
 
-def recompute_open_due_dates(school_id: uuid.UUID) -> int:
-    """After the school changes its closed days: the open transfers' due dates follow."""
-    calendar = school_calendar(school_id)
+def recompute_open_due_dates(school_ids: uuid.UUID | Iterable[uuid.UUID]) -> int:
+    """After a school's days change (its closed days, its choice of term dates, its council's
+    calendar): the open transfers' due dates follow. Each school's calendar is read once."""
+    ids = [school_ids] if isinstance(school_ids, uuid.UUID) else list(school_ids)
+    if not ids:
+        return 0
+    calendars = Calendars()
+    calendars.load(ids)
     open_transfers = db.session.execute(
-        select(Transfer).where(Transfer.from_school_id == school_id, Transfer.status.in_(OPEN_STATUSES))
+        select(Transfer).where(Transfer.from_school_id.in_(ids), Transfer.status.in_(OPEN_STATUSES))
     ).scalars()
     changed = 0
     for transfer in open_transfers:
-        due = calendar.add_working_days_to_date(transfer.leaving_date, SCHOOL_DAYS_TO_SEND)
+        due = calendars(transfer.from_school_id).add_working_days_to_date(transfer.leaving_date, SCHOOL_DAYS_TO_SEND)
         if due != transfer.due_date:
             transfer.due_date = due
             changed += 1

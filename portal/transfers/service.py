@@ -40,6 +40,8 @@ from portal.policy import can, require
 from portal.pupils.identifiers import InvalidIdentifier, validate_nhs_number, validate_upn
 from portal.pupils.models import Enrolment, Pupil
 from portal.pupils.service import PupilDetails, PupilInvalid, add_pupil, find_by_identifiers
+from portal.school_calendar.days import keeps_own_term_dates
+from portal.school_calendar.models import CouncilHoliday, SchoolTermDates
 from portal.transaction import transactional, unit_of_work
 from portal.transfers import notices, school_days
 from portal.transfers.models import (
@@ -943,6 +945,38 @@ def add_closure(school: School, *, by, first_day: date | None, last_day: date | 
     school_days.recompute_open_due_dates(school.id)
     audit.record("transfer.closure_add", object_type="school", object_id=school.id)
     return closure
+
+
+def council_calendar_of(school: School) -> tuple[bool, list[CouncilHoliday]]:
+    """For the closed-days page: whether the school keeps its own term dates, and its council's
+    holidays (which it follows unless it does)."""
+    holidays = list(db.session.execute(
+        select(CouncilHoliday).where(CouncilHoliday.local_authority_id == school.local_authority_id)
+        .order_by(CouncilHoliday.first_day)
+    ).scalars())
+    return keeps_own_term_dates(school.id), holidays
+
+
+@transactional
+def set_own_term_dates(school: School, *, by, own: bool) -> None:
+    """Whether the school's term dates are the council's (the default) or its own (an academy
+    with different terms): the open transfers' due dates follow."""
+    require("transfers:manage", school)
+    if own is None:
+        raise TransferInvalid({"council_terms": "Select yes if your term dates are the council’s"})
+    setting = db.session.get(SchoolTermDates, school.id)
+    if setting is None:
+        setting = SchoolTermDates(school_id=school.id, own_term_dates=own, changed_by_id=by.id)
+        db.session.add(setting)
+    elif setting.own_term_dates == own:
+        return
+    else:
+        setting.own_term_dates = own
+        setting.changed_by_id = by.id
+    db.session.flush()
+    school_days.recompute_open_due_dates(school.id)
+    audit.record("transfer.term_dates", object_type="school", object_id=school.id,
+                 detail="own" if own else "council")
 
 
 @transactional

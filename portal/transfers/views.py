@@ -37,6 +37,7 @@ from portal.transfers.forms import (
     RemoveClosureForm,
     RequestForm,
     SendForm,
+    TermDatesForm,
 )
 from portal.transfers.models import (
     DESTINATION_LABELS,
@@ -426,6 +427,18 @@ def answer_by_send(target_id: uuid.UUID):
 # --- closed days ----------------------------------------------------------------------------
 
 
+def _closed_days_page(form, terms_form):
+    school = current_user.school
+    own_terms, holidays = service.council_calendar_of(school)
+    if terms_form.council_terms.data is None and not terms_form.errors:
+        terms_form.council_terms.data = "no" if own_terms else "yes"
+    # `form` is the one whose errors the page's error summary lists.
+    return render_template("transfers/closed_days.html", form=terms_form if terms_form.errors else form,
+                           closure_form=form, terms_form=terms_form,
+                           closures=service.closures(school.id), remove_form=RemoveClosureForm(),
+                           own_terms=own_terms, council_holidays=holidays, la=school.local_authority)
+
+
 @bp.route("/closed-days", methods=["GET", "POST"])
 @requires("transfers:manage")
 @reshows_form_on_csrf_failure
@@ -440,8 +453,21 @@ def closed_days():
         else:
             flash("The closed days have been added: transfer due dates now skip them", "success")
             return redirect(url_for("transfers.closed_days"))
-    return render_template("transfers/closed_days.html", form=form, closures=service.closures(school.id),
-                           remove_form=RemoveClosureForm())
+    return _closed_days_page(form, TermDatesForm(formdata=None))
+
+
+@bp.post("/closed-days/term-dates")
+@requires("transfers:manage")
+@reshows_form_on_csrf_failure
+def term_dates():
+    terms_form = TermDatesForm()
+    if terms_form.validate_on_submit():
+        own = terms_form.council_terms.data == "no"
+        service.set_own_term_dates(current_user.school, by=current_user, own=own)
+        flash("Your school keeps its own term dates: add your holidays below" if own else
+              "Your school follows the council’s term dates", "success")
+        return redirect(url_for("transfers.closed_days"))
+    return _closed_days_page(ClosureForm(formdata=None), terms_form)
 
 
 @bp.post("/closed-days/<uuid:closure_id>/remove")
