@@ -34,6 +34,11 @@ agencies:manage           area                                      -     -   - 
 agencies:manage           agency, own LA                            -     -   -      -      -       yes
 agencies:manage           agency, other LA                          -     -   -      -      -       -
 
+council_calendar:manage   area                                      -     -   -      -      -       yes
+council_calendar:manage   own LA                                    -     -   -      -      -       yes
+council_calendar:manage   other LA                                  -     -   -      -      -       -
+council_calendar:manage   own school                                -     -   -      -      -       -
+
 account:manage            area                                      yes   yes yes    yes    yes     yes
 account:manage            self                                      yes   yes yes    yes    yes     yes
 account:manage            staff, own school                         -     -   -      -      -       -
