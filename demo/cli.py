@@ -17,6 +17,7 @@ from demo.ctf import seed_demo_upns
 from demo.encompass import seed_demo_encompass
 from demo.pupils import seed_demo_pupils
 from demo.referrals import seed_demo_referrals
+from demo.school_calendar import seed_demo_school_calendar
 from demo.transfers import seed_demo_transfers
 from demo.triage import seed_demo_triage
 from portal.orgs import service as orgs
@@ -51,6 +52,7 @@ def seed() -> None:
         if orgs.get_school_by_urn(urn) is None:
             orgs.add_school(las[la_code], orgs.SchoolDetails(urn, number, name, phase), audited=False)
     # Each area that has demo data adds one call here, in dependency order.
+    seed_demo_school_calendar()  # Northshire's and Southmoor's 2026/27 term holidays: the school-day clocks
     seed_demo_agencies()
     seed_demo_users()
     seed_demo_single_sign_on()
