@@ -20,9 +20,10 @@ def subscribe_areas() -> None:
     from portal.encompass.chronology import register as encompass_on_the_chronology
 
     encompass_on_the_chronology()
-    # OffRollNoticeSent: what the school holds open about the child (concerns, referrals);
-    # OffRollNoticeFlagged: the council's triage sees the notice.
+    # OffRollNoticeSent: what the school holds open about the child (concerns, referrals, a
+    # recent Operation Encompass notice); OffRollNoticeFlagged: the council's triage sees the notice.
     import portal.cme.subscribers  # noqa: F401
+    import portal.encompass.subscribers  # noqa: F401
     import portal.triage.off_roll_subscribers  # noqa: F401
     # Work left to the mail worker (below).
     defer_to_the_mail_worker()
