@@ -34,7 +34,8 @@ def home():
         may_start=can(current_user, "agency_referrals:start") and bool(referrals.referral_authorities(current_user)),
         sees_all=can(current_user, "agency_referrals:oversee"),
         status_text=sections.STATUS_TEXT, status_classes=sections.STATUS_TAG_CLASSES,
-        la_names={la.id: la.name for la in referrals.referral_authorities(current_user)},
+        # The council each referral is with now (a council may have sent one on to another).
+        la_names={r.local_authority_id: referrals.local_authority_of(r).name for r in rows if r.local_authority_id},
     )
 
 
