@@ -5,6 +5,7 @@
     claim_due(worker_id, batch, lease_seconds) -> Claim  # commits; no transaction left open
     record_results(claim, results)                       # one short transaction per batch
     retry_dead_notices(la_code) -> int                   # after a fix (flask connector retry-notices)
+    retry_dead_notices_for(user) -> int                  # the same, a triage manager on the status page
     notice_counts(local_authority_id) -> dict            # by state, for `flask connector status`
 
 The same guarantees as the referrals' outbox (portal.connector.outbox, whose docstring explains
@@ -35,6 +36,7 @@ from portal.connector.payload import SCHEMA_VERSION
 from portal.db import db, utcnow
 from portal.encompass.models import EncompassNotice, Exposure, Routing
 from portal.orgs.models import Agency, LocalAuthority, School
+from portal.policy import require
 from portal.transaction import transactional, unit_of_work
 
 # What the case system is told of each child's routing. A child the key contact later routes by
@@ -271,8 +273,7 @@ def queue_dead_notice_alert(local_authority_id: uuid.UUID, count: int, reasons: 
         f"Safeguard Portal could not deliver {count} Operation Encompass notice{plural} to {la.name}’s case "
         f"system, and will not try again until someone retries:\n{lines}\n\n"
         "The notices are safe in the portal: schools and your Operation Encompass key contact have them "
-        "as before. Once the cause is fixed, an operator retries them with "
-        "`flask --app portal connector retry-notices " + la.code + "`.\n\n"
+        f"as before. Once the cause is fixed, retry them on the connector status page:\n{alerts._status_link()}\n\n"
         "This email does not contain any details about children. Do not reply to it."
     )
     alerts._queue(local_authority_id, subject, body)
@@ -283,19 +284,22 @@ def queue_dead_notice_alert(local_authority_id: uuid.UUID, count: int, reasons: 
 
 @transactional
 def retry_dead_notices(la_code: str) -> int:
-    """Put the LA's dead-lettered notices back in the queue, due now. Returns how many."""
+    """An operator puts the LA's dead-lettered notices back in the queue, due now. Returns how many."""
     la_id = db.session.execute(select(LocalAuthority.id).where(LocalAuthority.code == la_code)).scalar_one_or_none()
-    if la_id is None:
-        return 0
+    return 0 if la_id is None else _retry_dead(la_id)
+
+
+def _retry_dead(la_id: uuid.UUID) -> int:
     ids = list(db.session.execute(
         select(NoticeOutboxItem.notice_id).where(NoticeOutboxItem.local_authority_id == la_id,
                                                  NoticeOutboxItem.state == OutboxState.DEAD)
+        .with_for_update()
     ).scalars())
     if not ids:
         return 0
     db.session.execute(
         update(NoticeOutboxItem)
-        .where(NoticeOutboxItem.local_authority_id == la_id, NoticeOutboxItem.state == OutboxState.DEAD)
+        .where(NoticeOutboxItem.notice_id.in_(ids), NoticeOutboxItem.state == OutboxState.DEAD)
         .values(state=OutboxState.PENDING, next_attempt_at=utcnow(), attempts=0, dead_at=None, lease_owner=None,
                 lease_until=None)
         .execution_options(synchronize_session=False)
@@ -304,6 +308,19 @@ def retry_dead_notices(la_code: str) -> int:
         audit.record("connector.notice_retry", object_type="encompass_notice", object_id=notice_id, actor_id=None,
                      organisation_id=la_id)
     return len(ids)
+
+
+@transactional
+def retry_dead_notices_for(user) -> int:
+    """A triage manager puts their own LA's dead-lettered notices back in the queue (the status
+    page's button). Returns how many."""
+    la = db.session.get(LocalAuthority, user.local_authority_id)
+    require("connector:manage", la)
+    moved = _retry_dead(la.id)
+    if moved:
+        audit.record("connector.notices_retried", object_type="local_authority", object_id=la.id,
+                     detail=f"notices_{moved}", actor=user)
+    return moved
 
 
 def notice_counts(local_authority_id: uuid.UUID) -> dict[str, int]:

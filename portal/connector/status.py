@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from portal.connector.alerts import reason_text
 from portal.connector.models import ConnectorEndpoint, DeliveryFailure, OutboxItem, OutboxState, PullState
+from portal.connector.notice_outbox import notice_counts
 from portal.db import utcnow
 from portal.db import db
 from portal.orgs.models import LocalAuthority
@@ -77,6 +78,8 @@ def la_status(la: LocalAuthority) -> dict:
         "dead": dead,
         "last_pull_success": pull.last_success_at if pull else None,
         "last_pull_error": pull.last_error if pull else None,
+        # Operation Encompass notices, by state (their own outbox).
+        "notices": notice_counts(la.id),
     }
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.auth import session_store
 from portal.connector import changes
 from portal.connector import endpoints as endpoint_service
-from portal.connector import outbox, status
+from portal.connector import notice_outbox, outbox, status
 from portal.connector.alerts import alert_summary
 from portal.connector.destinations import allowed_hosts
 from portal.connector.forms import ApproveChangeForm, CancelChangeForm, EndpointForm, RetryForm
@@ -118,6 +118,18 @@ def retry(item_id: uuid.UUID):
         moved = outbox.retry_dead_letter(current_user, item.id)
         flash("The referral will be sent again in the next few seconds" if moved else
               "That referral was not waiting for a retry")
+    return redirect(url_for("connector.status_page"))
+
+
+@bp.post("/notices/retry")
+@requires("connector:manage")
+def retry_notices():
+    """Send the LA's Operation Encompass notices that the case system refused again."""
+    form = RetryForm()
+    if form.validate_on_submit():
+        moved = notice_outbox.retry_dead_notices_for(current_user)
+        flash(f"{moved} notice{'s' if moved != 1 else ''} will be sent again in the next few seconds" if moved else
+              "No notices were waiting for a retry")
     return redirect(url_for("connector.status_page"))
 
 
