@@ -126,6 +126,7 @@ def run_here(job_id: uuid.UUID) -> None:
     try:
         result = kind.run(context)
     except Exception as error:  # noqa: BLE001 - recorded by class name only: messages can quote data
+        db.session.remove()  # whatever the job left half-done in its session (an aborted transaction) goes
         fail(job_id, type(error).__name__)
         return
     finish(job_id, result, requester)
