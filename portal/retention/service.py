@@ -49,6 +49,7 @@ from portal.db import Base, db, utcnow
 from portal.domain_errors import Invalid, NotFound
 from portal.files.models import StoredFile
 from portal.files.service import delete_stored
+from portal.jobs.models import BackgroundJob
 from portal.notify.models import MailMessage
 from portal.orgs.models import School
 from portal.policy import can
@@ -88,7 +89,7 @@ KINDS = {
     "transfer_request_target": "transfer request targets", "legal_hold": "released legal holds",
     "stored_file": "attachments (files)", "account_token": "expired tokens", "sign_in_stage": "expired sign-in stages",
     "password_reset_request": "expired password-reset requests", "user_session": "ended sessions",
-    "mail_outbox": "notices (emails)",
+    "mail_outbox": "notices (emails)", "background_job": "court bundles (being made or ready)",
 }
 
 
@@ -183,6 +184,11 @@ def dependants(pupil_id: uuid.UUID) -> tuple[dict[str, set], dict[tuple[str, str
                 if new:
                     rows.setdefault(table.name, set()).update(new)
                     pending.append(table.name)
+    # Background jobs about the child (a court bundle being made, or made and kept for a day) name
+    # their subject by an opaque id, not a foreign key: found by it; their PDFs are found below.
+    jobs = set(db.session.scalars(select(BackgroundJob.id).where(BackgroundJob.subject_id == pupil_id)))
+    if jobs:
+        rows["background_job"] = jobs
     # A concern names other pupils through concern_pupil rows: a row naming this pupil in
     # another child's concern was found above as a dependant of the pupil; it is only a link,
     # and goes alone (nothing depends on it).

@@ -233,3 +233,23 @@ def test_expired_tokens_sign_in_stages_old_sessions_and_old_notices_go(app, worl
     _run(apply=True)
     assert _count(AccountToken) == 1 and _count(SignInStage) == 0 and _count(UserSession) == 0
     assert _count(MailMessage) == mail_before + 1  # the recent one stays
+
+
+def test_a_court_bundle_made_for_the_child_goes_with_the_record(app, world):
+    """A bundle job names its child by an opaque id (no foreign key): retention still finds it,
+    and its PDF, and destroys both; the younger child's bundle stays."""
+    from portal.jobs.models import BackgroundJob, JobStatus
+
+    setup, old, young, _, _ = world
+    made = store_upload(io.BytesIO(PDF), filename="bundle.pdf")
+    db.session.flush()
+    for pupil, result in ((old, made.id), (young, None)):
+        db.session.add(BackgroundJob(kind="chronology.court_bundle", status=JobStatus.DONE if result else JobStatus.QUEUED,
+                                     requested_by_id=setup.dsl.id, school_id=setup.school.id, subject_id=pupil.id,
+                                     parameters={}, result_file_id=result, expires_at=NOW + timedelta(days=1)))
+    db.session.commit()
+    assert _run().counts[service.RULE_CP]["court bundles (being made or ready)"] == 1
+    _run(apply=True)
+    db.session.expire_all()
+    assert [job.subject_id for job in db.session.scalars(select(BackgroundJob))] == [young.id]
+    assert db.session.get(StoredFile, made.id) is None
