@@ -80,7 +80,17 @@ def add_holiday(la: LocalAuthority, *, by, name: str | None, first_day: date | N
     errors = check(name, first_day, last_day)
     if errors:
         raise CalendarInvalid(errors)
-    holiday = CouncilHoliday(local_authority_id=la.id, name=name.strip(), first_day=first_day, last_day=last_day,
+    name = name.strip()
+    # A double click (or two admins at once) adds the holiday once: the second waits on the
+    # council's row, then finds the first.
+    db.session.execute(select(LocalAuthority.id).where(LocalAuthority.id == la.id).with_for_update()).first()
+    same = db.session.execute(select(CouncilHoliday).where(
+        CouncilHoliday.local_authority_id == la.id, CouncilHoliday.name == name,
+        CouncilHoliday.first_day == first_day, CouncilHoliday.last_day == last_day,
+    )).scalars().first()
+    if same is not None:
+        return same
+    holiday = CouncilHoliday(local_authority_id=la.id, name=name, first_day=first_day, last_day=last_day,
                              created_by_id=by.id)
     db.session.add(holiday)
     db.session.flush()

@@ -6,8 +6,9 @@ clock counts): weekends, England and Wales bank holidays, the council's term hol
 school keeps its own term dates) and the school's own closed days (INSET days, closures) are not
 school days, so a notice sent in the summer holiday is due at 08:30 on the first day of the
 autumn term. A notice still held by the council runs on weekdays without bank holidays (the
-council's key contacts work through the school holidays). The deadline is fixed when the notice
-reaches the school: a calendar changed afterwards moves the deadlines of notices delivered later.
+council's key contacts work through the school holidays). The deadline is set when the notice
+reaches the school; the chase counts it again with the school's days as they are when it falls
+due (a holiday added since moves it to the first day back).
 
 The deadline is the first 08:30 on a school day strictly after the notice reached the school: a
 notice delivered at 07:00 on a Tuesday in term is due at 08:30 that Tuesday; one delivered at

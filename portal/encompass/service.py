@@ -807,19 +807,22 @@ def chase_overdue(now: datetime | None = None, limit: int = 200) -> int:
     council) is told once to the school's deputies and the council's key contacts. Returns how
     many notices were chased."""
     now = now or utcnow()
+    calendars = clock.Calendars()
     with unit_of_work() as session:
-        ids = list(session.execute(
-            select(EncompassChild.id).where(
+        rows = session.execute(
+            select(EncompassChild.id, EncompassChild.school_id).where(
                 EncompassChild.routing.in_((Routing.DELIVERED, Routing.HELD)),
                 EncompassChild.first_read_at.is_(None), EncompassChild.chased_at.is_(None),
                 EncompassChild.due_at <= now,
             ).order_by(EncompassChild.due_at).limit(limit)
-        ).scalars())
-    return sum(_chase_one(child_id, now) for child_id in ids)
+        ).all()
+        # Each school's days (the council's calendar, its term dates, its closures) read once.
+        calendars.load(school_id for _, school_id in rows)
+    return sum(_chase_one(child_id, now, calendars) for child_id, _ in rows)
 
 
 @transactional
-def _chase_one(child_id: uuid.UUID, now: datetime) -> int:
+def _chase_one(child_id: uuid.UUID, now: datetime, calendars: clock.Calendars | None = None) -> int:
     child = db.session.execute(
         select(EncompassChild).where(EncompassChild.id == child_id, EncompassChild.chased_at.is_(None),
                                      EncompassChild.first_read_at.is_(None))
@@ -827,6 +830,14 @@ def _chase_one(child_id: uuid.UUID, now: datetime) -> int:
     ).scalar_one_or_none()
     if child is None:
         return 0
+    if child.routed_at is not None:
+        # The school's days may have changed since the notice arrived (the council added its
+        # Christmas holiday, the school its INSET day): nobody is chased while school is out.
+        due = clock.due_at(child.routed_at, child.school_id if child.routing == Routing.DELIVERED else None,
+                           calendars)
+        if due > now:
+            child.due_at = due
+            return 0
     child.chased_at = now
     if child.routing == Routing.DELIVERED:
         notices.unread_at_school(child)

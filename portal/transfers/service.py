@@ -964,7 +964,9 @@ def set_own_term_dates(school: School, *, by, own: bool) -> None:
     require("transfers:manage", school)
     if own is None:
         raise TransferInvalid({"council_terms": "Select yes if your term dates are the council’s"})
-    setting = db.session.get(SchoolTermDates, school.id)
+    # Two answers at once (a double click) wait for each other on the school's row.
+    db.session.execute(select(School.id).where(School.id == school.id).with_for_update()).first()
+    setting = db.session.get(SchoolTermDates, school.id, populate_existing=True)
     if setting is None:
         setting = SchoolTermDates(school_id=school.id, own_term_dates=own, changed_by_id=by.id)
         db.session.add(setting)

@@ -68,6 +68,15 @@ def test_an_la_admin_adds_and_removes_the_councils_holidays_audited(client, coun
     assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "council_calendar.remove")).scalar_one()
 
 
+def test_a_double_click_adds_the_holiday_once(client, councils):
+    sign_in(client, councils["admin"])
+    first, last = _half_term()
+    for _ in range(2):
+        assert client.post(PAGE, data=_holiday("October half term", first, last)).status_code == 302
+    assert len(_holidays(councils["northshire"])) == 1
+    assert len(db.session.execute(select(AuditEvent).where(AuditEvent.action == "council_calendar.add")).all()) == 1
+
+
 def test_the_home_page_links_the_calendar_for_the_la_admin_only(client, councils):
     sign_in(client, councils["admin"])
     assert PAGE in client.get("/home").get_data(as_text=True)

@@ -131,7 +131,7 @@ def test_the_chase_runs_in_the_mail_worker_and_the_command(app, client, world):
     send_due()
     [child] = children_of(notice_id)
     assert child.routing == Routing.DELIVERED
-    child.due_at = child.due_at - timedelta(days=3)
+    child.due_at, child.routed_at = child.due_at - timedelta(days=3), child.routed_at - timedelta(days=3)
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["encompass", "chase"])
     assert result.exit_code == 0, result.output

@@ -76,3 +76,18 @@ def test_a_routed_notice_at_a_school_with_its_own_term_dates_is_due_the_next_wee
     [delivered] = children_of(notice_id)
     assert delivered.routing == Routing.DELIVERED
     assert delivered.due_at.astimezone(UK).date() <= first + timedelta(days=7)
+
+
+def test_a_holiday_added_after_delivery_is_not_chased_until_the_first_day_back(client, world):
+    as_user(client, world.people["notifier"])
+    notice_id = record_notice(client, [child_form(KNOWN["forename"], KNOWN["surname"], KNOWN["born"])])
+    service.route_waiting()
+    [child] = children_of(notice_id)
+    due = child.due_at
+    # The council adds a closure over the notice's 08:30 after it was delivered.
+    day = due.astimezone(UK).date()
+    make_council_holiday(world.northshire, day, day + timedelta(days=13), name="Snow closure")
+    assert service.chase_overdue(now=due + timedelta(minutes=1)) == 0
+    [child] = children_of(notice_id)
+    assert child.due_at > due + timedelta(days=13) and child.chased_at is None
+    assert service.chase_overdue(now=child.due_at + timedelta(minutes=1)) == 1
