@@ -4,7 +4,10 @@ Rules (each names itself in the report and in the audit stub of what it destroye
 
 - `cp_records_until_25th_birthday`: a child's child protection records are kept until the
   child's 25th birthday (IRMS Information Management Toolkit for Schools, child protection
-  files), then destroyed: the pupil record and everything that depends on it, found by following
+  files), then destroyed. A partner agency's referral (police, health, ...) is about a child the
+  portal holds no pupil record for: it goes on the 25th birthday of the child as the referrer
+  named them (or, if they gave no date of birth, 25 years after it was made), with everything that
+  depends on it. For a pupil: the pupil record and everything that depends on it, found by following
   the schema's foreign keys downwards from the pupil row (enrolments, concerns with their
   versions, reviews and links, referrals with their events, triage items, decisions and notes,
   case-system outbox rows, shared updates and their reads, transfers with their events and
@@ -54,6 +57,7 @@ from portal.notify.models import MailMessage
 from portal.orgs.models import School
 from portal.policy import can
 from portal.pupils.models import Pupil
+from portal.referrals.models import Referral
 from portal.retention.models import LegalHold
 from portal.transaction import transactional
 from portal.transfers.models import Transfer
@@ -119,6 +123,8 @@ def run(*, apply: bool = False, today: date | None = None, now: datetime | None 
     report = RetentionReport(applied=apply, today=today or now.date())
     for pupil_id in due_pupils(report.today):
         _destroy_pupil(pupil_id, report, apply)
+    for referral_id in due_agency_referrals(report.today):
+        _destroy_agency_referral(referral_id, report, apply)
     _purge_drafts(now, report, apply)
     _purge_tokens(now, report, apply)
     _purge_notices(now, report, apply)
@@ -158,13 +164,14 @@ def _tables() -> dict[str, Table]:
     return {t.name: t for t in Base.metadata.sorted_tables}
 
 
-def dependants(pupil_id: uuid.UUID) -> tuple[dict[str, set], dict[tuple[str, str], set]]:
+def dependants(pupil_id: uuid.UUID, root: str = "pupil") -> tuple[dict[str, set], dict[tuple[str, str], set]]:
     """Every row that belongs to this pupil's record (table -> ids), and the links from other
-    records to clear ((table, column) -> ids of the rows holding the link)."""
+    records to clear ((table, column) -> ids of the rows holding the link). `root` names another
+    table whose row is the record (an agency's referral: "referral")."""
     tables = _tables()
-    rows: dict[str, set] = {"pupil": {pupil_id}}
+    rows: dict[str, set] = {root: {pupil_id}}
     links: dict[tuple[str, str], set] = {}
-    pending = ["pupil"]
+    pending = [root]
     while pending:
         parent = pending.pop()
         parent_ids = rows[parent]
@@ -228,6 +235,12 @@ def _destroy_pupil(pupil_id: uuid.UUID, report: RetentionReport, apply: bool) ->
         report.add(RULE_CP, table_name, len(ids))
     if not apply:
         return
+    _delete(rows, links)
+    audit.record("retention.destroyed", object_type="pupil", object_id=pupil_id, detail=RULE_CP)
+
+
+def _delete(rows: dict[str, set], links: dict[tuple[str, str], set]) -> None:
+    """Clear the links, delete the rows (children before parents), then the stored files."""
     tables = _tables()
     for (table_name, column), ids in links.items():
         table = tables[table_name]
@@ -246,7 +259,49 @@ def _destroy_pupil(pupil_id: uuid.UUID, report: RetentionReport, apply: bool) ->
     for stored in db.session.scalars(select(StoredFile).where(StoredFile.id.in_(rows.get("stored_file", set())))):
         delete_stored(stored)
     db.session.flush()
-    audit.record("retention.destroyed", object_type="pupil", object_id=pupil_id, detail=RULE_CP)
+
+
+@transactional
+def due_agency_referrals(today: date, batch: int = 5000) -> list[uuid.UUID]:
+    """Partner agencies' referrals whose child (as the referrer named them) has turned 25, or,
+    with no date of birth given, that were made 25 years ago. Only the date column is opened."""
+    field_ = Referral.child_date_of_birth
+    column = field_.ciphertext_column(Referral)
+    ring, table = keyring(), Referral.__table__.name
+    due, after = [], None
+    while True:
+        query = (select(Referral.id, column, Referral.created_at).where(Referral.agency_id.is_not(None))
+                 .order_by(Referral.id).limit(batch))
+        if after is not None:
+            query = query.where(Referral.id > after)
+        rows = db.session.execute(query).all()
+        if not rows:
+            break
+        connection = db.session.connection()
+        for referral_id, stored, created_at in rows:
+            if stored is None:
+                made = created_at.date()
+                until = twenty_fifth_birthday(made)
+            else:
+                born = field_.codec.loads(cipher.decrypt(ring, connection, stored, table=table,
+                                                         column=field_.name, row_id=referral_id))
+                until = twenty_fifth_birthday(born)
+            if until <= today:
+                due.append(referral_id)
+        after = rows[-1][0]
+    return due
+
+
+@transactional
+def _destroy_agency_referral(referral_id: uuid.UUID, report: RetentionReport, apply: bool) -> None:
+    """An agency's referral and everything that depends on it (triage item, decisions, notes,
+    case-system deliveries, the updates sent back to the agency), as for a pupil's record."""
+    rows, links = dependants(referral_id, root="referral")
+    for table_name, ids in rows.items():
+        report.add(RULE_CP, table_name, len(ids))
+    if apply:
+        _delete(rows, links)
+        audit.record("retention.destroyed", object_type="referral", object_id=referral_id, detail=RULE_CP)
 
 
 @transactional

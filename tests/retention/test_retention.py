@@ -253,3 +253,30 @@ def test_a_court_bundle_made_for_the_child_goes_with_the_record(app, world):
     db.session.expire_all()
     assert [job.subject_id for job in db.session.scalars(select(BackgroundJob))] == [young.id]
     assert db.session.get(StoredFile, made.id) is None
+
+
+def test_an_agency_referral_goes_on_the_childs_25th_birthday_with_what_depends_on_it(app):
+    """A partner agency's referral has no pupil record: it goes on the 25th birthday of the child
+    as the referrer named them, with its triage item, events and the updates sent back."""
+    from portal.auth.roles import Role
+    from portal.orgs.models import AgencyKind
+    from tests.factories import agency_referral, agency_user, make_agency
+
+    setup = council()
+    police = make_agency(setup.la, kind=AgencyKind.POLICE_FORCE)
+    officer = agency_user(police, Role.AGENCY_PROFESSIONAL, password_hash="x")
+    old = agency_referral(officer, child={"forename": "Quintessa", "surname": "Marlowby", "born": date(2001, 12, 4)})
+    young = agency_referral(officer, child={"forename": "Thaddeus", "surname": "Pellwright", "born": date(2012, 5, 1)})
+    old_id, young_id = old.id, young.id
+    assert db.session.scalar(select(func.count()).select_from(SharedUpdate).where(SharedUpdate.referral_id == old_id))
+    report = _run()
+    assert report.counts[service.RULE_CP]["referrals"] == 1
+    assert report.counts[service.RULE_CP]["triage items"] == 1
+    _run(apply=True)
+    db.session.expire_all()
+    assert [r.id for r in db.session.scalars(select(Referral))] == [young_id]
+    assert {t.referral_id for t in db.session.scalars(select(TriageItem))} == {young_id}
+    assert {u.referral_id for u in db.session.scalars(select(SharedUpdate))} == {young_id}
+    stub = db.session.execute(select(AuditEvent).where(AuditEvent.action == "retention.destroyed")).scalar_one()
+    assert stub.object_type == "referral" and str(stub.object_id) == str(old_id)
+    assert _run().counts == {}
