@@ -459,6 +459,7 @@ def _route_one(child_id: uuid.UUID, calendars: clock.Calendars | None = None) ->
     if child is None:
         return 0
     notice = child.notice
+    _lock_notice(notice)
     pupils = matching_pupils(child, _areas_of(notice))
     now = utcnow()
     if len(pupils) == 1:
@@ -477,12 +478,17 @@ def _route_one(child_id: uuid.UUID, calendars: clock.Calendars | None = None) ->
     return 1
 
 
+def _lock_notice(notice: EncompassNotice) -> None:
+    """Children of one notice are routed one at a time (each in a unit of work of its own, perhaps
+    by two workers at once): the notice's row is locked before anything is written, so a second
+    worker waits for the first to commit and then sees its child routed."""
+    db.session.execute(select(EncompassNotice.id).where(EncompassNotice.id == notice.id).with_for_update())
+
+
 def _tell_the_council_when_all_routed(notice: EncompassNotice) -> None:
     """Raise EncompassNoticeRouted once the notice's last child is routed (the council's case
-    system hears of every notice, through the connector). Each child is routed in a unit of work
-    of its own, perhaps by two workers at once: the notice's row is locked first, so the second
-    waits for the first to commit and then sees its child routed; exactly the last one raises it."""
-    db.session.execute(select(EncompassNotice.id).where(EncompassNotice.id == notice.id).with_for_update())
+    system hears of every notice, through the connector): under the notice's lock
+    (_lock_notice), exactly the last one raises it."""
     waiting = db.session.execute(
         select(func.count(EncompassChild.id))
         .where(EncompassChild.notice_id == notice.id, EncompassChild.routing == Routing.PENDING)

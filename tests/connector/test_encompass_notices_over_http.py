@@ -277,3 +277,48 @@ def test_the_payload_is_encrypted_at_rest(app, client, world):
     assert "Amelia" not in str(raw) and "NP/2026" not in str(raw)
     assert db.session.execute(select(func.count(NoticeOutboxItem.id))).scalar_one() == 1
     assert uuid.UUID(str(notice_rows()[0].notice_id))
+
+
+def test_two_workers_routing_two_children_at_once_queue_the_notice_exactly_once(app, client, world, monkeypatch):
+    """PostgreSQL (workers on many machines): two workers each route one child of the same notice
+    at the same moment (matching takes a while here). If neither waited for the other, each would
+    see the other's child still waiting (not yet committed) and neither would raise
+    EncompassNoticeRouted. The notice's row lock makes the second wait for the first (the audit
+    chain's head would serialise them too, a little later), with no deadlock: exactly one does."""
+    import threading
+    import time
+
+    from portal.encompass import service as encompass
+    from portal.encompass.models import EncompassChild
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: the race needs PostgreSQL")
+    as_user(client, world.people["notifier"])
+    record_notice(client, [child_form(KNOWN["forename"], KNOWN["surname"], KNOWN["born"]),
+                           child_form(SIBLING["forename"], SIBLING["surname"], SIBLING["born"])])
+    child_ids = list(db.session.execute(select(EncompassChild.id).order_by(EncompassChild.position)).scalars())
+    db.session.commit()
+    real_matching = encompass.matching_pupils
+
+    def slow_matching(*args, **kwargs):
+        time.sleep(0.5)
+        return real_matching(*args, **kwargs)
+
+    monkeypatch.setattr(encompass, "matching_pupils", slow_matching)
+    errors, routed = [], []
+
+    def route(child_id):
+        try:
+            with app.app_context():
+                routed.append(encompass._route_one(child_id))
+                db.session.remove()
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=route, args=(child_id,)) for child_id in child_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and routed == [1, 1]
+    assert len(notice_rows()) == 1
