@@ -20,6 +20,11 @@ def subscribe_areas() -> None:
     from portal.encompass.chronology import register as encompass_on_the_chronology
 
     encompass_on_the_chronology()
+    # Off-roll notices and their outcomes too (the chronology is above cme: wiring hands it over).
+    from portal.chronology import entries as chronology_entries, sources as chronology_sources
+    from portal.cme.chronology import register as off_roll_notices_on_the_chronology
+
+    off_roll_notices_on_the_chronology(chronology_sources, chronology_entries.Entry)
     # OffRollNoticeSent: what the school holds open about the child (concerns, referrals, a
     # recent Operation Encompass notice); OffRollNoticeFlagged: the council's triage sees the notice.
     import portal.cme.subscribers  # noqa: F401
