@@ -35,6 +35,7 @@ from sqlalchemy.orm import selectinload
 from portal import audit
 from portal.auth.links import external_url
 from portal.auth.models import User
+from portal.auth.roles import Role
 from portal.cme.models import (
     DESTINATION_DETAIL_LABELS,
     MOVES_LABELS,
@@ -56,11 +57,13 @@ from portal.events import OffRollNoticeFlagged, OffRollNoticeSent, publish
 from portal.notify.outbox import queue_email
 from portal.orgs.models import LocalAuthority, School
 from portal.paging import PageNumbers, clamp_page, page_count
-from portal.policy import can, require
+from portal.policy import can, require, role_of
 from portal.pupils.models import Pupil
 from portal.transaction import transactional
 
 ENQUIRIES_MAX = 5000
+# The email to a council's LA admins when a notice arrives and nobody holds the CME officer role.
+NO_OFFICER_SUBJECT = "An off-roll notice is waiting and nobody holds the CME officer role"
 DETAIL_MAX = 500
 QUESTION_MAX = 2000
 ANSWER_MAX = 5000
@@ -348,9 +351,20 @@ def send(user, notice_id) -> OffRollNotice:
         db.session.flush()
         audit.record("cme.notice_flag", object_type="off_roll_notice", object_id=notice.id)
         publish(OffRollNoticeFlagged(notice=notice, reasons=reasons))
-    _tell(_officers(notice), "An off-roll notice has arrived",
-          "A school has sent your local authority an off-roll notice through Safeguard Portal.\n\n"
-          f"Sign in to read it:\n{external_url('cme.officer_notice', notice_id=notice.id)}\n")
+    officers = _officers(notice)
+    if officers:
+        _tell(officers, "An off-roll notice has arrived",
+              "A school has sent your local authority an off-roll notice through Safeguard Portal.\n\n"
+              f"Sign in to read it:\n{external_url('cme.officer_notice', notice_id=notice.id)}\n")
+    else:
+        # Nobody at the council would hear of it: its LA admins are told a notice waits, and that
+        # someone has to be given the role to read it (they cannot read it themselves).
+        _tell(_la_admins(notice.local_authority_id), NO_OFFICER_SUBJECT,
+              "A school has sent your local authority an off-roll notice through Safeguard Portal, and "
+              "nobody at your local authority holds the children missing education (CME) officer role, "
+              "so nobody can read it yet.\n\n"
+              "Invite a CME officer (Users, then Invite a user), or give someone the role:\n"
+              f"{external_url('admin.invite_user')}\n")
     return notice
 
 
@@ -622,6 +636,20 @@ def officer_home(user) -> dict | None:
     return _counts(user.local_authority_id)
 
 
+def admin_home(user) -> int | None:
+    """An LA admin's home page when their council has no CME officer: how many of its sent
+    notices wait unread by anyone (0 included: the role is missing either way). None for anyone
+    else, and for an LA admin whose council has an officer (no child is named: not audited)."""
+    if role_of(user) != Role.LA_ADMIN or user.local_authority_id is None:
+        return None
+    if has_officer(user.local_authority_id):
+        return None
+    return int(db.session.execute(
+        select(func.count(OffRollNotice.id)).where(OffRollNotice.local_authority_id == user.local_authority_id,
+                                                   OffRollNotice.status.in_(list(OPEN_STATUSES)))
+    ).scalar_one())
+
+
 def school_home(user) -> int | None:
     """The number of the council's questions waiting for the school's answer, for a DSL's home
     page (no child is named, so the read is not audited); None for anyone who does not answer."""
@@ -644,6 +672,21 @@ def _officers(notice: OffRollNotice) -> list[User]:
     users = db.session.execute(select(User).where(User.local_authority_id == notice.local_authority_id,
                                                   User.active.is_(True))).scalars()
     return [u for u in users if _reachable(u, "cme:work", notice)]
+
+
+def has_officer(la_id) -> bool:
+    """Whether anyone can work the council's notices: an active CME officer who has accepted
+    their invitation."""
+    la = db.session.get(LocalAuthority, la_id)
+    users = db.session.execute(select(User).where(User.local_authority_id == la_id, User.active.is_(True),
+                                                  User.role == Role.CME_OFFICER)).scalars()
+    return la is not None and any(_reachable(u, "cme:view_queue", la) for u in users)
+
+
+def _la_admins(la_id) -> list[User]:
+    users = db.session.execute(select(User).where(User.local_authority_id == la_id, User.active.is_(True),
+                                                  User.role == Role.LA_ADMIN)).scalars()
+    return [u for u in users if u.has_accepted_invitation]
 
 
 def _school_leads(notice: OffRollNotice) -> list[User]:
