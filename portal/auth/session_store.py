@@ -187,7 +187,7 @@ def _find(token: str | None, *, on_its_own: bool = False) -> UserSession | None:
 # runs on an autocommit connection: one round trip. Its write, when there is one (the activity
 # time at most every LAST_SEEN_GRANULARITY), is one UPDATE on the same connection: atomic by
 # itself, committed as it runs, as the unit of work it replaces committed it. The "transaction"
-# is then ended without expiring what the check loaded (nothing was written through the ORM, so
+# is then closed without expiring what the check loaded (nothing was written through the ORM, so
 # nothing loaded is stale), and the view starts a real transaction of its own when it first
 # touches the database.
 
@@ -215,16 +215,18 @@ def _read_on_its_own(session, parameters: dict):
 
 
 def _end_read(session) -> None:
-    """End the check's autocommit transaction (if it is still open), keeping what it loaded."""
-    if not session.in_transaction():
+    """End the check's autocommit "transaction" (if it is still open), keeping what it loaded.
+
+    Not a commit (the unit of work's alone): there is nothing to commit or roll back, as an
+    autocommit connection has no transaction open, so the session's transaction is only closed;
+    the connection goes back to the pool (without a round trip) and nothing loaded is expired.
+    """
+    transaction = session.get_transaction()
+    if transaction is None:
         return  # no statement ran, or a unit of work has committed since
     if session.connection().get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         return
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()  # nothing to send: an autocommit connection has no transaction open
-    finally:
-        session.expire_on_commit = expire
+    transaction.close()
 
 
 # --- checking on every request --------------------------------------------------------------

@@ -164,9 +164,13 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(signed_in, clien
 def test_a_connection_closed_after_checkout_is_retried_by_the_session_check(signed_in, client, monkeypatch):
     _postgresql_only()
     # The server closes it between the pool's look and the check's statement: the look is
-    # blinded here, so the check's statement is the first to meet the closed connection.
+    # blinded here, so the check's statement is the first to meet the closed connection. A pool
+    # of one connection, so that the request is sure to be handed the closed one.
+    db.engine.dispose()
     monkeypatch.setattr("portal.db._closed_by_server", lambda dbapi_connection: False)
     backend = _close_pooled_connection_from_the_server()
     response = client.get("/session/status")
     assert response.status_code == 200 and response.get_json()["signed_in"] is True
+    db.session.rollback()
+    monkeypatch.undo()
     assert db.session.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
