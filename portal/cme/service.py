@@ -203,11 +203,70 @@ def start(user, pupil_id) -> OffRollNotice:
     school = db.session.get(School, pupil.school_id)
     notice = OffRollNotice(school_id=school.id, local_authority_id=school.local_authority_id, pupil_id=pupil.id,
                            status=NoticeStatus.DRAFT, created_by_id=user.id)
-    notice.answers = {}
+    suggestion = suggested_destination(pupil)
+    notice.answers = {SUGGESTED: suggestion} if suggestion else {}
     db.session.add(notice)
     db.session.flush()
     audit.record("cme.notice_start", object_type="off_roll_notice", object_id=notice.id)
     return notice
+
+
+# --- the destination the school's MIS gave --------------------------------------------------------
+# A Common Transfer File import (portal.rolls, above this area) puts the school a leaver went to in
+# their school history: an enrolment starting when they left here, at a school in the portal
+# (`school_id`) or elsewhere (`other_school_name`, written by `next_school_name` below so that it
+# reads back). The destination question of a notice about that pupil starts from it.
+
+SUGGESTED = "suggested_destination"
+# CTF's DestSchool codes for "not known" (MMM) and "out of England" (XXX), and an establishment
+# number of MMMM: the local authority is known, the school is not.
+_NO_LA = {"MMM", "XXX"}
+_LA_ONLY_ESTAB = "MMMM"
+_LA_ONLY = "School not known, in local authority "
+
+
+def next_school_name(la_code: str | None, estab: str | None, name: str | None) -> str | None:
+    """How a CTF's next school outside the portal is written in a school history (None: the
+    file says nothing usable, such as MMM/MMMM or XXX/XXXX)."""
+    la_code, estab = (la_code or "").strip().upper(), (estab or "").strip().upper()
+    if not la_code.isdigit() or la_code in _NO_LA:
+        return None
+    if estab == _LA_ONLY_ESTAB or not estab:
+        return f"{_LA_ONLY}{la_code}"
+    if not estab.isdigit():
+        return None
+    name = " ".join((name or "").split())
+    return f"{name} (LAESTAB {la_code}{estab})" if name else f"School with LAESTAB {la_code}{estab}"
+
+
+def suggested_destination(pupil: Pupil) -> dict | None:
+    """The destination question's answer as the school's MIS gave it, for a pupil who has left
+    this school and whose history names where they went next: {"destination_kind",
+    "destination_detail", "from": "ctf"}; None when nothing is known."""
+    here = [e for e in pupil.enrolments if e.school_id == pupil.school_id]
+    if not here or any(e.end_date is None for e in here):
+        return None
+    left_on = max(e.end_date for e in here)
+    later = sorted((e for e in pupil.enrolments if e.school_id != pupil.school_id and e.start_date >= left_on),
+                   key=lambda e: e.start_date)
+    if not later:
+        return None
+    following = later[-1]
+    if following.school_id is not None:
+        school = db.session.get(School, following.school_id)
+        if school is None:
+            return None
+        return {"destination_kind": str(DestinationKind.SCHOOL), "from": "ctf",
+                "destination_detail": f"{school.name} (LAESTAB {school.laestab})"}
+    written = following.other_school_name or ""
+    if written.startswith(_LA_ONLY):
+        code = written[len(_LA_ONLY):]
+        la = db.session.execute(select(LocalAuthority).where(LocalAuthority.code == code)).scalar_one_or_none()
+        return {"destination_kind": str(DestinationKind.LOCAL_AUTHORITY), "from": "ctf",
+                "destination_detail": f"{la.name} (LA code {code})" if la is not None else f"LA code {code}"}
+    if not written:
+        return None
+    return {"destination_kind": str(DestinationKind.SCHOOL), "from": "ctf", "destination_detail": written}
 
 
 @dataclass
@@ -335,6 +394,8 @@ def send(user, notice_id) -> OffRollNotice:
     school = db.session.get(School, notice.school_id)
     now = utcnow()
     notice.pupil_details = _freeze_pupil(pupil, school, db.session.get(LocalAuthority, notice.local_authority_id))
+    # What is sent is what the school answered; the suggestion it started from is not.
+    notice.answers = {k: v for k, v in answers.items() if k != SUGGESTED}
     notice.status = NoticeStatus.RECEIVED
     notice.sent_by_id = user.id
     notice.sent_at = now

@@ -107,6 +107,9 @@ def start(pupil_id):
 def _initial(step: str, answers: dict) -> dict:
     if step == "last-day":
         return {"last_attendance": _iso_date(answers.get("last_attendance"))}
+    if step == "destination" and not answers.get("destination_kind") and answers.get(service.SUGGESTED):
+        # Not answered yet: start from where the school's MIS said the pupil went.
+        answers = answers[service.SUGGESTED]
     return {name: answers.get(name) for name in service.STEP_FIELDS[step]}
 
 

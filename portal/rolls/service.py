@@ -36,7 +36,8 @@ from portal.files.models import StoredFile
 from portal.files.service import FileRefused, delete_stored, read_chunks, store_upload
 from portal.orgs.models import School
 from portal.policy import require
-from portal.pupils.models import Pupil
+from portal.cme.service import next_school_name
+from portal.pupils.models import Enrolment, Pupil
 from portal.pupils.service import (
     ContactDetails,
     PupilDetails,
@@ -485,6 +486,7 @@ def _apply(user, school: School, plan: Plan, decisions: dict[int, str], today: d
         transfer = transfer_leavers.record_leaver_from_roll(
             leaver.pupil, by=user, leaving_date=leaver.leaving_date, to_school=leaver.to_school,
             has_record=leaver.has_record, today=today)
+        _record_next_school(school, leaver)
         result.leavers += 1
         if transfer is not None:
             result.files_to_send += 1
@@ -492,6 +494,31 @@ def _apply(user, school: School, plan: Plan, decisions: dict[int, str], today: d
     result.joiners = [[str(joiner.transfer.id), joiner.from_school.name if joiner.from_school else ""]
                       for joiner in plan.joiners]
     return result
+
+
+def _record_next_school(school: School, leaver: Leaver) -> None:
+    """The school the file says the leaver went to, in their school history from the day they
+    left here (a school in the portal by its id, another by its name and LAESTAB, or only its
+    local authority): an off-roll notice about them starts its destination question from it
+    (portal.cme.service.suggested_destination)."""
+    destination, pupil = leaver.destination, leaver.pupil
+    if destination is None or destination.laestab == school.laestab:
+        return
+    ended = [e.end_date for e in pupil.enrolments if e.school_id == pupil.school_id and e.end_date is not None]
+    if not ended:
+        return
+    left_on = max(ended)
+    if leaver.to_school is not None:
+        if not any(e.school_id == leaver.to_school.id and e.start_date >= left_on for e in pupil.enrolments):
+            pupil.enrolments.append(Enrolment(school_id=leaver.to_school.id, start_date=left_on))
+    else:
+        name = next_school_name(destination.la_code, destination.estab, destination.name)
+        if name is None:
+            return
+        enrolment = Enrolment(school_id=None, start_date=left_on)
+        enrolment.other_school_name = name
+        pupil.enrolments.append(enrolment)
+    db.session.flush()
 
 
 @transactional
