@@ -11,7 +11,9 @@ from portal.pupils.service import PupilDetails, add_pupil, find_by_identifiers
 DEMO_PUPILS = [
     ("938001", "Amelia", "Hartley-Nkemelu", "Millie", date(2014, 3, 9), "Female", "V938123456789", "9434765919", None, "NN1 4QT"),
     ("938001", "Oliver", "Brennan-Shaw", None, date(2016, 11, 2), "Male", None, "4010232137", "Year 5", "NN1 5RB"),
-    ("938001", "Zara", "Okonkwo", None, date(2018, 6, 21), "Female", None, None, "Year 4", "NN2 6JD"),
+    # Zara's UPN (valid check letter) is the one her joining CTF at Riverside gives (demo/ctf): the
+    # file Oakfield sent her way waits there and is offered when that CTF is imported.
+    ("938001", "Zara", "Okonkwo", None, date(2018, 6, 21), "Female", "V938200123700", None, "Year 4", "NN2 6JD"),
     ("938002", "Kai", "Whitfield", None, date(2011, 1, 15), "Male", None, None, "Year 11", "NN3 2PL"),
     ("938002", "Sofia", "Marchetti-Lowe", "Sofi", date(2012, 8, 30), "Female", None, None, "Year 10", "NN3 7AW"),
     ("939001", "Ethan", "Rahimi", None, date(2011, 4, 4), "Male", None, None, "Year 11", "SM4 1XE"),

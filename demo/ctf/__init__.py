@@ -159,6 +159,10 @@ RIVERSIDE = ("938", "4001")  # Riverside Academy: LAESTAB 9384001 (URN 938002)
 FIRST_FILE = "oakfield-full-roll.xml"
 SECOND_FILE = "oakfield-second-roll.xml"
 OLIVER_LEAVES_ON = date(2026, 12, 4)  # a Friday: his file is due 5 school days later, Friday 11 December
+# Riverside's file: the CTF that came with a joining pupil, Zara, from Oakfield (whose child
+# protection file the demo seed sends to Riverside, where it waits).
+JOINER_FILE = "riverside-joiner-zara.xml"
+ZARA_UPN = make_upn("938", "2001", 2023, 700)  # V938200123700, as the demo seed gives her
 
 
 def _seeded_children() -> list[tuple[str, str, date, str]]:
@@ -217,7 +221,7 @@ def seed_demo_upns() -> None:
     school = get_school_by_urn("938001")
     if school is None:
         return
-    wanted = [("Brennan-Shaw", date(2016, 11, 2), OLIVER_UPN)]
+    wanted = [("Brennan-Shaw", date(2016, 11, 2), OLIVER_UPN), ("Okonkwo", date(2018, 6, 21), ZARA_UPN)]
     wanted += [(surname, born, _history_upn(n)) for n, (_f, surname, born, _s) in enumerate(_seeded_children())]
     for surname, born, upn in wanted:
         for pupil in find_by_identifiers(school, surname=surname, date_of_birth=born):
@@ -225,11 +229,22 @@ def seed_demo_upns() -> None:
                 pupil.upn = upn
 
 
+def zara_joining() -> InventedPupil:
+    """Zara as Oakfield's MIS exports her for Riverside, her new school: the details the demo seed
+    gives her, her time at Oakfield in her school history, and a parent."""
+    return InventedPupil(
+        upn=ZARA_UPN, forename="Zara", surname="Okonkwo", dob=date(2018, 6, 21), sex="F", nc_year="4",
+        ethnicity=None, sen=None, paon="7", street="Sorrel Court", town="Northtown", postcode="NN2 6JD",
+        entry_date=date(2025, 9, 3), leaving_date=OLIVER_LEAVES_ON,
+        contacts=[InventedContact("Adaeze", "Okonkwo", "PAM", True, [("M", "07700 900731")])])
+
+
 def demo_files() -> dict[str, bytes]:
     """The first file (Oakfield's full roll, 30 November) and the second (4 December): the same
     roll with exactly one leaver, Oliver (leaving date 4 December; the file is addressed to
     Riverside Academy, LAESTAB 9384001, his new school) and one changed address (the first of
-    the invented pupils)."""
+    the invented pupils). The third is Riverside's: the CTF Oakfield exported for Zara, a joiner
+    whose child protection file waits at Riverside (offered when this file is imported)."""
     first = oakfield_roll()
     second = oakfield_roll()
     second[1].leaving_date = OLIVER_LEAVES_ON
@@ -238,6 +253,8 @@ def demo_files() -> dict[str, bytes]:
     return {
         FIRST_FILE: build_ctf(first, source=OAKFIELD, dest=OAKFIELD),
         SECOND_FILE: build_ctf(second, source=OAKFIELD, dest=RIVERSIDE, written="2026-12-04T16:30:00"),
+        JOINER_FILE: build_ctf([zara_joining()], source=OAKFIELD, dest=RIVERSIDE, qualifier="partial",
+                               written="2026-12-04T16:45:00"),
     }
 
 
