@@ -17,7 +17,7 @@ from portal.cme.service import SUGGESTED
 from portal.db import db
 from portal.pupils.models import Pupil
 from tests.cme.helpers import notice_of
-from tests.factories import make_la, make_school
+from tests.factories import make_la
 
 LEFT_ON = date(2026, 11, 20)
 
