@@ -115,3 +115,12 @@ def test_a_pupil_still_on_the_roll_has_nothing_filled_in(world):
     dsl = world.client(world.oak_dsl)
     _notice, page = _destination_page(dsl, world.pupil)
     assert 'id="destination-from-ctf"' not in page
+
+
+def test_the_pupil_page_calls_the_files_next_school_the_next_school_not_the_current_one(world):
+    dsl = world.client(world.oak_dsl)
+    pupil = _leaver(world, dsl, next_school=("940", "2417", "Beckside Primary School", LEFT_ON))
+    page = dsl.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    history = page.split("School history", 1)[1]
+    assert "Beckside Primary School" in history and "Next school (from your MIS)" in history
+    assert "Current" not in history
