@@ -7,13 +7,18 @@ worker's child does); no database is needed.
 
 - "before": the four-column table with WeasyPrint's whole HTML user-agent stylesheet, as the
   bundle was until commit de82d1c (its template and stylesheet are read from git).
-- "now": one block per entry with the minimal user-agent stylesheet (portal/chronology/pdf.py).
+- "blocks": one block per entry with the minimal user-agent stylesheet, labels and the first
+  line in <b>, as it was from commit e020b61 (template and stylesheet read from git).
+- "now": the same blocks with no element inside a paragraph (the first line bold as a whole, a
+  label set off by a hanging indent), the HTML read by the XML parser (portal/chronology/pdf.py).
 
     .venv/bin/python bench/chronology_pdf_bench.py            # 300 entries, and 100 pages of each
     .venv/bin/python bench/chronology_pdf_bench.py 300 600    # other entry counts as well
 
-Each figure is the best of three runs (wall clock, and CPU seconds of this process), the two
-layouts interleaved so that other load on the machine falls on both alike.
+Each figure is the best of three runs (wall clock, and CPU seconds of this process), the
+layouts interleaved so that other load on the machine falls on all alike; "ratio" is the median
+of each round's CPU ratio to "now", and "spread" how far the slowest run was above the best (how
+noisy the machine was).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BEFORE = "de82d1c"  # the last commit with the table layout
+BLOCKS = "e020b61"  # the block layout with <b> labels (issue 22's 3.44 s)
+ROUNDS = 3
 ACCOUNT = ("Said they had not eaten since lunchtime yesterday and that there was no food at home. "
            "Was wearing the same clothes as on Monday. ") * 2
 
@@ -62,8 +69,8 @@ def entries(count: int):
     ]
 
 
-def git_show(path: str) -> str:
-    return subprocess.run(["git", "show", f"{BEFORE}:{path}"], cwd=ROOT, check=True, capture_output=True,
+def git_show(path: str, commit: str = BEFORE) -> str:
+    return subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, check=True, capture_output=True,
                           text=True).stdout
 
 
@@ -92,11 +99,20 @@ def main(counts: list[int]) -> None:
 
     app = create_app({"PORTAL_ENV": "development", "PORTAL_INSTANCE_PATH": tempfile.mkdtemp(prefix="pdf-bench-"),
                       "PATH": os.environ.get("PATH", "")})
-    old_env = app.jinja_env.overlay(loader=ChoiceLoader([
-        DictLoader({name: git_show(f"templates/{name}") for name in ("chronology/pdf.html", "chronology/_document.html")}),
-        app.jinja_env.loader,
-    ]))
-    old_css = CSS(string=git_show("static/chronology-pdf.css"), url_fetcher=pdf._NoFetching())
+    def layout_of(commit):
+        env = app.jinja_env.overlay(loader=ChoiceLoader([
+            DictLoader({name: git_show(f"templates/{name}", commit)
+                        for name in ("chronology/pdf.html", "chronology/_document.html")}),
+            app.jinja_env.loader,
+        ]))
+        return env, CSS(string=git_show("static/chronology-pdf.css", commit), url_fetcher=pdf._NoFetching())
+
+    class BlocksHTML(pdf.HTML):
+        def _ua_stylesheets(self, forms=False):
+            return [pdf._bundle_ua()]
+
+    old_env, old_css = layout_of(BEFORE)
+    blocks_env, blocks_css = layout_of(BLOCKS)
     pupil = PupilIdentifiers("Amelia Hartley-Nkemelu", None, "9 March 2014", "V938123456789")
 
     def document(count):
@@ -107,35 +123,47 @@ def main(counts: list[int]) -> None:
         html = old_env.get_template("chronology/pdf.html").render(doc=document(count), marking=MARKING)
         return pdf.HTML(string=html, url_fetcher=pdf._NoFetching(), media_type="print").write_pdf(stylesheets=[old_css])
 
+    def blocks(count) -> bytes:
+        # As render_in_this_process was then: WeasyPrint's own HTML parser, the minimal UA stylesheet.
+        html = blocks_env.get_template("chronology/pdf.html").render(doc=document(count), marking=MARKING)
+        return BlocksHTML(string=html, url_fetcher=pdf._NoFetching(), media_type="print").write_pdf(
+            stylesheets=[blocks_css])
+
     def now(count) -> bytes:
         return pdf.render_in_this_process(bundle_html(document(count)))
 
     def pages(content: bytes) -> int:
         return len(PdfReader(io.BytesIO(content)).pages)
 
+    layouts = (("before", before), ("blocks", blocks), ("now", now))
     print(machine())
     with app.app_context():
         pdf.warm_up()
         before(1)
+        blocks(1)
         # About how many entries make 100 pages in each layout.
-        per_page = {name: 60 / pages(fn(60)) for name, fn in (("before", before), ("now", now))}
-        runs = [(count, count) for count in counts]
-        runs.append((round(100 * per_page["before"]), round(100 * per_page["now"])))
-        for before_count, now_count in runs:
-            results = {"before": [], "now": []}
+        per_page = {name: 60 / pages(fn(60)) for name, fn in layouts}
+        runs = [{name: count for name, _ in layouts} for count in counts]
+        runs.append({name: round(100 * per_page[name]) for name, _ in layouts})
+        for run in runs:
+            results = {name: [] for name, _ in layouts}
             sizes = {}
-            for _ in range(3):
-                for name, fn, count in (("before", before, before_count), ("now", now, now_count)):
+            for _ in range(ROUNDS):
+                for name, fn in layouts:
                     wall, cpu = time.perf_counter(), time.process_time()
-                    content = fn(count)
+                    content = fn(run[name])
                     results[name].append((time.perf_counter() - wall, time.process_time() - cpu))
-                    sizes[name] = (count, pages(content), len(content))
-            for name in ("before", "now"):
+                    sizes[name] = (run[name], pages(content), len(content))
+            for name, _ in layouts:
                 count, page_count, size = sizes[name]
                 wall = min(w for w, _ in results[name])
                 cpu = min(c for _, c in results[name])
+                spread = max(c for _, c in results[name]) / cpu - 1
+                ratios = sorted(c / n for (_, c), (_, n) in zip(results[name], results["now"]))
                 print(f"  {name:6s} {count:4d} entries: {page_count:4d} pages, {size / 1024:5.0f} KiB, "
-                      f"{wall:5.2f} s ({cpu:5.2f} s CPU), {1000 * wall / page_count:3.0f} ms a page")
+                      f"{wall:5.2f} s ({cpu:5.2f} s CPU, spread {100 * spread:3.0f}%), "
+                      f"{1000 * cpu / page_count:3.0f} ms CPU a page, ratio {ratios[len(ratios) // 2]:4.2f}")
+        print(f"load {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
