@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 from datetime import timedelta
 from functools import wraps
 
@@ -142,32 +143,29 @@ _SESSION_QUERY = (
 )
 
 
-def _find(token: str | None, *, on_its_own: bool = False) -> UserSession | None:
+def _find(token: str | None, autocommit: _DriverAutocommit | None = None) -> UserSession | None:
     """The session row of this cookie's token (with its user and their organisation), or None.
 
-    `on_its_own` (the check at the start of a request): when the database session has no
-    transaction yet, the statement runs on an autocommit connection and is the only round trip
-    (see `_read_on_its_own`); otherwise it joins the transaction in progress.
-    """
+    With `autocommit` (the check at the start of a request, see `_DriverAutocommit`) the
+    statement runs outside any transaction: the only round trip."""
     if not token or not isinstance(token, str) or len(token) > 100:
         return None
     parameters = {"token_hash": _hash(token)}
     session = db.session()
-    if on_its_own and _nothing_under_way(session):
-        row = _read_on_its_own(session, parameters)
-    else:
-        try:
-            row = session.execute(_SESSION_QUERY, parameters).one_or_none()
-        except DBAPIError as error:
-            # The pooled connection was closed by the server (restart, failover): the pool has
-            # dropped it and every connection older than it, so once more on a fresh connection.
-            # Anything else (and a second failure) is raised as it is.
-            if not error.connection_invalidated:
-                raise
-            # Nothing is loaded yet (this is the request's first statement): let the session go of
-            # the dead connection and its transaction, and ask again.
-            session.close()
-            row = session.execute(_SESSION_QUERY, parameters).one_or_none()
+    try:
+        row = session.execute(_SESSION_QUERY, parameters).one_or_none()
+    except DBAPIError as error:
+        # The pooled connection was closed by the server (restart, failover) after the pool's
+        # look at checkout: the pool has dropped it, so once more on a fresh connection.
+        # Anything else (and a second failure) is raised as it is.
+        if not error.connection_invalidated:
+            raise
+        # Nothing is loaded yet (this is the request's first statement): let the session go of
+        # the dead connection and its transaction, and ask again.
+        session.close()
+        if autocommit is not None:
+            autocommit.restart(session)
+        row = session.execute(_SESSION_QUERY, parameters).one_or_none()
     if row is None:
         return None
     record, user, school, local_authority = row
@@ -182,14 +180,62 @@ def _find(token: str | None, *, on_its_own: bool = False) -> UserSession | None:
 # --- the check without a transaction of its own ---------------------------------------------
 #
 # On PostgreSQL a read in a transaction costs three round trips (BEGIN, the statement, and the
-# ROLLBACK when the request's session is removed), and psycopg forgets its prepared statements
-# at every ROLLBACK. The check is one SELECT, which sees one consistent snapshot by itself, so it
-# runs on an autocommit connection: one round trip. Its write, when there is one (the activity
-# time at most every LAST_SEEN_GRANULARITY), is one UPDATE on the same connection: atomic by
-# itself, committed as it runs, as the unit of work it replaces committed it. The "transaction"
-# is then closed without expiring what the check loaded (nothing was written through the ORM, so
-# nothing loaded is stale), and the view starts a real transaction of its own when it first
-# touches the database.
+# ROLLBACK when the request's session is removed). The check is one SELECT, which sees one
+# consistent snapshot by itself, so it runs with the request's connection in the driver's
+# autocommit mode: one round trip. Its write, when there is one (the activity time, at most every
+# LAST_SEEN_GRANULARITY), is one UPDATE in the same mode: atomic by itself and committed as it
+# runs, as the unit of work it replaces committed it, and nothing loaded is expired. The
+# connection then leaves autocommit before anything else uses it, and stays the request's: the
+# view's first statement begins a real transaction on it (so a page that reads nothing more ends
+# with no ROLLBACK to send, and the view never meets a second pooled connection).
+
+
+class _DriverAutocommit:
+    """The request's pooled connection switched to the driver's autocommit for the check, and
+    back. Only at the very start of the session's work (nothing begun on the connection)."""
+
+    def __init__(self):
+        self.raw = None
+        self.previous = None
+
+    def start(self, session) -> bool:
+        raw = session.connection().connection.driver_connection
+        if hasattr(raw, "pgconn"):  # psycopg
+            from psycopg import pq
+
+            if raw.autocommit or raw.info.transaction_status != pq.TransactionStatus.IDLE:
+                return False
+            raw.autocommit = True
+        elif isinstance(raw, sqlite3.Connection):
+            if raw.in_transaction or raw.isolation_level is None:
+                return False
+            self.previous, raw.isolation_level = raw.isolation_level, None
+        else:
+            return False
+        self.raw = raw
+        return True
+
+    @property
+    def on(self) -> bool:
+        return self.raw is not None
+
+    def restart(self, session) -> None:
+        """On the fresh connection that replaced a closed one."""
+        self.raw = None
+        self.start(session)
+
+    def stop(self) -> None:
+        raw, self.raw = self.raw, None
+        if raw is None:
+            return
+        try:
+            if isinstance(raw, sqlite3.Connection):
+                raw.isolation_level = self.previous
+            elif not raw.closed:
+                raw.autocommit = False
+        except Exception:
+            # Never back to the pool in autocommit mode: closed, the pool drops it.
+            raw.close()
 
 
 def _nothing_under_way(session) -> bool:
@@ -197,36 +243,6 @@ def _nothing_under_way(session) -> bool:
     # flushed (an autocommit flush would write it for good), no unit of work open.
     return not (session.in_transaction() or session.new or session.dirty or session.deleted
                 or in_unit_of_work())
-
-
-def _read_on_its_own(session, parameters: dict):
-    for attempt in (1, 2):
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        try:
-            with session.no_autoflush:
-                return session.execute(_SESSION_QUERY, parameters).one_or_none()
-        except DBAPIError as error:
-            # As above: a connection the server closed is dropped by the pool; once more on a
-            # fresh one (the pool's check at checkout finds most such connections first).
-            if attempt == 2 or not error.connection_invalidated:
-                raise
-            session.close()
-    raise AssertionError("unreachable")
-
-
-def _end_read(session) -> None:
-    """End the check's autocommit "transaction" (if it is still open), keeping what it loaded.
-
-    Not a commit (the unit of work's alone): there is nothing to commit or roll back, as an
-    autocommit connection has no transaction open, so the session's transaction is only closed;
-    the connection goes back to the pool (without a round trip) and nothing loaded is expired.
-    """
-    transaction = session.get_transaction()
-    if transaction is None:
-        return  # no statement ran, or a unit of work has committed since
-    if session.connection().get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        return
-    transaction.close()
 
 
 # --- checking on every request --------------------------------------------------------------
@@ -249,20 +265,22 @@ def load(user_id: str) -> User | None:
     Performance-critical (every page runs it, see README "Performance"): one SELECT, and a write
     only when the session ends or at most every LAST_SEEN_GRANULARITY. At the start of a request
     (the before_request hook runs this before the view opens any transaction) the SELECT and the
-    activity UPDATE run on an autocommit connection: one round trip, two when the activity is
-    written (see `_read_on_its_own`). Activity is never mixed into the view's transaction.
+    activity UPDATE run in the driver's autocommit mode: one round trip, two when the activity is
+    written (see `_DriverAutocommit`). Activity is never mixed into the view's transaction.
     """
     database = db.session()
-    on_its_own = _nothing_under_way(database)
-    user = _check(database, user_id, on_its_own)
-    if on_its_own:
-        _end_read(database)
-    return user
+    autocommit = _DriverAutocommit()
+    if _nothing_under_way(database):
+        autocommit.start(database)
+    try:
+        return _check(database, user_id, autocommit)
+    finally:
+        autocommit.stop()
 
 
-def _check(database, user_id: str, on_its_own: bool) -> User | None:
+def _check(database, user_id: str, autocommit: _DriverAutocommit) -> User | None:
     """`load` itself: the session found, timed out or marked active."""
-    record = _find(session.get(SESSION_KEY), on_its_own=on_its_own)
+    record = _find(session.get(SESSION_KEY), autocommit if autocommit.on else None)
     if record is None or str(record.user_id) != user_id:
         return None
     reason = expiry_reason(record)
@@ -270,8 +288,7 @@ def _check(database, user_id: str, on_its_own: bool) -> User | None:
         reason = SessionEndReason.DEACTIVATED
     if reason is not None:
         if record.ended_at is None:
-            if on_its_own:
-                _end_read(database)
+            autocommit.stop()  # ending it is a unit of work, in a transaction
             with unit_of_work():
                 record.ended_at = wall_clock.now()
                 record.end_reason = reason
@@ -280,8 +297,8 @@ def _check(database, user_id: str, on_its_own: bool) -> User | None:
         return None
     now = wall_clock.now()
     if not _is_background_request() and now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
-        if on_its_own:
-            # One UPDATE on the check's autocommit connection: committed as it runs.
+        if autocommit.on:
+            # One UPDATE outside any transaction: committed as it runs.
             database.execute(
                 update(UserSession).where(UserSession.id == record.id).values(last_seen_at=now)
                 .execution_options(synchronize_session=False))
