@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, has_request_context, render_template, request, url_for
 from flask_login import current_user
 
 from portal.policy import can, requires
@@ -28,20 +28,34 @@ def show(update_id: uuid.UUID):
                            referral=opened.referral, facts=opened.facts)
 
 
+_NAV_KEY = "portal.updates_nav"
+
+
 @bp.app_context_processor
 def _unread_updates():
     """The unread count for the navigation and the home page (only for those who may see updates:
-    a school's leads, and a partner agency's referrers, whose updates are on their agency page)."""
+    a school's leads, and a partner agency's referrers, whose updates are on their agency page).
+
+    Worked out once per request: a page's GOV.UK widgets each render a template of their own, and
+    every render runs the context processors again (the roll's search ran the count eight times)."""
+    # Kept in the request's own environ: `g` belongs to the app context, which a test (or a CLI
+    # command) may keep across several requests.
+    if not has_request_context():  # an email or a command's template: no one is signed in
+        return {"updates_nav": None}
+    if _NAV_KEY not in request.environ:
+        request.environ[_NAV_KEY] = _updates_nav()
+    return {"updates_nav": request.environ[_NAV_KEY]}
+
+
+def _updates_nav() -> dict | None:
     agency = can(current_user, "agency_updates:view")
     if not agency and not can(current_user, "updates:view"):
-        return {"updates_nav": None}
+        return None
     count = updates.unread_count(current_user)
     return {
-        "updates_nav": {
-            "href": url_for("agencies.home") if agency else url_for("updates.inbox"),
-            "text": f"Updates ({count} unread)" if count else "Updates",
-            "unread": count,
-        }
+        "href": url_for("agencies.home") if agency else url_for("updates.inbox"),
+        "text": f"Updates ({count} unread)" if count else "Updates",
+        "unread": count,
     }
 
 

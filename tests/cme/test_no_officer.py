@@ -40,7 +40,7 @@ def test_with_no_officer_the_la_admins_are_told_a_notice_waits(world):
     assert not [m for m in _mail() if m.recipient == south_admin.email]
 
     home = admin.get("/home").get_data(as_text=True)
-    assert 'data-cme-waiting="1"' in home and "1 off-roll notice is waiting unread" in home
+    assert 'data-cme-waiting="1"' in home and "1 off-roll notice is waiting for someone to open it" in home
     assert "nobody at your local authority holds the children missing education (cme) officer role" in home.lower()
     assert CME_PUPIL["surname"] not in home
     # The LA admin still cannot read the notice itself.

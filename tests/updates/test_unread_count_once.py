@@ -1,0 +1,30 @@
+"""The unread count in the navigation is worked out once per page, however many templates the page
+renders (each GOV.UK widget renders its own, and each render runs the context processors)."""
+
+from __future__ import annotations
+
+from portal.updates import service as updates
+from tests.factories import make_pupil, make_update, school_with_people
+from tests.signing_in import sign_in
+
+
+def test_a_page_with_many_widgets_counts_the_unread_updates_once(client, monkeypatch):
+    setup = school_with_people()
+    pupil = make_pupil(setup.school)
+    make_update(setup.school, pupil)
+    calls = []
+    real = updates.unread_count
+
+    def counting(user):
+        calls.append(user.id)
+        return real(user)
+
+    monkeypatch.setattr(updates, "unread_count", counting)
+    sign_in(client, setup.dsl)
+    page = client.post("/pupils", data={"name-name": "zz", "name-submit": "Search"})  # the name search: a form of widgets
+    assert page.status_code == 200
+    assert "Updates (1 unread)" in page.get_data(as_text=True)
+    assert len(calls) == 1
+    calls.clear()
+    assert "Updates (1 unread)" in client.get("/home").get_data(as_text=True)
+    assert len(calls) == 1
