@@ -108,12 +108,18 @@ def reactivate_school(school_id: uuid.UUID):
 
 def _change_activation(school_id: uuid.UUID, active: bool):
     school = orgs.school_to_manage(school_id)
+    return _confirm_activation(school, active, orgs.set_school_active, "admin.schools",
+                               "admin/school_activation.html", school=school)
+
+
+def _confirm_activation(organisation, active: bool, set_active, back: str, template: str, **page):
+    """The confirmation page for (de)activating a school or an agency, and the change on confirm."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        orgs.set_school_active(school, active)
-        flash(f"{school.name} has been {'reactivated' if active else 'deactivated'}", "success")
-        return redirect(url_for("admin.schools"))
-    return render_template("admin/school_activation.html", form=form, school=school, active=active)
+        set_active(organisation, active)
+        flash(f"{organisation.name} has been {'reactivated' if active else 'deactivated'}", "success")
+        return redirect(url_for(back))
+    return render_template(template, form=form, active=active, **page)
 
 
 # --- the council's school calendar ----------------------------------------------------------
@@ -233,12 +239,8 @@ def reactivate_agency(agency_id: uuid.UUID):
 
 def _agency_activation(agency_id: uuid.UUID, active: bool):
     agency = agencies.agency_to_manage(agency_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        agencies.set_agency_active(agency, active)
-        flash(f"{agency.name} has been {'reactivated' if active else 'deactivated'}", "success")
-        return redirect(url_for("admin.agency_list"))
-    return render_template("admin/agency_activation.html", form=form, agency=agency, active=active)
+    return _confirm_activation(agency, active, agencies.set_agency_active, "admin.agency_list",
+                               "admin/agency_activation.html", agency=agency)
 
 
 # --- users ----------------------------------------------------------------------------------
