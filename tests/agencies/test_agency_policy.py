@@ -14,6 +14,7 @@ from portal import policy
 from portal.referrals.models import Referral
 from portal.updates.models import SharedUpdate
 from tests.policy.test_policy_new_roles import COLUMNS, build_agency_world
+from tests.policy.tables import read_table
 
 TABLE = """
 action                    object                                  admin otheradmin dsl lead professional notifier cme keycontact
@@ -65,19 +66,7 @@ OBJECTS = {
 }
 
 
-def _rows():
-    header, *lines = [line for line in TABLE.strip().splitlines() if line.strip()]
-    columns = header.split()[2:]
-    rows = []
-    for line in lines:
-        action, *words = line.split()
-        label, answers = " ".join(words[: -len(columns)]), words[-len(columns):]
-        assert all(a in ("yes", "-") for a in answers), line
-        rows.append((action, label, dict(zip(columns, (a == "yes" for a in answers)))))
-    return rows
-
-
-ROWS = _rows()
+_, ROWS = read_table(TABLE)
 
 
 def test_the_table_names_every_new_action_and_known_objects():

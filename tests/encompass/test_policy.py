@@ -21,6 +21,7 @@ from portal.encompass.models import EncompassChild, EncompassNotice
 from portal.orgs.models import AgencyKind
 from tests.factories import agency_user, make_agency, make_user
 from tests.policy.world import build_world
+from tests.policy.tables import read_table
 
 TABLE = """
 action              object                         notifier colleague southnotifier lead prof gp keycontact southkey cme dsl deputy staff manager worker admin
@@ -97,19 +98,7 @@ OBJECTS = {
 }
 
 
-def _rows():
-    header, *lines = [line for line in TABLE.strip().splitlines() if line.strip()]
-    columns = header.split()[2:]
-    rows = []
-    for line in lines:
-        action, *words = line.split()
-        label, answers = " ".join(words[: -len(columns)]), words[-len(columns):]
-        assert all(a in ("yes", "-") for a in answers), line
-        rows.append((action, label, dict(zip(columns, (a == "yes" for a in answers)))))
-    return columns, rows
-
-
-COLUMNS, ROWS = _rows()
+COLUMNS, ROWS = read_table(TABLE)
 
 
 def test_the_table_covers_every_encompass_action_and_every_role():

@@ -23,6 +23,7 @@ from portal.policy import InviteTarget, RoleChange
 from tests.factories import agency_user, make_agency, make_user
 from tests.policy.test_policy_table import ROWS
 from tests.policy.world import NEW_ROLES, OBJECTS, build_world
+from tests.policy.tables import read_table
 
 # The actions schools and councils had before these roles. None is the new roles', except what
 # every signed-in person has: home and their own account.
@@ -156,19 +157,7 @@ AGENCY_OBJECTS = {
 }
 
 
-def _rows():
-    header, *lines = [line for line in TABLE.strip().splitlines() if line.strip()]
-    columns = header.split()[2:]
-    rows = []
-    for line in lines:
-        action, *words = line.split()
-        label, answers = " ".join(words[: -len(columns)]), words[-len(columns):]
-        assert all(a in ("yes", "-") for a in answers), line
-        rows.append((action, label, dict(zip(columns, (a == "yes" for a in answers)))))
-    return rows
-
-
-AGENCY_ROWS = _rows()
+_, AGENCY_ROWS = read_table(TABLE)
 
 
 def test_every_object_in_the_agency_table_is_known():
