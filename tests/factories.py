@@ -53,7 +53,7 @@ def make_la(code: str | None = None, name: str | None = None) -> LocalAuthority:
 def make_school(la: LocalAuthority | None = None, **fields) -> School:
     la = la or make_la()
     n = next(_counter)
-    number = fields.pop("establishment_number", f"{2000 + n:04d}")
+    number = fields.pop("establishment_number", f"{1000 + n % 9000:04d}")  # 4 digits, however long the run
     school = School(
         urn=fields.pop("urn", f"{100000 + n:06d}"),
         local_authority_id=la.id,
