@@ -93,6 +93,10 @@ class HouseholdCompleteForm(SaveForm):
                           validators=[InputRequired(message="Select yes if you have added everyone")])
 
 
+class AddContactForm(FlaskForm):
+    """The household page's "Add to the household" button of one MIS contact (its CSRF token)."""
+
+
 class ConfirmRemoveForm(FlaskForm):
     submit = SubmitField("Yes, remove this person", widget=GovSubmitInput())
 

@@ -21,8 +21,10 @@ Rules kept here, not in the views:
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -39,8 +41,8 @@ from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.events import ReferralSubmitted, publish
 from portal.orgs.models import Agency, LocalAuthority, School
 from portal.policy import can
-from portal.pupils.models import Pupil
-from portal.referrals import sections
+from portal.pupils.models import Pupil, PupilContact
+from portal.referrals import form_definition, sections
 from portal.referrals.lifecycle import FORWARD, StatusChangeRefused, record_status  # noqa: F401 (the LA's side)
 from portal.referrals.models import Referral, ReferralConcern, ReferralEvent, ReferralSequence, ReferralStatus
 from portal.templating import uk_date
@@ -433,6 +435,11 @@ def household_member(referral: Referral, member_id: str) -> dict:
     raise ReferralNotFound()
 
 
+def _kept_marks(member: dict) -> dict:
+    """What a change keeps of a person that is not an answer: the MIS contact they came from."""
+    return {"from_contact": member["from_contact"]} if member.get("from_contact") else {}
+
+
 @transactional
 def save_household_member(referral: Referral, user: User, member: dict, member_id: str | None = None) -> str:
     """Add a person (member_id None) or change one; the section is then in progress until the
@@ -443,7 +450,8 @@ def save_household_member(referral: Referral, user: User, member: dict, member_i
         members.append({**member, "id": member_id})
     else:
         household_member(referral, member_id)  # not found: an unknown person
-        members = [{**member, "id": member_id} if m.get("id") == member_id else m for m in members]
+        members = [{**member, **_kept_marks(m), "id": member_id} if m.get("id") == member_id else m
+                   for m in members]
     save_section(referral, user, "household", {"members": members}, status=sections.IN_PROGRESS)
     return member_id
 
@@ -455,12 +463,105 @@ def remove_household_member(referral: Referral, user: User, member_id: str) -> N
     save_section(referral, user, "household", {"members": members}, status=sections.IN_PROGRESS)
 
 
+def answers_needed(member: dict) -> bool:
+    """True while a person lacks an answer the member page asks for (someone added from the MIS
+    comes without whether they live with the child, or their age)."""
+    required = any(f.required and member.get(f.key) in (None, "") for f in form_definition.HOUSEHOLD_MEMBER)
+    return required or not (member.get("date_of_birth") or member.get("age"))
+
+
 @transactional
 def complete_household(referral: Referral, user: User, complete: bool) -> None:
     if complete and not household_members(referral):
         raise ReferralError("Add at least one person, such as a parent or carer")
+    if complete and any(answers_needed(m) for m in household_members(referral)):
+        raise ReferralError("Answer the questions about everyone marked ‘Answers needed’ before you say you have "
+                            "added everyone")
     save_section(referral, user, "household", {"members": household_members(referral)},
                  status=sections.COMPLETED if complete else sections.IN_PROGRESS)
+
+
+# --- the pupil's contacts from the school's MIS, offered to the household section ---------------
+# A school's referral only: a partner agency sees nothing of any school's records. The contacts
+# are the pupil's (portal.pupils, kept encrypted from the Common Transfer File); reading them is
+# audited as the pupil page's are ("pupil.contacts_view").
+
+PHONE_KIND = re.compile(r"^[^:]{1,40}:\s*")
+
+
+@dataclass(frozen=True)
+class MisContact:
+    id: uuid.UUID
+    name: str
+    relationship: str | None
+    parental_responsibility: bool | None
+    phones: tuple[str, ...]
+    added: bool  # already in the household (added from this contact)
+
+
+def _contacts_for(user, referral: Referral) -> list[PupilContact]:
+    if referral.from_agency or referral.pupil_id is None or not can(user, "referrals:manage", referral):
+        return []
+    pupil = pupil_of(referral)
+    if pupil is None or pupil.school_id != referral.school_id:
+        return []
+    return list(pupil.contacts)
+
+
+def _added_contacts(referral: Referral) -> dict[str, str]:
+    return {m["from_contact"]: m["id"] for m in household_members(referral) if m.get("from_contact")}
+
+
+@transactional
+def mis_contacts(user, referral: Referral) -> list[MisContact]:
+    """The pupil's contacts from the MIS for the household page (none for an agency's referral);
+    the read is audited when there are any."""
+    contacts = _contacts_for(user, referral)
+    if not contacts:
+        return []
+    audit.record("pupil.contacts_view", object_type="pupil", object_id=referral.pupil_id,
+                 detail="referral_household", actor=user)
+    added = _added_contacts(referral)
+    return [MisContact(c.id, c.name, c.relationship_to_pupil, c.parental_responsibility, tuple(c.phones or ()),
+                       str(c.id) in added) for c in contacts]
+
+
+def _first_phone(phones) -> str:
+    """The first of the MIS's numbers ("Mobile: 07700 900111") the member page would accept."""
+    for phone in phones or ():
+        number = PHONE_KIND.sub("", str(phone)).strip()
+        if len(number) <= 30 and form_definition.PHONE.match(re.sub(r"[\s()\-]", "", number)):
+            return number
+    return ""
+
+
+def _responsibility(value: bool | None) -> str:
+    return "not_known" if value is None else ("yes" if value else "no")
+
+
+@transactional
+def add_household_contact(referral: Referral, user: User, contact_id: uuid.UUID) -> str:
+    """Add the pupil's MIS contact to the household, its name, relationship, parental
+    responsibility and first telephone number filled in (the rest for the DSL to answer on the
+    member page). A contact is added once: a second press (a double click, the back button)
+    returns the person the first added. Another pupil's contact is not found."""
+    contact = db.session.get(PupilContact, contact_id)
+    if contact is None or contact not in _contacts_for(user, referral):
+        raise ReferralNotFound()
+    _lock_draft(referral)
+    db.session.refresh(referral)  # the form as it is now, with whatever a twin request added
+    added = _added_contacts(referral).get(str(contact.id))
+    audit.record("pupil.contacts_view", object_type="pupil", object_id=referral.pupil_id,
+                 detail="referral_household_add", actor=user)
+    if added:
+        return added
+    return save_household_member(referral, user, {
+        "name": contact.name[:200], "relationship": (contact.relationship_to_pupil or "")[:100],
+        "date_of_birth": None, "age": None, "lives_with_child": None, "address": "",
+        "phone": _first_phone(contact.phones),
+        "parental_responsibility": _responsibility(contact.parental_responsibility),
+        "from_contact": str(contact.id),
+    })
 
 
 # --- submitting -------------------------------------------------------------------------------

@@ -270,7 +270,22 @@ def household(referral: Referral):
             return _saved(referral)
     return render_template("referrals/household.html",
                            **_context(referral, form=form, members=referrals.household_members(referral),
-                                      labels=choices.ANSWER_LABELS))
+                                      labels=choices.ANSWER_LABELS, answers_needed=referrals.answers_needed,
+                                      contacts=referrals.mis_contacts(current_user, referral)))
+
+
+@bp.post("/<uuid:referral_id>/household/from-mis/<uuid:contact_id>")
+@requires(WORK)
+@editing("household")
+def add_household_contact(referral: Referral, contact_id: uuid.UUID):
+    """A contact from the school's MIS added to the household, then the person's page to answer
+    what the MIS does not say (a second press adds nobody and shows the same person)."""
+    if not forms.AddContactForm().validate_on_submit():
+        return _saved(referral, url_for("referrals.household", referral_id=referral.id))
+    member_id = referrals.add_household_contact(referral, current_user, contact_id)
+    flash("Added to the household. Check their details and answer the questions your MIS does not hold.",
+          "success")
+    return redirect(url_for("referrals.change_household_member", referral_id=referral.id, member_id=member_id))
 
 
 def _member_answers(form) -> dict:
