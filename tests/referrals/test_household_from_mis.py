@@ -139,3 +139,37 @@ def test_an_agency_sees_no_contacts_and_cannot_add_one(client, world):
     assert client.post(f"/referrals/{referral.id}/household/from-mis/{mother}").status_code == 404
     assert len(_members(theirs.id)) == 1 and _members(referral.id) == []
     assert _audits("pupil.contacts_view") == []
+
+
+def test_two_presses_racing_add_one_member(app, world):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two connections adding at the same moment need PostgreSQL's row locks")
+    import threading
+
+    from portal.auth.models import User
+
+    ours, _, referral, mother, _ = world
+    referral_id, user_ids = referral.id, [ours.dsl.id, ours.deputy.id]
+    barrier = threading.Barrier(2)
+    added, errors = [], []
+
+    def press(user_id):
+        try:
+            with app.app_context():
+                user, draft = db.session.get(User, user_id), db.session.get(Referral, referral_id)
+                assert referrals.household_members(draft) == []
+                barrier.wait(timeout=10)
+                added.append(referrals.add_household_contact(draft, user, mother))
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=press, args=(uid,)) for uid in user_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors
+    assert len(set(added)) == 1 and len(_members(referral_id)) == 1
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "referral.edit",
+                                                        AuditEvent.object_id == str(referral_id),
+                                                        AuditEvent.detail == "household")) == 1
