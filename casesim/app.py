@@ -134,8 +134,9 @@ def create_casesim_app(
 
     # --- contract routes ------------------------------------------------------------------------
 
-    @app.post("/la/<la_code>/v1/referrals")
-    def receive_referral(la_code: str):
+    def receive(la_code: str, *, scope: str, validate, id_field: str, keep, kind: str, reference: str):
+        """One contract route: authenticate, the scope's fault, the idempotency key, the JSON body
+        validated by `validate`, then `keep` stores it once per key and gives the receipt."""
         known_la(la_code)
         try:
             body = request.get_data(cache=True)
@@ -144,7 +145,7 @@ def create_casesim_app(
         refused = authenticate(la_code, body)
         if refused:
             return refused
-        fault = store.take_fault("referrals")
+        fault = store.take_fault(scope)
         if fault.mode == "error_500":
             return signed({"error": "simulated_failure"}, 500, la_code)
         apply_delay(fault)
@@ -162,78 +163,41 @@ def create_casesim_app(
             return signed({"error": "malformed_json"}, 400, la_code, fault)
         if not isinstance(data, dict):
             return signed({"error": "body_must_be_an_object"}, 400, la_code, fault)
-        problems = contract.validate_referral_payload(data)
+        problems = validate(data)
         if not problems and data["la_code"] != la_code:
             problems = [contract.Problem("la_code", "not_allowed")]
         if problems:
             return signed(
                 {"error": "invalid_payload", "problems": [p.as_dict() for p in problems[:50]]}, 422, la_code, fault
             )
-        if data["referral_id"] != key:
-            return signed({"error": "idempotency_key_does_not_match_referral_id"}, 400, la_code, fault)
+        if data[id_field] != key:
+            return signed({"error": f"idempotency_key_does_not_match_{id_field}"}, 400, la_code, fault)
 
-        result = store.receive_referral(la_code, key, data)
+        result = keep(la_code, key, data)
         if result.status == "conflict":
-            log.info("casesim conflict la=%s key=%s", la_code, key)
+            log.info("casesim %s conflict la=%s key=%s", kind, la_code, key)
             answer = signed({"error": "idempotency_key_reused_with_a_different_body"}, 409, la_code, fault)
         else:
-            status = 201 if result.status == "created" else 200
-            log.info("casesim referral la=%s key=%s %s %s", la_code, key, result.status, result.receipt.case_reference)
-            answer = signed(result.receipt.as_json(), status, la_code, fault)
+            log.info("casesim %s la=%s key=%s %s %s", kind, la_code, key, result.status,
+                     getattr(result.receipt, reference))
+            answer = signed(result.receipt.as_json(), 201 if result.status == "created" else 200, la_code, fault)
         if fault.mode == "drop_after_store":
             request.environ[DROP_FLAG] = True
         return answer
+
+    @app.post("/la/<la_code>/v1/referrals")
+    def receive_referral(la_code: str):
+        return receive(la_code, scope="referrals", validate=contract.validate_referral_payload,
+                       id_field="referral_id", keep=store.receive_referral, kind="referral",
+                       reference="case_reference")
 
     @app.post("/la/<la_code>/v1/encompass-notices")
     def receive_notice(la_code: str):
         """Operation Encompass notices: the same signing, idempotency and faults (scope `notices`
         or `all`) as referrals; a receipt is {notice_reference, received_at}."""
-        known_la(la_code)
-        try:
-            body = request.get_data(cache=True)
-        except RequestEntityTooLarge:
-            return jsonify(error="body_too_large"), 413
-        refused = authenticate(la_code, body)
-        if refused:
-            return refused
-        fault = store.take_fault("notices")
-        if fault.mode == "error_500":
-            return signed({"error": "simulated_failure"}, 500, la_code)
-        apply_delay(fault)
-
-        key = (request.headers.get("Idempotency-Key") or "").strip()
-        try:
-            key = str(uuid.UUID(key)) if len(key) == 36 else ""
-        except ValueError:
-            key = ""
-        if not key:
-            return signed({"error": "missing_or_malformed_idempotency_key"}, 400, la_code, fault)
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return signed({"error": "malformed_json"}, 400, la_code, fault)
-        if not isinstance(data, dict):
-            return signed({"error": "body_must_be_an_object"}, 400, la_code, fault)
-        problems = notice_payload.validate_notice_payload(data)
-        if not problems and data["la_code"] != la_code:
-            problems = [contract.Problem("la_code", "not_allowed")]
-        if problems:
-            return signed(
-                {"error": "invalid_payload", "problems": [p.as_dict() for p in problems[:50]]}, 422, la_code, fault
-            )
-        if data["notice_id"] != key:
-            return signed({"error": "idempotency_key_does_not_match_notice_id"}, 400, la_code, fault)
-
-        result = store.receive_notice(la_code, key, data)
-        if result.status == "conflict":
-            log.info("casesim notice conflict la=%s key=%s", la_code, key)
-            answer = signed({"error": "idempotency_key_reused_with_a_different_body"}, 409, la_code, fault)
-        else:
-            log.info("casesim notice la=%s key=%s %s %s", la_code, key, result.status, result.receipt.notice_reference)
-            answer = signed(result.receipt.as_json(), 201 if result.status == "created" else 200, la_code, fault)
-        if fault.mode == "drop_after_store":
-            request.environ[DROP_FLAG] = True
-        return answer
+        return receive(la_code, scope="notices", validate=notice_payload.validate_notice_payload,
+                       id_field="notice_id", keep=store.receive_notice, kind="notice",
+                       reference="notice_reference")
 
     @app.get("/la/<la_code>/v1/updates")
     def list_updates(la_code: str):
