@@ -27,6 +27,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email import policy as email_policy
@@ -232,17 +233,29 @@ class LocalOidcProvider:
         preload = Path(__file__).with_name("provider_clock.cjs")
         self.process = subprocess.Popen([node, "--require", str(preload), "server.js"], cwd=PROVIDER_DIR, env=env,
                                         stdout=subprocess.PIPE, stderr=self.errors, text=True)
-        ready, _, _ = select_module.select([self.process.stdout], [], [], 30)
-        line = self.process.stdout.readline() if ready else ""
-        match = re.match(r"^ready (http://127\.0\.0\.1:\d+)$", line.strip())
-        if match:
-            self.issuer = match.group(1)
-            return
-        self.stop()
+        # The first start after `npm ci` reads thousands of files from a cold disk: up to two
+        # minutes, reading every line it prints until its "ready" one.
+        deadline = time.monotonic() + 120
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select_module.select([self.process.stdout], [], [], left)
+            line = self.process.stdout.readline() if ready else ""
+            if not line:
+                break  # timed out, or it exited
+            match = re.match(r"^ready (http://127\.0\.0\.1:\d+)$", line.strip())
+            if match:
+                self.issuer = match.group(1)
+                return
+        self._end_process()
         self.errors.seek(0)
         self.problem = f"the local OpenID Connect provider did not start:\n{self.errors.read().decode()[-2000:]}"
+        self.errors.close()
 
     def stop(self) -> None:
+        self._end_process()
+        if not self.errors.closed:
+            self.errors.close()
+
+    def _end_process(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -252,7 +265,6 @@ class LocalOidcProvider:
                 self.process.wait(timeout=10)
         if self.process is not None and self.process.stdout is not None:
             self.process.stdout.close()
-        self.errors.close()
 
 
 @pytest.fixture(scope="package")

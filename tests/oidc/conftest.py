@@ -68,7 +68,8 @@ def oidc_issuer():
     process = subprocess.Popen([node, "server.js"], cwd=PROVIDER_DIR, env=env, stdout=subprocess.PIPE,
                                stderr=errors, text=True)
     try:
-        ready, _, _ = select.select([process.stdout], [], [], 30)
+        # Two minutes: the first start after `npm ci` reads the packages from a cold disk.
+        ready, _, _ = select.select([process.stdout], [], [], 120)
         line = process.stdout.readline() if ready else ""
         match = re.match(r"^ready (http://127\.0\.0\.1:\d+)$", line.strip())
         if not match:
