@@ -283,23 +283,32 @@ def deliver_referral(
     payload["referral_id"]. Pass a long-lived `http` client (new_http_client()) to reuse
     connections. `now` overrides the signing clock (tests only). Never raises for network trouble.
     """
-    key = str(uuid.UUID(str(referral_id)))
-    if payload.get("referral_id") != key:
-        raise ValueError("payload referral_id must equal the idempotency key")
-    problems = validate_referral_payload(payload)
+    return post_once(endpoint, payload, referral_id, kind="referral", path=REFERRALS_PATH,
+                     validate=validate_referral_payload, classify=classify_delivery_reply, http=http, now=now)
+
+
+def post_once(endpoint: Endpoint, payload: dict, record_id, *, kind: str, path: str, validate, classify,
+              http: httpx.Client | None = None, now: float | None = None) -> DeliveryResult:
+    """One signed POST of a snapshot to `path` with `Idempotency-Key: <record id>` (which must
+    equal payload["<kind>_id"]), classified by `classify`: a referral's or an Encompass notice's.
+    Never raises for network trouble."""
+    key = str(uuid.UUID(str(record_id)))
+    if payload.get(f"{kind}_id") != key:
+        raise ValueError(f"payload {kind}_id must equal the idempotency key")
+    problems = validate(payload)
     if problems:
         result = DeliveryResult(Outcome.PERMANENT, "invalid_payload", detail="; ".join(map(str, problems[:20]))[:500])
-        _log(key, result)
+        _log(kind, key, result)
         return result
 
     body = canonical_json(payload)
     headers = _request_headers(endpoint, body, now, {IDEMPOTENCY_HEADER: key, "Content-Type": "application/json"})
     started = time.monotonic()
     try:
-        reply = _exchange(endpoint, http, "POST", REFERRALS_PATH, body, headers)
+        reply = _exchange(endpoint, http, "POST", path, body, headers)
     except DestinationRefused as refused:
         # Not on the operator's allow-list (or resolving to an address that is not allowed):
-        # nothing was sent. The referral waits; the LA is told its settings need attention.
+        # nothing was sent. The record waits; the LA is told its settings need attention.
         result = DeliveryResult(Outcome.RETRYABLE, refused.reason, endpoint_problem=True)
     except (httpx.TimeoutException, _DeadlineExceeded):
         result = DeliveryResult(Outcome.RETRYABLE, "timeout")
@@ -312,9 +321,9 @@ def deliver_referral(
     except _ResponseTooLarge:
         result = DeliveryResult(Outcome.RETRYABLE, "response_too_large", endpoint_problem=True)
     else:
-        result = classify_delivery_reply(endpoint, reply)
+        result = classify(endpoint, reply)
     result = _with_elapsed(result, time.monotonic() - started)
-    _log(key, result)
+    _log(kind, key, result)
     return result
 
 
@@ -380,11 +389,12 @@ def _with_elapsed(result: DeliveryResult, elapsed: float) -> DeliveryResult:
     return replace(result, elapsed=elapsed)
 
 
-def _log(key: str, result: DeliveryResult) -> None:
+def _log(kind: str, key: str, result: DeliveryResult) -> None:
     level = logging.INFO if result.delivered else logging.WARNING
     log.log(
         level,
-        "connector delivery referral=%s outcome=%s reason=%s status=%s elapsed=%.3f",
+        "connector delivery %s=%s outcome=%s reason=%s status=%s elapsed=%.3f",
+        kind,
         key,
         result.outcome.value,
         result.reason,

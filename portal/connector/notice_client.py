@@ -14,33 +14,21 @@ Nothing personal is logged: the notice id (a UUID), status codes and reason code
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
-from dataclasses import replace
 from datetime import datetime
 
 import httpx
 
 from portal.connector.client import (
-    IDEMPOTENCY_HEADER,
     DeliveryResult,
     Endpoint,
     Outcome,
-    _DeadlineExceeded,
-    _exchange,
     _json_object,
-    _request_headers,
-    _ResponseTooLarge,
     _reply_signature_problem,
     classify_delivery_reply,
+    post_once,
 )
-from portal.connector.destinations import DestinationRefused
 from portal.connector.notice_payload import NOTICES_PATH, validate_notice_payload
-from portal.connector.payload import canonical_json
-
-log = logging.getLogger("portal.connector")
-
 
 def deliver_notice(
     endpoint: Endpoint,
@@ -54,35 +42,8 @@ def deliver_notice(
     outbox row (the same bytes on every retry); `notice_id` is the idempotency key and must equal
     payload["notice_id"]. The receipt's reference comes back as `case_reference` of the result.
     Never raises for network trouble."""
-    key = str(uuid.UUID(str(notice_id)))
-    if payload.get("notice_id") != key:
-        raise ValueError("payload notice_id must equal the idempotency key")
-    problems = validate_notice_payload(payload)
-    if problems:
-        result = DeliveryResult(Outcome.PERMANENT, "invalid_payload", detail="; ".join(map(str, problems[:20]))[:500])
-        _log(key, result)
-        return result
-
-    body = canonical_json(payload)
-    headers = _request_headers(endpoint, body, now, {IDEMPOTENCY_HEADER: key, "Content-Type": "application/json"})
-    started = time.monotonic()
-    try:
-        reply = _exchange(endpoint, http, "POST", NOTICES_PATH, body, headers)
-    except DestinationRefused as refused:
-        result = DeliveryResult(Outcome.RETRYABLE, refused.reason, endpoint_problem=True)
-    except (httpx.TimeoutException, _DeadlineExceeded):
-        result = DeliveryResult(Outcome.RETRYABLE, "timeout")
-    except httpx.UnsupportedProtocol:
-        result = DeliveryResult(Outcome.RETRYABLE, "bad_base_url", endpoint_problem=True)
-    except httpx.TransportError:
-        result = DeliveryResult(Outcome.RETRYABLE, "connection_error")
-    except _ResponseTooLarge:
-        result = DeliveryResult(Outcome.RETRYABLE, "response_too_large", endpoint_problem=True)
-    else:
-        result = classify_notice_reply(endpoint, reply)
-    result = replace(result, elapsed=time.monotonic() - started)
-    _log(key, result)
-    return result
+    return post_once(endpoint, payload, notice_id, kind="notice", path=NOTICES_PATH,
+                     validate=validate_notice_payload, classify=classify_notice_reply, http=http, now=now)
 
 
 def classify_notice_reply(endpoint: Endpoint, reply) -> DeliveryResult:
@@ -115,11 +76,3 @@ def _parse_receipt(data: dict | None) -> tuple[str, datetime] | None:
     if when is None or when.tzinfo is None:
         return None
     return reference, when
-
-
-def _log(key: str, result: DeliveryResult) -> None:
-    log.log(
-        logging.INFO if result.delivered else logging.WARNING,
-        "connector delivery notice=%s outcome=%s reason=%s status=%s elapsed=%.3f",
-        key, result.outcome.value, result.reason, result.status_code, result.elapsed,
-    )
