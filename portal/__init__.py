@@ -111,6 +111,7 @@ def _init_extensions(app: Flask, secrets: dict[str, str]) -> None:
     import portal.models  # noqa: F401
     # Session hooks that mark a council's queue as changed (the queue page's cache relies on them).
     import portal.triage.queue_changes  # noqa: F401
+    import portal.pupils.roll_changes  # noqa: F401
     # Areas hear each other's events (portal.events) through the subscriptions made here.
     from portal.wiring import subscribe_areas
 

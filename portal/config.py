@@ -40,6 +40,11 @@ class Settings:
     # emptied by every committed change to the queue; this bounds only how stale the "time left"
     # text may be. See portal/triage/queue.py.
     queue_cache_seconds: int = 10
+    # How long a web process may keep a school's pupils' names in the roll's order, and for how
+    # many schools (portal/pupils/roll_names.py): any committed change to the school's pupils is
+    # seen at once whatever this is; it bounds how long names stay in memory. 0 keeps nothing.
+    roll_names_seconds: int = 120
+    roll_names_schools: int = 20
     # Proxies in front of the portal whose X-Forwarded-For/-Proto/-Host are trusted (werkzeug's
     # ProxyFix). 0 (the default): none, the client is whoever connected. Behind one TLS proxy or
     # load balancer: 1. Set it to exactly the number of proxies: one more lets a client choose the
@@ -123,6 +128,8 @@ def load_settings(environ: dict[str, str] | None = None, instance_path: Path | N
         session_idle_minutes=int(environ.get("PORTAL_SESSION_IDLE_MINUTES", "30")),
         session_absolute_hours=int(environ.get("PORTAL_SESSION_ABSOLUTE_HOURS", "12")),
         queue_cache_seconds=int(environ.get("PORTAL_QUEUE_CACHE_SECONDS", "10")),
+        roll_names_seconds=int(environ.get("PORTAL_ROLL_NAMES_SECONDS", "120")),
+        roll_names_schools=max(1, int(environ.get("PORTAL_ROLL_NAMES_SCHOOLS", "20"))),
         trusted_proxy_hops=_proxy_hops(environ.get("PORTAL_TRUSTED_PROXY_HOPS", "0")),
         extra={k: v for k, v in environ.items() if k.startswith("PORTAL_") and not is_secret(k)},
     )
@@ -175,5 +182,7 @@ def flask_config(settings: Settings) -> dict:
         "PORTAL_SESSION_IDLE_MINUTES": settings.session_idle_minutes,
         "PORTAL_SESSION_ABSOLUTE_HOURS": settings.session_absolute_hours,
         "PORTAL_QUEUE_CACHE_SECONDS": settings.queue_cache_seconds,
+        "PORTAL_ROLL_NAMES_SECONDS": settings.roll_names_seconds,
+        "PORTAL_ROLL_NAMES_SCHOOLS": settings.roll_names_schools,
         "PORTAL_SETTINGS": settings,
     }

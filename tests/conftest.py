@@ -63,8 +63,9 @@ def _empty_every_table() -> None:
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         for table in tables:
-            # queue_of=(): every council goes too, so no queue is left to mark as changed.
-            db.session.execute(delete(table).execution_options(queue_of=()))
+            # queue_of=(), roll_of=(): every council and school goes too, so no queue or roll is
+            # left to mark as changed.
+            db.session.execute(delete(table).execution_options(queue_of=(), roll_of=()))
     db.session.add(AuditChainHead(id=1, last_seq=0, last_hash="0" * 64))
     db.session.commit()
 

@@ -137,7 +137,7 @@ _SESSION_QUERY = (
                   UserSession.authenticated_at, UserSession.ended_at, UserSession.end_reason),
         defer(User.password_hash), defer(User.totp_secret.ciphertext_column(User)),
         defer(User.totp_pending_secret.ciphertext_column(User)),
-        load_only(School.name, School.urn, School.local_authority_id, School.active),
+        load_only(School.name, School.urn, School.local_authority_id, School.active, School.roll_version),
         load_only(LocalAuthority.code, LocalAuthority.name, LocalAuthority.active, LocalAuthority.queue_version),
     )
 )

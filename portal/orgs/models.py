@@ -35,6 +35,9 @@ class School(UUIDPrimaryKey, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(200))
     phase: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(default=True)
+    # One more with every committed change to the school's pupils (portal/pupils/roll_changes.py):
+    # the key of the roll's cached names (portal/pupils/roll_names.py).
+    roll_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     local_authority: Mapped[LocalAuthority] = relationship(back_populates="schools")
 

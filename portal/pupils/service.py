@@ -17,12 +17,10 @@ import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import select
 
 from portal import audit
-from portal.crypto import cipher, lookup
-from portal.crypto.fields import keyring
-from portal.crypto.normalise import normalise_text
+from portal.crypto import lookup
 from portal.paging import PageNumbers, clamp_page, page_count
 from portal.db import db
 from portal.domain_errors import Conflict, Invalid, NotFound
@@ -37,6 +35,7 @@ from portal.pupils.identifiers import (
     validate_upn,
 )
 from portal.pupils.models import Enrolment, Pupil, PupilContact
+from portal.pupils.roll_names import roll_names
 
 SEXES = ("Female", "Male", "Not known")
 SEN_STATUSES = ("No special educational needs", "SEN support", "Education, health and care plan")
@@ -282,48 +281,6 @@ def view_pupil(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> Pupi
 
 
 ROLL_PAGE_SIZE = 50
-# The name columns a name search reads: the only ones decrypted across a school's roll.
-NAME_FIELDS = ("legal_forename", "preferred_name", "legal_surname")
-
-
-def _decrypted_names(school: School, names: tuple[str, ...], *, on_roll_only: bool) -> list[tuple]:
-    """(pupil id, *plaintexts) for this school's pupils: only the ciphertext columns named are
-    fetched (a Core statement: no ORM objects or ORM row processing for pupils the page will not
-    show), and each column is opened in one pass through `cipher.decrypt_column`, which resolves
-    the key and the associated data's fixed parts once per column rather than once per value. The
-    same checks as any read: a value copied from another row or column fails."""
-    fields = [getattr(Pupil, name) for name in names]
-    table = Pupil.__table__
-    ring = keyring()
-    db.session.flush()  # as the ORM would before a query: pupils added in this unit of work count
-    connection = db.session.connection()
-    # PostgreSQL writes a uuid as Python's str() does (the text the ciphertexts are bound to), so
-    # it is asked for that too, sparing 2,000 str() calls; SQLite stores it as bare hex.
-    as_text = connection.dialect.name == "postgresql"
-    id_columns = (table.c.id, cast(table.c.id, Text)) if as_text else (table.c.id,)
-    query = select(*id_columns, *(table.c[f.name] for f in fields)).where(table.c.school_id == school.id)
-    if on_roll_only:
-        query = query.where(table.c.on_roll.is_(True))
-    rows = connection.execute(query).all()
-    if not rows:
-        return []
-    ids, *stored_columns = zip(*rows)  # column by column
-    if as_text:
-        texts, *stored_columns = stored_columns
-        row_ids = [text.encode() for text in texts]
-    else:
-        row_ids = [str(pupil_id).encode() for pupil_id in ids]
-    columns = [ids]
-    for f, stored in zip(fields, stored_columns):
-        columns.append(cipher.decrypt_column(ring, connection, row_ids, stored, table=table.name, column=f.name,
-                                             loads=f.codec.loads))
-    return list(zip(*columns))
-
-
-def _sort_key(forename: str, surname: str, pupil_id) -> tuple:
-    # Ties broken by the id itself: UUIDs order as their text does (fixed-width hex), without
-    # making the text.
-    return (surname.casefold(), forename.casefold(), pupil_id)
 
 
 def _load_in_order(ids: list[uuid.UUID]) -> list[Pupil]:
@@ -335,17 +292,12 @@ def _load_in_order(ids: list[uuid.UUID]) -> list[Pupil]:
 
 def sorted_roll_ids(school: School, *, text: str | None = None, on_roll_only: bool = True) -> list[uuid.UUID]:
     """This school's pupil ids sorted by surname then forename; with `text`, only those whose
-    names (legal forename, preferred name, legal surname) contain it. Decrypts the name columns
-    of one school's pupils only, never the table and never their other fields."""
+    names (legal forename, preferred name, legal surname) contain it. Reads the name columns of
+    one school's pupils only, never the table and never their other fields (portal/pupils/roll_names.py)."""
+    names = roll_names(school)
     if text:
-        wanted = normalise_text(text)
-        rows = _decrypted_names(school, NAME_FIELDS, on_roll_only=on_roll_only)
-        rows = [r for r in rows if wanted in normalise_text(" ".join(filter(None, r[1:])))]
-        rows.sort(key=lambda r: _sort_key(r[1], r[3], r[0]))
-    else:
-        rows = _decrypted_names(school, ("legal_forename", "legal_surname"), on_roll_only=on_roll_only)
-        rows.sort(key=lambda r: _sort_key(r[1], r[2], r[0]))
-    return [r[0] for r in rows]
+        return names.matching(text, on_roll_only=on_roll_only)
+    return names.roll_ids() if on_roll_only else list(names.ids)
 
 
 def school_roll(school: School, *, text: str | None = None, on_roll_only: bool = True) -> list[Pupil]:

@@ -255,6 +255,9 @@ def _delete(rows: dict[str, set], links: dict[tuple[str, str], set]) -> None:
             db.session.execute(delete(TriageItem).where(TriageItem.id.in_(ids))
                                .execution_options(synchronize_session=False, queue_of=list(councils)))
             continue
+        if table.name == Pupil.__tablename__:
+            schools = set(db.session.scalars(select(Pupil.school_id).where(Pupil.id.in_(ids))))
+            statement = statement.execution_options(roll_of=list(schools))
         db.session.execute(statement)
     for stored in db.session.scalars(select(StoredFile).where(StoredFile.id.in_(rows.get("stored_file", set())))):
         delete_stored(stored)
