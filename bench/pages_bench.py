@@ -152,6 +152,41 @@ def prepare(app, ids) -> dict:
     return plan
 
 
+def in_process(app, plan: dict, pages: re.Pattern, *, rounds: int = 3, batches: int = 6, per_batch: int = 30) -> dict:
+    """Each page through the test client, in this process: Python CPU and wall ms a request, the
+    least of `batches` batches in each of `rounds` rounds, with the roll's kept names
+    (`PORTAL_ROLL_NAMES_SECONDS`, portal/pupils/roll_names.py) on and off taking turns round by
+    round; "off" decrypts the school's names on every request as the code before it did. Steadier
+    than the figures under load: no wrk, no other process, the same requests."""
+    from portal.auth.models import UserSession  # noqa: F401 (the app's models are loaded)
+
+    clients = {}
+    results: dict = {}
+    for label, spec in plan.items():
+        if not pages.search(label):
+            continue
+        client = clients.setdefault(spec["cookie"], app.test_client())
+        name, value = spec["cookie"].split("=", 1)
+        client.set_cookie(name, value)
+        body = spec["body"] or None
+        ask = (lambda c=client, s=spec: c.get(s["path"])) if spec["method"] == "GET" else (
+            lambda c=client, s=spec, b=body: c.post(s["path"], data=b, content_type="application/x-www-form-urlencoded"))
+        for round_ in range(rounds):
+            for variant, seconds in (("kept", 120), ("off", 0)) if round_ % 2 == 0 else (("off", 0), ("kept", 120)):
+                app.config["PORTAL_ROLL_NAMES_SECONDS"] = seconds
+                ask()  # warm: the kept names read once, as the first request after a change would
+                for _ in range(batches):
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    for _ in range(per_batch):
+                        response = ask()
+                        assert response.status_code == 200, (label, response.status_code)
+                    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                    best = results.setdefault((label, variant), [float("inf"), float("inf")])
+                    best[0], best[1] = min(best[0], 1000 * cpu / per_batch), min(best[1], 1000 * wall / per_batch)
+    app.config["PORTAL_ROLL_NAMES_SECONDS"] = 120
+    return results
+
+
 def serve(checkout: Path, app_spec: str, env: dict, port: int, workers: int, name: str):
     env = {**env, "PGAPPNAME": name}
     process = subprocess.Popen(
@@ -215,6 +250,12 @@ def run_scale(label: str, args, admin, base: str, scale: float, pupils_per_schoo
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM ANALYZE"))
             plan = prepare(app, ids)
+            if args.in_process:
+                for (page, variant), (cpu, wall) in in_process(app, plan, re.compile(args.pages)).items():
+                    measured = (label, page, variant, cpu, wall)
+                    print(f"[{label}] in process, {page}, names {variant}: {cpu:.2f} CPU ms, {wall:.2f} wall ms",
+                          flush=True)
+                    args.in_process_rows.append(measured)
             db.session.remove()
             db.engine.dispose()
         server = serve(ROOT, "wsgi:app", env, args.port, args.workers, f"pages-{label}")
@@ -224,6 +265,8 @@ def run_scale(label: str, args, admin, base: str, scale: float, pupils_per_schoo
                              f"pages-{label}-compared")
             compared_pids = serving_pids(compared.pid, admin, f"pages-{label}-compared")
         for page, spec in plan.items():
+            if args.in_process_only or not re.search(args.pages, page):
+                continue
             script = instance / "page.lua"
             script.write_text(WRK_SCRIPT % {"method": spec["method"], "body": spec["body"], "cookie": spec["cookie"]})
             hello_script = instance / "hello.lua"
@@ -275,7 +318,13 @@ def main() -> None:
     parser.add_argument("--scales", default="demo,national")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--compare", metavar="DIR", help="another checkout to serve and measure beside this code")
+    parser.add_argument("--pages", default="", help="only the pages whose label matches this regular expression")
+    parser.add_argument("--in-process", action="store_true",
+                        help="also time each page through the test client in this process, the roll's kept names on and off")
+    parser.add_argument("--in-process-only", action="store_true", help="only that: no gunicorn, no wrk")
     args = parser.parse_args()
+    args.in_process = args.in_process or args.in_process_only
+    args.in_process_rows = []
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     scales = args.scales.split(",")
@@ -321,6 +370,15 @@ def main() -> None:
             line += (f" {before['p50']:.0f} / {before['p95']:.0f} | {before['rps']:.0f} | {before['cpu_ms']:.1f} | "
                      f"{before['rps'] / hello_result['rps']:.3f} |")
         print(line)
+    if args.in_process_rows:
+        print()
+        print("In process (test client), least of the batches: Python CPU / wall ms a request")
+        print("| scale | page | names kept | names read every time |")
+        print("|---|---|---|---|")
+        found = {(label, page, variant): (cpu, wall) for label, page, variant, cpu, wall in args.in_process_rows}
+        for label, page in dict.fromkeys((label, page) for label, page, *_ in args.in_process_rows):
+            kept, off = found[(label, page, "kept")], found[(label, page, "off")]
+            print(f"| {label} | {page} | {kept[0]:.2f} / {kept[1]:.2f} | {off[0]:.2f} / {off[1]:.2f} |")
 
 if __name__ == "__main__":
     main()
