@@ -129,18 +129,58 @@ def install_form_defaults() -> None:
     _render_widgets_without_context()
 
 
+# The markup of empty fields of forms that render the same for everyone, per process (below).
+KEPT_WIDGETS: dict = {}
+
+
 def _render_widgets_without_context() -> None:
-    """govuk-frontend-wtf renders every field through `flask.render_template`, which runs each of
-    the app's context processors again (the signed-in user, the navigation, the session's timeout)
-    for a template that reads nothing but `params` (its templates are one macro call each). On the
-    pupils page's eight fields that was a fifth of the page's time (issue 22). The same template,
-    from the app's Jinja environment (its globals, filters, escaping and `finalize` included),
-    without them."""
+    """Two economies in how govuk-frontend-wtf renders a field (issue 22: on the pupils page, with
+    its eight fields, the widgets were a fifth of the page's time):
+
+    - It renders every field through `flask.render_template`, which runs each of the app's context
+      processors again (the signed-in user, the navigation, the session's timeout) for a template
+      that reads nothing but `params` (its templates are one macro call each). Here: the same
+      template from the app's Jinja environment (its globals, filters, escaping and `finalize`),
+      without them.
+    - A field of a form that declares `renders_the_same_for_everyone = True` (its labels, hints
+      and choices fixed in its class, and its templates adding nothing about anyone) that holds
+      nothing (no data, nothing typed, no error) renders the same on every page: its markup is
+      kept, per process, keyed on the template and the complete parameters (so a different
+      label, hint, choice or attribute is a different entry and the markup is always exactly what
+      rendering would give). Any other field, which might carry a child's name in a legend or
+      what someone typed, is rendered afresh and never kept.
+    """
     from flask import current_app
     from govuk_frontend_wtf.gov_form_base import GovFormBase
     from markupsafe import Markup
 
+    kept = KEPT_WIDGETS
+
     def render(self, params):
         return Markup(current_app.jinja_env.get_template(self.template).render(params=params))
 
+    def call(self, field, **kwargs):
+        params = self.map_gov_params(field, **kwargs)
+        if not _holds_nothing(field):
+            return self.render(params)
+        key = (self.template, repr(params))  # repr tells Markup from str: they render differently
+        markup = kept.get(key)
+        if markup is None:
+            markup = self.render(params)
+            if len(kept) >= 2000:  # every form of the portal is a few hundred; start again rather than grow
+                kept.clear()
+            kept[key] = markup
+        return markup
+
     GovFormBase.render = render
+    GovFormBase.__call__ = call
+
+
+def _holds_nothing(field) -> bool:
+    """A field of a form that renders the same for everyone, with nothing typed, chosen or wrong in
+    it (a pressed button holds True)."""
+    if not getattr(getattr(field, "_form", None), "renders_the_same_for_everyone", False):
+        return False
+    if not hasattr(field, "data") or getattr(field, "errors", None) or getattr(field, "raw_data", None):
+        return False
+    return field.data is None or field.data is False or field.data in ("", [], ())

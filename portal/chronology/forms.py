@@ -54,6 +54,7 @@ class ChronologyFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that only narrows what is shown
 
+    renders_the_same_for_everyone = True  # an empty field's markup is kept (portal.forms)
     categories = SelectMultipleField(
         "Categories",
         description="Show only entries about concerns in these categories",

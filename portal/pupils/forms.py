@@ -89,11 +89,13 @@ class PupilForm(FlaskForm):
 class FindByNameForm(FlaskForm):
     """Search by name is POSTed, never a query string: names must not reach URLs or access logs."""
 
+    renders_the_same_for_everyone = True  # an empty field's markup is kept (portal.forms)
     name = StringField("Name", description="Part of a first or last name", widget=GovTextInput())
     submit = SubmitField("Search", widget=GovSubmitInput())
 
 
 class FindByIdentifierForm(FlaskForm):
+    renders_the_same_for_everyone = True  # an empty field's markup is kept (portal.forms)
     upn = StringField("UPN", widget=GovTextInput())
     nhs_number = StringField("NHS number", widget=GovTextInput())
     surname = StringField("Legal last name", widget=GovTextInput())

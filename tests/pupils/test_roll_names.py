@@ -177,3 +177,22 @@ def test_one_schools_kept_names_never_answer_another_schools_search(client):
     sign_in(client, second)
     assert "No pupils found" in _search(client, "ashdown")
     assert "Search results (1)" in _search(client, "marlow")
+
+
+def test_the_search_forms_empty_fields_are_kept_but_never_what_was_typed_or_an_error(client):
+    from portal.forms import KEPT_WIDGETS
+
+    dsl = _dsl()
+    make_pupil(dsl.school, forename="Amelia", surname="Quennell")
+    sign_in(client, dsl)
+    page = _search(client, "Quennell")
+    assert 'value="Quennell"' in page
+    assert KEPT_WIDGETS and not any("Quennell" in key or "Quennell" in markup for (_, key), markup in KEPT_WIDGETS.items())
+    # The next page's empty search box is empty: nothing typed before was kept.
+    assert 'value="Quennell"' not in client.get("/pupils").get_data(as_text=True)
+    wrong = client.post("/pupils", data={"id-surname": "Quennell", "id-date_of_birth-day": "40",
+                                         "id-date_of_birth-month": "1", "id-date_of_birth-year": "2014",
+                                         "id-find": "Find pupil"}).get_data(as_text=True)
+    assert "govuk-error-message" in wrong
+    assert "govuk-error-message" not in client.get("/pupils").get_data(as_text=True)
+    assert not any("Quennell" in key or "Quennell" in markup for (_, key), markup in KEPT_WIDGETS.items())
