@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.auth import session_store
 from portal.extensions import login_manager
+from portal.auth.identity_kept import init_identity_kept
 from portal.policy import can
 
 
@@ -16,6 +17,7 @@ def init_login(app: Flask) -> None:
     # The server-side session is the protection: binding the cookie to an IP address would sign
     # out staff whose network changes address (mobile data, school proxies).
     login_manager.session_protection = None
+    init_identity_kept(app)
 
     @login_manager.user_loader
     def load_user(user_id: str):

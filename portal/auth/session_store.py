@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.auth import wall_clock
+from portal.auth import identity_kept, wall_clock
 from portal.auth.models import TIMEOUTS, SessionEndReason, User, UserSession
 from portal.db import db
 from portal.orgs.models import LocalAuthority, School
@@ -307,7 +307,10 @@ def _check(database, user_id: str, autocommit: _DriverAutocommit) -> User | None
             with unit_of_work():
                 record.last_seen_at = now
     g.user_session = record
-    return record.user
+    user = record.user
+    # Kept loaded across the page's own commits (its audit event): portal/auth/identity_kept.py.
+    identity_kept.keep(record, user, user.school, user.school.local_authority if user.school else user.local_authority)
+    return user
 
 
 def seconds_left(record: UserSession) -> tuple[int, bool]:
