@@ -109,7 +109,8 @@ def _init_extensions(app: Flask, secrets: dict[str, str]) -> None:
 
     # Import every model so that metadata (and Alembic autogenerate) sees all tables.
     import portal.models  # noqa: F401
-    # Session hooks that mark a council's queue as changed (the queue page's cache relies on them).
+    # Session hooks that mark a council's queue and a school's roll as changed (the queue page's
+    # cache and the roll's kept names rely on them).
     import portal.triage.queue_changes  # noqa: F401
     import portal.pupils.roll_changes  # noqa: F401
     # Areas hear each other's events (portal.events) through the subscriptions made here.
