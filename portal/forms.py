@@ -181,6 +181,9 @@ def _holds_nothing(field) -> bool:
     it (a pressed button holds True)."""
     if not getattr(getattr(field, "_form", None), "renders_the_same_for_everyone", False):
         return False
-    if not hasattr(field, "data") or getattr(field, "errors", None) or getattr(field, "raw_data", None):
+    if not hasattr(field, "data") or getattr(field, "errors", None):
+        return False
+    # What was sent: nothing, or only empty boxes (a date's day, month and year left blank).
+    if any(value not in ("", None) for value in getattr(field, "raw_data", None) or ()):
         return False
     return field.data is None or field.data is False or field.data in ("", [], ())
