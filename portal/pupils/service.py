@@ -273,10 +273,14 @@ def get_pupil_for(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> P
 
 
 @transactional
-def view_pupil(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> Pupil:
-    """The pupil, if `user` may do `action` to them (else NotFound); the view is audited."""
+def view_pupil(user, pupil_id: uuid.UUID, *, action: str = "pupil:view", with_contacts: bool = False) -> Pupil:
+    """The pupil, if `user` may do `action` to them (else NotFound); the view is audited, and with
+    `with_contacts` the view of their contacts too (the pupil's page shows both), in one commit:
+    `pupil.contacts` is then read after it, once."""
     pupil = get_pupil_for(user, pupil_id, action=action)
     audit.record("pupil.view", object_type="pupil", object_id=pupil.id)
+    if with_contacts:
+        audit.record("pupil.contacts_view", object_type="pupil", object_id=pupil.id)
     return pupil
 
 

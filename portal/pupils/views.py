@@ -92,11 +92,11 @@ def add():
 @bp.get("/<uuid:pupil_id>")
 @requires("pupils:manage")
 def show(pupil_id: uuid.UUID):
-    pupil = service.view_pupil(current_user, pupil_id)
+    pupil = service.view_pupil(current_user, pupil_id, with_contacts=True)
     return render_template(
         "pupils/show.html",
         pupil=pupil,
-        contacts=service.view_contacts(current_user, pupil),
+        contacts=pupil.contacts,
         links=_pupil_links(pupil),
         school_names=service.enrolment_school_names(pupil),
         shows_child_details=True,

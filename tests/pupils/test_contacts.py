@@ -57,3 +57,25 @@ def test_only_the_schools_leads_read_the_contacts(app, signed_in):
                 view_contacts(user, pupil)
         finally:
             context.pop()
+
+
+def test_the_pupils_page_shows_the_contacts_and_audits_both_views(client):
+    from tests.signing_in import sign_in
+
+    school = make_school(make_la())
+    dsl = make_user(Role.DSL, school)
+    pupil = make_pupil_through_service(school, forename="Wilf", surname="Inchbald", born=date(2017, 2, 2))
+    context = client.application.test_request_context("/")
+    context.push()
+    try:
+        login_user(make_user(Role.DSL, school))
+        replace_contacts(pupil, [MUM, CARER])
+    finally:
+        context.pop()
+    sign_in(client, dsl)
+    page = client.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    assert "Rosalind Inchbald" in page and "Tam Fairweather" in page and "Mobile: 07700 900777" in page
+    views = db.session.execute(select(AuditEvent.action, AuditEvent.object_id, AuditEvent.actor_id)
+                               .where(AuditEvent.action.in_(("pupil.view", "pupil.contacts_view")))).all()
+    assert sorted(action for action, _, _ in views) == ["pupil.contacts_view", "pupil.view"]
+    assert all(object_id == str(pupil.id) and actor == dsl.id for _, object_id, actor in views)
