@@ -21,17 +21,17 @@ managers (no child details); rows of an LA with no endpoint wait, unclaimed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from portal import audit
 from portal.connector import alerts
 from portal.connector.client import DeliveryResult
-from portal.connector.models import ConnectorEndpoint, NoticeOutboxItem, OutboxState
+from portal.connector.models import NoticeOutboxItem, OutboxState
 from portal.connector.notice_payload import MESSAGE_KIND
-from portal.connector.outbox import clear_endpoint_problem, new_claim_token, note_endpoint_problem, retry_delay
+from portal.connector.outbox import Claim, claim_rows, clear_endpoint_problem, note_endpoint_problem, retry_delay
 from portal.connector.payload import SCHEMA_VERSION
 from portal.db import db, utcnow
 from portal.encompass.models import EncompassNotice, Exposure, Routing
@@ -136,56 +136,10 @@ class ClaimedNotice:
     attempts: int
 
 
-@dataclass
-class Claim:
-    token: str
-    lease_until: datetime
-    items: list[ClaimedNotice] = field(default_factory=list)
-
-
-def _due(now: datetime):
-    return or_(
-        and_(NoticeOutboxItem.state == OutboxState.PENDING, NoticeOutboxItem.next_attempt_at <= now),
-        and_(NoticeOutboxItem.state == OutboxState.IN_FLIGHT, NoticeOutboxItem.lease_until < now),
-    )
-
-
 def claim_due(worker_id: str, batch: int = 50, lease_seconds: float = 120.0) -> Claim:
-    """Claim up to `batch` due notices of LAs that have an endpoint; commit; return their payloads."""
-    now = utcnow()
-    claim = Claim(new_claim_token(worker_id), now + timedelta(seconds=lease_seconds))
-    configured = select(ConnectorEndpoint.local_authority_id)
-    pick = (
-        select(NoticeOutboxItem.id)
-        .where(_due(now), NoticeOutboxItem.local_authority_id.in_(configured))
-        .order_by(NoticeOutboxItem.next_attempt_at)
-        .limit(batch)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True, of=NoticeOutboxItem)
-    with unit_of_work():
-        ids = list(db.session.execute(pick).scalars())
-        if not ids:
-            return claim
-        claimed = list(db.session.execute(
-            update(NoticeOutboxItem)
-            .where(NoticeOutboxItem.id.in_(ids), _due(now))  # re-checked: on SQLite this is the guard
-            .values(state=OutboxState.IN_FLIGHT, lease_owner=claim.token, lease_until=claim.lease_until,
-                    attempts=NoticeOutboxItem.attempts + 1, last_attempt_at=now)
-            .returning(NoticeOutboxItem.id)
-            .execution_options(synchronize_session=False)
-        ).scalars())
-        if claimed:
-            rows = db.session.execute(
-                select(NoticeOutboxItem).where(NoticeOutboxItem.id.in_(claimed))
-            ).scalars().all()
-            claim.items = [
-                ClaimedNotice(row.id, row.notice_id, row.local_authority_id, row.payload, row.attempts)
-                for row in rows
-            ]
-            for row in rows:
-                db.session.expunge(row)
-    return claim
+    """Claim up to `batch` due notices of LAs that have an endpoint (the referrals' `claim_rows`)."""
+    return claim_rows(NoticeOutboxItem, worker_id, batch, lease_seconds, lambda row: ClaimedNotice(
+        row.id, row.notice_id, row.local_authority_id, row.payload, row.attempts))
 
 
 # --- outcomes ------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -103,22 +104,24 @@ class ClaimedItem:
 class Claim:
     token: str
     lease_until: datetime
-    items: list[ClaimedItem] = field(default_factory=list)
+    items: list = field(default_factory=list)  # ClaimedItem, or a notice outbox's ClaimedNotice
 
 
 def new_claim_token(worker_id: str) -> str:
     return f"{worker_id[:100]}/{secrets.token_hex(6)}"
 
 
-def _due(now: datetime):
+def _due(model, now: datetime):
     return or_(
-        and_(OutboxItem.state == OutboxState.PENDING, OutboxItem.next_attempt_at <= now),
-        and_(OutboxItem.state == OutboxState.IN_FLIGHT, OutboxItem.lease_until < now),
+        and_(model.state == OutboxState.PENDING, model.next_attempt_at <= now),
+        and_(model.state == OutboxState.IN_FLIGHT, model.lease_until < now),
     )
 
 
-def claim_due(worker_id: str, batch: int = 50, lease_seconds: float = 120.0) -> Claim:
-    """Claim up to `batch` due rows of LAs that have an endpoint; commit; return their payloads.
+def claim_rows(model, worker_id: str, batch: int, lease_seconds: float, claimed_item: Callable) -> Claim:
+    """Claim up to `batch` due rows of `model` (the referrals' outbox or the notices', which share
+    their state, lease and retry columns) of LAs that have an endpoint; commit; return them as
+    `claimed_item(row)` plain values.
 
     Its own short unit of work: the session ends with no transaction open, so the caller may go
     to the network at once.
@@ -127,36 +130,38 @@ def claim_due(worker_id: str, batch: int = 50, lease_seconds: float = 120.0) -> 
     claim = Claim(new_claim_token(worker_id), now + timedelta(seconds=lease_seconds))
     configured = select(ConnectorEndpoint.local_authority_id)
     pick = (
-        select(OutboxItem.id)
-        .where(_due(now), OutboxItem.local_authority_id.in_(configured))
-        .order_by(OutboxItem.next_attempt_at)
+        select(model.id)
+        .where(_due(model, now), model.local_authority_id.in_(configured))
+        .order_by(model.next_attempt_at)
         .limit(batch)
     )
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres:
+    if db.session.get_bind().dialect.name == "postgresql":
         # Lock only the outbox rows (not the endpoint rows the subquery reads).
-        pick = pick.with_for_update(skip_locked=True, of=OutboxItem)
+        pick = pick.with_for_update(skip_locked=True, of=model)
     with unit_of_work():
         ids = list(db.session.execute(pick).scalars())
         if not ids:
             return claim
         claimed = list(db.session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id.in_(ids), _due(now))  # re-checked: on SQLite this is the guard
+            update(model)
+            .where(model.id.in_(ids), _due(model, now))  # re-checked: on SQLite this is the guard
             .values(state=OutboxState.IN_FLIGHT, lease_owner=claim.token, lease_until=claim.lease_until,
-                    attempts=OutboxItem.attempts + 1, last_attempt_at=now)
-            .returning(OutboxItem.id)
+                    attempts=model.attempts + 1, last_attempt_at=now)
+            .returning(model.id)
             .execution_options(synchronize_session=False)
         ).scalars())
         if claimed:
-            rows = db.session.execute(select(OutboxItem).where(OutboxItem.id.in_(claimed))).scalars().all()
-            claim.items = [
-                ClaimedItem(row.id, row.referral_id, row.local_authority_id, row.payload, row.attempts)
-                for row in rows
-            ]
+            rows = db.session.execute(select(model).where(model.id.in_(claimed))).scalars().all()
+            claim.items = [claimed_item(row) for row in rows]
             for row in rows:
                 db.session.expunge(row)  # plain values from here on; the rows are not kept around
     return claim
+
+
+def claim_due(worker_id: str, batch: int = 50, lease_seconds: float = 120.0) -> Claim:
+    """Claim up to `batch` due referrals of LAs that have an endpoint (`claim_rows`)."""
+    return claim_rows(OutboxItem, worker_id, batch, lease_seconds, lambda row: ClaimedItem(
+        row.id, row.referral_id, row.local_authority_id, row.payload, row.attempts))
 
 
 # --- outcomes ------------------------------------------------------------------------------------
