@@ -119,3 +119,7 @@ def _replace_connections_closed_by_the_server(dbapi_connection, connection_recor
 from flask_sqlalchemy import SQLAlchemy  # noqa: E402
 
 db = SQLAlchemy(model_class=Base)
+
+# A transaction that only read ends with COMMIT, so the driver keeps its prepared statements
+# across requests (portal/read_commit.py).
+import portal.read_commit  # noqa: E402,F401

@@ -106,13 +106,16 @@ def _python_files(pattern: str):
 def test_only_the_unit_of_work_commits_or_rolls_back():
     # The ORM session's transaction is the unit of work's alone. A savepoint (one pulled update,
     # one data key made under a race) is committed or rolled back inside it, and the key
-    # rotation's own Core connection (it holds a PostgreSQL advisory lock) manages itself.
+    # rotation's own Core connection (it holds a PostgreSQL advisory lock) manages itself. And
+    # portal/read_commit.py ends with the driver's COMMIT a transaction that SQLAlchemy is rolling
+    # back and that only read (the same for the database; the driver keeps its prepared statements).
     offenders = [
         f"{path.relative_to(ROOT)}:{n}"
         for path in _python_files("*.py") if path.name != "transaction.py"
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if re.search(r"\b(?!savepoint\b)\w+\.(commit|rollback)\(\)", line) and not line.lstrip().startswith("#")
         and not (path.name == "rotation.py" and "connection.rollback()" in line)
+        and not (path.name == "read_commit.py" and "raw.commit()" in line)
     ]
     assert offenders == []
 
