@@ -10,15 +10,17 @@ it is done. The read names children, so it is audited.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import bindparam, case, exists, func, select
 
 from portal import audit
 from portal.concerns.models import Concern, ConcernStatus
 from portal.db import db, utcnow
+from portal.encompass.service import unread_count_for_school as encompass_unread_count
 from portal.encompass.service import unread_for_school as encompass_unread
 from portal.orgs.models import School
 from portal.policy import can
@@ -169,6 +171,79 @@ def is_worklist_user(user) -> bool:
     return can(user, "concerns:review") or can(user, "updates:view") or can(user, "transfers:manage")
 
 
+# The page's statements, each built once for the sections a user sees (`_counts_statement`) or
+# once for everyone (the rows), with the school, the user and the dates as bind parameters:
+# building them (a dozen subqueries) and working out their cache keys cost each home page more
+# than running them (issue 22).
+_SCHOOL = bindparam("school_id")
+_USER = bindparam("user_id")
+_SINCE = bindparam("since")
+_TODAY = bindparam("today")
+_CONCERNS_WAITING = (Concern.school_id == _SCHOOL, Concern.status == ConcernStatus.AWAITING_REVIEW)
+_UPDATES_UNREAD = (
+    SharedUpdate.school_id == _SCHOOL,
+    ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == _USER),
+)
+_REFERRALS_SHOWN = (
+    Referral.school_id == _SCHOOL,
+    Referral.status.in_(IN_PROGRESS) | ((Referral.status == ReferralStatus.DECIDED) & (Referral.updated_at >= _SINCE)),
+)
+_TO_SEND = (Transfer.from_school_id == _SCHOOL, Transfer.status.in_(TRANSFER_OPEN_STATUSES))
+_TO_RECEIVE = (Transfer.to_school_id == _SCHOOL, Transfer.status.in_(WAITING_STATUSES))
+
+# Each count by the permission that shows it.
+_COUNTS = {
+    "encompass:read": {"encompass": encompass_unread_count(_SCHOOL)},
+    "concerns:review": {
+        "concerns": select(func.count(Concern.id)).where(*_CONCERNS_WAITING),
+        "urgent": select(func.coalesce(func.sum(case((Concern.urgent.is_(True), 1), else_=0)), 0))
+        .where(*_CONCERNS_WAITING),
+        "oldest": select(func.min(Concern.logged_at)).where(*_CONCERNS_WAITING),
+    },
+    "updates:view": {"updates": select(func.count(SharedUpdate.id)).where(*_UPDATES_UNREAD)},
+    "referrals:manage": {"referrals": select(func.count(Referral.id)).where(*_REFERRALS_SHOWN)},
+    "transfers:manage": {
+        "to_send": select(func.count(Transfer.id)).where(*_TO_SEND),
+        "overdue": select(func.count(Transfer.id)).where(*_TO_SEND, Transfer.due_date < _TODAY),
+        "to_receive": select(func.count(Transfer.id)).where(*_TO_RECEIVE),
+        "requests": select(func.count(TransferRequestTarget.id)).where(
+            TransferRequestTarget.holder_school_id == _SCHOOL, TransferRequestTarget.status == RequestTargetStatus.OPEN),
+    },
+}
+
+
+@functools.cache
+def _counts_statement(permissions: tuple[str, ...]):
+    """Every count the user's sections show, in one statement (one scalar subquery each): a
+    count a statement cost the page a round trip each."""
+    return select(*(query.scalar_subquery().label(name)
+                    for permission in permissions for name, query in _COUNTS[permission].items()))
+
+
+_UPDATE_ROWS = (
+    select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.pupil_id, SharedUpdate.referral_id, SharedUpdate.created_at)
+    .where(*_UPDATES_UNREAD).order_by(SharedUpdate.created_at.desc(), SharedUpdate.id).limit(SHOWN)
+)
+# Urgent first, then drafts (the school's to finish), then the newest.
+_REFERRAL_ROWS = (
+    select(Referral.id, Referral.pupil_id, Referral.status, Referral.reference, Referral.urgent,
+           func.coalesce(Referral.submitted_at, Referral.created_at).label("at"))
+    .where(*_REFERRALS_SHOWN)
+    .order_by(Referral.urgent.desc(), (Referral.status == ReferralStatus.DRAFT).desc(),
+              func.coalesce(Referral.submitted_at, Referral.created_at).desc(), Referral.id)
+    .limit(SHOWN)
+)
+_SEND_ROWS = (
+    select(Transfer.id, Transfer.pupil_id, Transfer.status, Transfer.due_date)
+    .where(*_TO_SEND).order_by(Transfer.due_date, Transfer.id).limit(SHOWN)
+)
+_RECEIVE_ROWS = (
+    select(Transfer.id, Transfer.sent_at, School.name.label("from_school"))
+    .join(School, School.id == Transfer.from_school_id)
+    .where(*_TO_RECEIVE).order_by(Transfer.sent_at, Transfer.id).limit(SHOWN)
+)
+
+
 @transactional
 def worklist_for(user) -> Worklist | None:
     """The user's worklist (None for anyone who is not a school's safeguarding lead); audited,
@@ -178,42 +253,19 @@ def worklist_for(user) -> Worklist | None:
     school_id = user.school_id
     work = Worklist()
     pupil_ids: set[uuid.UUID] = set()
+    parameters = {"school_id": school_id, "user_id": user.id, "since": utcnow() - DECIDED_SHOWN_FOR,
+                  "today": school_days.today_uk()}
 
-    if can(user, "encompass:read"):
-        rows, total = encompass_unread(school_id, SHOWN)
-        work.encompass = Section(items=rows, total=total)
+    # Then the few rows of each section, and none for a section with nothing in it.
+    permissions = tuple(permission for permission in _COUNTS if can(user, permission))
+    counted = db.session.execute(_counts_statement(permissions), parameters).one()._mapping if permissions else {}
 
-    # Every count the page shows in one statement (one scalar subquery each), then the few rows
-    # of each section: a count a statement cost the page a round trip each (issue 22).
-    counts: dict = {}
-    if can(user, "concerns:review"):
-        waiting = (Concern.school_id == school_id, Concern.status == ConcernStatus.AWAITING_REVIEW)
-        counts["concerns"] = select(func.count(Concern.id)).where(*waiting)
-        counts["urgent"] = select(func.coalesce(func.sum(case((Concern.urgent.is_(True), 1), else_=0)), 0)).where(*waiting)
-        counts["oldest"] = select(func.min(Concern.logged_at)).where(*waiting)
-    if can(user, "updates:view"):
-        unread = ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == user.id)
-        updates_where = (SharedUpdate.school_id == school_id, unread)
-        counts["updates"] = select(func.count(SharedUpdate.id)).where(*updates_where)
-    if can(user, "referrals:manage"):
-        since = utcnow() - DECIDED_SHOWN_FOR
-        referrals_where = (
-            Referral.school_id == school_id,
-            Referral.status.in_(IN_PROGRESS)
-            | ((Referral.status == ReferralStatus.DECIDED) & (Referral.updated_at >= since)),
-        )
-        counts["referrals"] = select(func.count(Referral.id)).where(*referrals_where)
-    if can(user, "transfers:manage"):
-        send_where = (Transfer.from_school_id == school_id, Transfer.status.in_(TRANSFER_OPEN_STATUSES))
-        receive_where = (Transfer.to_school_id == school_id, Transfer.status.in_(WAITING_STATUSES))
-        counts["to_send"] = select(func.count(Transfer.id)).where(*send_where)
-        counts["overdue"] = select(func.count(Transfer.id)).where(*send_where, Transfer.due_date < school_days.today_uk())
-        counts["to_receive"] = select(func.count(Transfer.id)).where(*receive_where)
-        counts["requests"] = select(func.count(TransferRequestTarget.id)).where(
-            TransferRequestTarget.holder_school_id == school_id, TransferRequestTarget.status == RequestTargetStatus.OPEN)
-    counted = db.session.execute(
-        select(*(query.scalar_subquery().label(name) for name, query in counts.items()))
-    ).one()._mapping if counts else {}
+    def rows(statement, count) -> list:
+        return list(db.session.execute(statement, parameters).all()) if count else []
+
+    if "encompass" in counted:
+        total = int(counted["encompass"])
+        work.encompass = Section(items=encompass_unread(school_id, SHOWN) if total else [], total=total)
 
     if "concerns" in counted:
         work.concerns = ConcernsWaiting(count=int(counted["concerns"]), urgent=int(counted["urgent"]),
@@ -221,40 +273,22 @@ def worklist_for(user) -> Worklist | None:
 
     update_rows, reference_of = [], {}
     if "updates" in counted:
-        update_rows = list(db.session.execute(
-            select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.pupil_id, SharedUpdate.referral_id, SharedUpdate.created_at)
-            .where(*updates_where).order_by(SharedUpdate.created_at.desc(), SharedUpdate.id).limit(SHOWN)
-        ).all()) if counted["updates"] else []
+        update_rows = rows(_UPDATE_ROWS, counted["updates"])
         work.updates = Section(total=int(counted["updates"]))
         pupil_ids |= {row.pupil_id for row in update_rows if row.pupil_id}
 
     referral_rows = []
     if "referrals" in counted:
-        # Urgent first, then drafts (the school's to finish), then the newest.
-        referral_rows = list(db.session.execute(
-            select(Referral.id, Referral.pupil_id, Referral.status, Referral.reference, Referral.urgent,
-                   func.coalesce(Referral.submitted_at, Referral.created_at).label("at"))
-            .where(*referrals_where)
-            .order_by(Referral.urgent.desc(), (Referral.status == ReferralStatus.DRAFT).desc(),
-                      func.coalesce(Referral.submitted_at, Referral.created_at).desc(), Referral.id)
-            .limit(SHOWN)
-        ).all()) if counted["referrals"] else []
+        referral_rows = rows(_REFERRAL_ROWS, counted["referrals"])
         work.referrals = Section(total=int(counted["referrals"]))
         pupil_ids |= {row.pupil_id for row in referral_rows}
 
     send_rows, receive_rows = [], []
     if "to_send" in counted:
-        send_rows = list(db.session.execute(
-            select(Transfer.id, Transfer.pupil_id, Transfer.status, Transfer.due_date)
-            .where(*send_where).order_by(Transfer.due_date, Transfer.id).limit(SHOWN)
-        ).all()) if counted["to_send"] else []
+        send_rows = rows(_SEND_ROWS, counted["to_send"])
         work.to_send = Section(total=int(counted["to_send"]))
         work.overdue_transfers = int(counted["overdue"])
-        receive_rows = list(db.session.execute(
-            select(Transfer.id, Transfer.sent_at, School.name.label("from_school"))
-            .join(School, School.id == Transfer.from_school_id)
-            .where(*receive_where).order_by(Transfer.sent_at, Transfer.id).limit(SHOWN)
-        ).all()) if counted["to_receive"] else []
+        receive_rows = rows(_RECEIVE_ROWS, counted["to_receive"])
         work.to_receive = Section(total=int(counted["to_receive"]))
         work.requests = int(counted["requests"])
         pupil_ids |= {row.pupil_id for row in send_rows}
@@ -281,7 +315,7 @@ def worklist_for(user) -> Worklist | None:
         ]
     if work.to_send is not None:
         calendar = school_days.school_calendar(school_id) if send_rows else None
-        today = school_days.today_uk()
+        today = parameters["today"]
         work.to_send.items = [
             TransferToSend(transfer_id=row.id, child=names.get(row.pupil_id, "A pupil"),
                            status=TRANSFER_STATUS_LABELS.get(row.status, row.status), due_date=row.due_date,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from portal import audit
@@ -774,21 +774,29 @@ class SchoolListRow:
         return self.first_read_at is None and self.due_at is not None and self.due_at <= utcnow()
 
 
-def _school_rows(school_id: uuid.UUID, *, unread_only: bool, limit: int | None) -> tuple[list[SchoolListRow], int]:
+def _school_where(school_id, *, unread_only: bool) -> list:
     where = [EncompassChild.school_id == school_id, EncompassChild.routing == Routing.DELIVERED]
     if unread_only:
         where.append(EncompassChild.first_read_at.is_(None))
-    total = db.session.execute(select(func.count(EncompassChild.id)).where(*where)).scalar_one()
+    return where
+
+
+def _listed(where: list, limit: int | None) -> list[SchoolListRow]:
     query = (select(EncompassChild, EncompassNotice.incident_at).join(EncompassNotice)
              .where(*where).order_by(EncompassChild.routed_at.desc(), EncompassChild.id))
     if limit:
         query = query.limit(limit)
-    rows = [
+    return [
         SchoolListRow(child_id=c.id, child=c.full_name, incident_at=incident_at, delivered_at=c.routed_at,
                       due_at=c.due_at, first_read_at=c.first_read_at)
         for c, incident_at in db.session.execute(query).all()
     ]
-    return rows, int(total)
+
+
+def _school_rows(school_id: uuid.UUID, *, unread_only: bool, limit: int | None) -> tuple[list[SchoolListRow], int]:
+    where = _school_where(school_id, unread_only=unread_only)
+    total = db.session.execute(select(func.count(EncompassChild.id)).where(*where)).scalar_one()
+    return _listed(where, limit), int(total)
 
 
 @transactional
@@ -800,9 +808,15 @@ def school_notices(user) -> list[SchoolListRow]:
     return rows
 
 
-def unread_for_school(school_id: uuid.UUID, limit: int) -> tuple[list[SchoolListRow], int]:
+def unread_count_for_school(school_id) -> Select:
+    """For the DSL's home page, which counts everything in one statement: how many notices
+    delivered to the school are unread (`school_id` a value or a bind parameter)."""
+    return select(func.count(EncompassChild.id)).where(*_school_where(school_id, unread_only=True))
+
+
+def unread_for_school(school_id: uuid.UUID, limit: int) -> list[SchoolListRow]:
     """For the DSL's home page (whose service audits the read): the unread notices, newest first."""
-    return _school_rows(school_id, unread_only=True, limit=limit)
+    return _listed(_school_where(school_id, unread_only=True), limit)
 
 
 # --- the chase at 08:30 --------------------------------------------------------------------------
