@@ -27,8 +27,19 @@ def compute_hash(event: AuditEvent, chain_key: bytes) -> str:
     return chain.mac(chain_key, chain.canonical(chain.event_fields(event)))
 
 
+# The head as this transaction locked it: a second event in the same transaction (the pupil's
+# page records the view of the pupil and of their contacts) needs no second lock, because the
+# row stays locked by this transaction until it ends. Only a lock taken outside any savepoint is
+# reused (rolling back to a savepoint releases the locks taken after it).
+_HEAD_LOCKED = "portal_audit_head_locked"
+
+
 def _lock_head() -> AuditChainHead:
-    session = db.session
+    session = db.session()
+    transaction = session.get_transaction()
+    locked = session.info.get(_HEAD_LOCKED)
+    if locked is not None and locked[0] is transaction and not session.in_nested_transaction():
+        return locked[1]
     if session.get_bind().dialect.name == "sqlite":
         # A write takes SQLite's database lock for the rest of the transaction: no other writer
         # can read the head between our read and our update.
@@ -47,6 +58,8 @@ def _lock_head() -> AuditChainHead:
         head = AuditChainHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
         session.add(head)
         session.flush()
+    if transaction is not None and not session.in_nested_transaction():
+        session.info[_HEAD_LOCKED] = (transaction, head)
     return head
 
 
@@ -115,7 +128,8 @@ def record(
     db.session.add(event)
     head.last_seq = event.seq
     head.last_hash = event.hash
-    db.session.flush()
+    # Not flushed here: the transaction's commit writes the head once and every event of the
+    # transaction together (the head stays locked by it until then).
     if chain.checkpoint_due(event.seq):
         # Signed now, written once the transaction has committed (never for a rolled-back one).
         db.session.info[_PENDING_CHECKPOINT] = (
@@ -136,6 +150,13 @@ def _write_pending_checkpoint(session) -> None:
 @sqlalchemy_event.listens_for(Session, "after_rollback")
 def _drop_pending_checkpoint(session) -> None:
     session.info.pop(_PENDING_CHECKPOINT, None)
+
+
+@sqlalchemy_event.listens_for(Session, "after_transaction_end")
+def _forget_the_lock(session, transaction) -> None:
+    locked = session.info.get(_HEAD_LOCKED)
+    if locked is not None and locked[0] is transaction:
+        del session.info[_HEAD_LOCKED]
 
 
 def write_checkpoint_now() -> chain.Checkpoint | None:

@@ -26,34 +26,51 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 _KEY = "identity_kept"
+_TABLES_KEY = "identity_kept_tables"
 _WATCHED = ("user_account", "school", "local_authority", "user_session")
-_WRITES = re.compile(
-    r"\b(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?\"?(?:%s)\"?(?!\w)" % "|".join(_WATCHED),
-    re.IGNORECASE)
+_WRITES = re.compile(r"\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM|TRUNCATE)\s+(?:TABLE\s+)?(?:ONLY\s+)?\"?(\w+)\"?",
+                     re.IGNORECASE)
 _WRITE_WORDS = ("UPDATE", "INSERT", "DELETE", "TRUNCATE", "update", "insert", "delete", "truncate")
+
+
+def _values(obj) -> tuple:
+    state = inspect(obj)
+    return obj, {key: value for key, value in state.dict.items() if key in state.manager}
 
 
 def keep(*objects) -> None:
     """Called by the session check once it has loaded (and, when due, marked active) these."""
-    kept = []
-    for obj in objects:
-        if obj is None:
-            continue
-        state = inspect(obj)
-        kept.append((obj, {key: value for key, value in state.dict.items() if key in state.manager}))
-    setattr(g, _KEY, kept)
+    setattr(g, _KEY, [_values(obj) for obj in objects if obj is not None])
+    setattr(g, _TABLES_KEY, set(_WATCHED))
+
+
+def keep_also(obj) -> None:
+    """The record a page is about, as its service read it before the page's audit commit (the
+    pupil of the pupil's page and of their chronology): kept the same way, its table watched
+    the same way. Only while the signed-in user's are kept (a request with a session check)."""
+    kept = g.get(_KEY)
+    if kept is None or obj is None:
+        return
+    kept.append(_values(obj))
+    g.get(_TABLES_KEY).update(table.name for table in inspect(obj).mapper.tables)
 
 
 def forget() -> None:
     g.pop(_KEY, None)
+    g.pop(_TABLES_KEY, None)
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _watch_writes(connection, cursor, statement, parameters, context, executemany) -> None:
     if not has_request_context() or g.get(_KEY) is None:
         return
-    if any(word in statement for word in _WRITE_WORDS) and _WRITES.search(statement):
-        forget()
+    if any(word in statement for word in _WRITE_WORDS):
+        watched = g.get(_TABLES_KEY)
+        for verb, table in _WRITES.findall(statement):
+            # TRUNCATE names several tables: any TRUNCATE forgets (only the test suite sends one).
+            if verb.upper() == "TRUNCATE" or table.lower() in watched:
+                forget()
+                return
 
 
 @event.listens_for(Session, "after_transaction_end")

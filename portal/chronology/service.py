@@ -21,6 +21,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from portal import audit
+from portal.auth import identity_kept
 from portal.auth.models import User
 from portal.chronology.entries import Entry
 from portal.chronology.sources import SOURCES, Context
@@ -79,6 +80,7 @@ def pupil_for(viewer, pupil_id: uuid.UUID, action: str) -> Pupil:
     if pupil is None:
         raise NotFound()
     require(action, pupil)
+    identity_kept.keep_also(pupil)  # the page shows it after the audit commit: not read twice
     return pupil
 
 

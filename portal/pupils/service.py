@@ -20,6 +20,7 @@ from datetime import date
 from sqlalchemy import select
 
 from portal import audit
+from portal.auth import identity_kept
 from portal.crypto import lookup
 from portal.paging import PageNumbers, clamp_page, page_count
 from portal.db import db
@@ -278,6 +279,7 @@ def view_pupil(user, pupil_id: uuid.UUID, *, action: str = "pupil:view", with_co
     `with_contacts` the view of their contacts too (the pupil's page shows both), in one commit:
     `pupil.contacts` is then read after it, once."""
     pupil = get_pupil_for(user, pupil_id, action=action)
+    identity_kept.keep_also(pupil)  # the page shows it after the audit commit: not read twice
     audit.record("pupil.view", object_type="pupil", object_id=pupil.id)
     if with_contacts:
         audit.record("pupil.contacts_view", object_type="pupil", object_id=pupil.id)

@@ -99,3 +99,50 @@ def test_nothing_is_kept_from_one_request_to_the_next(app):
         with Statements() as statements:
             user.display_name
         assert statements.seen  # read again: the earlier request's copy was dropped at its end
+
+
+def test_the_pupils_page_and_chronology_do_not_read_the_pupil_again_after_their_audit_commit(client):
+    dsl = make_user(Role.DSL, make_school(make_la()))
+    pupil = make_pupil(dsl.school, legal_forename="Amara")
+    sign_in(client, dsl)
+    for path in (f"/pupils/{pupil.id}", f"/pupils/{pupil.id}/chronology"):
+        client.get(path)
+        with Statements() as statements:
+            page = client.get(path).get_data(as_text=True)
+        assert "Amara" in page  # the page names the pupil after its audit commit
+        audit_insert = next(i for i, s in enumerate(statements.seen) if s.startswith("INSERT INTO audit_event"))
+        assert not any("FROM pupil " in s for s in statements.seen[audit_insert + 1:]), path
+
+
+def test_after_a_write_to_the_pupil_it_is_read_again(app):
+    from portal.pupils.models import Pupil
+
+    dsl = make_user(Role.DSL, make_school(make_la()))
+    pupil = make_pupil(dsl.school)
+    with app.test_request_context():
+        db.session.refresh(dsl)
+        identity_kept.keep(dsl, dsl.school)
+        db.session.refresh(pupil)
+        identity_kept.keep_also(pupil)
+        db.session.execute(update(Pupil).where(Pupil.id == pupil.id).values(on_roll=False)
+                           .execution_options(roll_of=(dsl.school_id,)))
+        db.session.commit()
+        assert pupil.on_roll is False
+
+
+def test_a_write_to_a_table_whose_name_begins_with_the_pupils_does_not_count(app):
+    """`pupil_contact` is not `pupil`: the kept pupil comes back with no statement."""
+    from portal.pupils.models import PupilContact
+
+    dsl = make_user(Role.DSL, make_school(make_la()))
+    pupil = make_pupil(dsl.school)
+    with app.test_request_context():
+        db.session.refresh(dsl)
+        identity_kept.keep(dsl, dsl.school)
+        db.session.refresh(pupil)
+        identity_kept.keep_also(pupil)
+        db.session.execute(update(PupilContact).where(PupilContact.pupil_id == pupil.id).values(position=1))
+        db.session.commit()
+        with Statements() as statements:
+            assert pupil.on_roll is True
+        assert statements.seen == []
