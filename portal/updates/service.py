@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import bindparam, case, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -177,6 +177,14 @@ def _unread_clause(user):
     return ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == user.id)
 
 
+# The navigation's count for a school's user, on every page they see: built once (building the
+# statement and its cache key cost about as much as running it).
+_SCHOOL_UNREAD = select(func.count(SharedUpdate.id)).where(
+    SharedUpdate.school_id == bindparam("school_id"),
+    ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == bindparam("user_id")),
+)
+
+
 def unread_count(user) -> int:
     """Updates for the user's school (or, for a partner agency's referrer, about the referrals
     they may see) this person has not opened yet (0 for anyone who may not see them)."""
@@ -186,9 +194,7 @@ def unread_count(user) -> int:
         ).scalar_one()
     if not can(user, "updates:view") or user.school_id is None:
         return 0
-    return db.session.execute(
-        select(func.count(SharedUpdate.id)).where(SharedUpdate.school_id == user.school_id, _unread_clause(user))
-    ).scalar_one()
+    return db.session.execute(_SCHOOL_UNREAD, {"school_id": user.school_id, "user_id": user.id}).scalar_one()
 
 
 INBOX_PAGE_SIZE = 50
