@@ -22,6 +22,7 @@ from sqlalchemy import select
 from portal import audit
 from portal.auth import identity_kept
 from portal.crypto import lookup
+from portal.crypto.fields import open_fields
 from portal.paging import PageNumbers, clamp_page, page_count
 from portal.db import db
 from portal.domain_errors import Conflict, Invalid, NotFound
@@ -289,11 +290,18 @@ def view_pupil(user, pupil_id: uuid.UUID, *, action: str = "pupil:view", with_co
 ROLL_PAGE_SIZE = 50
 
 
+# The fields the roll's and the search's rows show (templates/pupils/roll.html).
+ROLL_SHOWN_FIELDS = ("legal_surname", "legal_forename", "preferred_name", "date_of_birth", "year_group")
+
+
 def _load_in_order(ids: list[uuid.UUID]) -> list[Pupil]:
     if not ids:
         return []
     found = {p.id: p for p in db.session.execute(select(Pupil).where(Pupil.id.in_(ids))).scalars()}
-    return [found[i] for i in ids if i in found]
+    pupils = [found[i] for i in ids if i in found]
+    # Opened column by column, not value by value as the page reads them (issue 22).
+    open_fields(pupils, ROLL_SHOWN_FIELDS)
+    return pupils
 
 
 def sorted_roll_ids(school: School, *, text: str | None = None, on_roll_only: bool = True) -> list[uuid.UUID]:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.crypto import IntegrityCheckFailed, cipher
-from portal.crypto.fields import keyring
+from portal.crypto.fields import keyring, open_fields
 from portal.crypto.normalise import _normalise_text_unicode, normalise_text
 from portal.db import db
 from tests.crypto.models import Child
@@ -83,3 +83,45 @@ def test_the_ascii_shortcut_normalises_exactly_as_the_unicode_steps_do():
     assert normalise_text("  O'Brien-SMITH  ") == "obrien smith"
     assert normalise_text("Zoë  Ní Bhriain") == "zoe ni bhriain"
     assert normalise_text("ＳＭＩＴＨ") == "smith"
+
+
+def _fresh(ids) -> list[Child]:
+    db.session.expunge_all()  # nothing opened yet: loaded from the database as a page loads them
+    found = {child.id: child for child in db.session.execute(select(Child).where(Child.id.in_(ids))).scalars()}
+    return [found[i] for i in ids]
+
+
+FIELDS = ("surname", "forename", "date_of_birth", "details", "photo")
+
+
+def test_fields_opened_together_read_as_each_attribute_does_and_are_not_opened_again(tables, monkeypatch):
+    from datetime import date
+
+    children = [Child(surname=name or "-", forename=name or None, date_of_birth=date(2015, 3, 1 + n),
+                      details={"n": n}, photo=bytes([n]) if n % 2 else None) for n, name in enumerate(NAMES)]
+    db.session.add_all(children)
+    db.session.commit()
+    ids = [child.id for child in children]
+    alone = [[getattr(child, name) for name in FIELDS] for child in _fresh(ids)]
+    together = _fresh(ids)
+    open_fields(together, FIELDS)
+    opened_alone = []
+    monkeypatch.setattr(cipher, "decrypt", lambda *args, **kwargs: opened_alone.append(1))
+    assert [[getattr(child, name) for name in FIELDS] for child in together] == alone
+    assert opened_alone == []  # every value shown was opened with its column
+    together[0].details["n"] = 99  # a JSON value is decoded afresh for each read, as before
+    assert together[0].details == {"n": 0}
+
+
+@pytest.mark.parametrize("tamper", ["other row", "altered"])
+def test_a_copied_or_altered_value_fails_when_fields_are_opened_together(tables, tamper):
+    ids = _saved(["Smith", "Jones", "Patel"])
+    children = _fresh(ids)
+    stored = children[0]._surname_ciphertext
+    if tamper == "other row":
+        children[1]._surname_ciphertext = stored
+    else:
+        children[1]._surname_ciphertext = stored[:-3] + ("A" if stored[-3] != "A" else "B") + stored[-2:]
+    with pytest.raises(IntegrityCheckFailed):
+        open_fields(children, ("surname",))
+    db.session.rollback()

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select, update
 
 from portal.auth.roles import Role
-from portal.crypto import cipher
 from portal.db import db
 from portal.orgs.models import School
 from portal.pupils import roll_names
@@ -35,15 +34,16 @@ def _search(client, text: str) -> str:
 
 @pytest.fixture
 def decryptions(monkeypatch):
-    """How many name columns were opened across a roll."""
+    """How many name columns were opened across a roll (the rows a page shows are opened too,
+    but only those: `open_fields`)."""
     opened = []
-    real = cipher.decrypt_column
+    real = roll_names._decrypt
 
-    def counting(*args, **kwargs):
-        opened.append(kwargs["column"])
-        return real(*args, **kwargs)
+    def counting(school_id):
+        opened.extend(roll_names.NAME_FIELDS)
+        return real(school_id)
 
-    monkeypatch.setattr(cipher, "decrypt_column", counting)
+    monkeypatch.setattr(roll_names, "_decrypt", counting)
     return opened
 
 
