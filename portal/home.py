@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from portal.dashboard import worklist
 from portal.policy import can, public, requires
+from portal.updates import navigation
 
 bp = Blueprint("home", __name__)
 
@@ -54,8 +55,10 @@ def home_links(user) -> list[dict]:
 @bp.get("/home")
 @requires("home:view")
 def dashboard():
-    return render_template("home.html", links=home_links(current_user),
-                           worklist=worklist.worklist_for(current_user))
+    work = worklist.worklist_for(current_user)
+    if work is not None and work.updates is not None:
+        navigation.unread_counted(current_user, work.updates.total)  # the navigation's count too
+    return render_template("home.html", links=home_links(current_user), worklist=work)
 
 
 @bp.get("/accessibility")

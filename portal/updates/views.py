@@ -8,6 +8,7 @@ from flask import Blueprint, has_request_context, render_template, request, url_
 from flask_login import current_user
 
 from portal.policy import can, requires
+from portal.updates import navigation
 from portal.updates import service as updates
 
 bp = Blueprint("updates", __name__, url_prefix="/updates")
@@ -17,6 +18,7 @@ bp = Blueprint("updates", __name__, url_prefix="/updates")
 @requires("updates:view")
 def inbox():
     inbox_page = updates.inbox(current_user, page=request.args.get("page", 1, type=int) or 1)
+    navigation.unread_counted(current_user, inbox_page.unread)
     return render_template("updates/index.html", inbox=inbox_page, shows_child_details=True)
 
 
@@ -51,7 +53,8 @@ def _updates_nav() -> dict | None:
     agency = can(current_user, "agency_updates:view")
     if not agency and not can(current_user, "updates:view"):
         return None
-    count = updates.unread_count(current_user)
+    counted = None if agency else navigation.unread_already_counted(current_user)
+    count = updates.unread_count(current_user) if counted is None else counted
     return {
         "href": url_for("agencies.home") if agency else url_for("updates.inbox"),
         "text": f"Updates ({count} unread)" if count else "Updates",

@@ -25,6 +25,30 @@ def test_a_page_with_many_widgets_counts_the_unread_updates_once(client, monkeyp
     assert page.status_code == 200
     assert "Updates (1 unread)" in page.get_data(as_text=True)
     assert len(calls) == 1
+
+
+
+def test_the_inbox_and_the_dsls_home_give_the_navigation_the_count_they_made_themselves(client, monkeypatch):
+    setup = school_with_people()
+    pupil = make_pupil(setup.school)
+    update = make_update(setup.school, pupil)
+    make_update(setup.school, pupil)
+    calls = []
+    real = updates.unread_count
+
+    def counting(user):
+        calls.append(user.id)
+        return real(user)
+
+    monkeypatch.setattr(updates, "unread_count", counting)
+    sign_in(client, setup.dsl)
+    assert "Updates (2 unread)" in client.get("/home").get_data(as_text=True)
+    assert "Updates (2 unread)" in client.get("/updates").get_data(as_text=True)
+    assert calls == []  # no statement of the navigation's own
+    # Reading one changes the count: the update's page does not count, so the navigation does.
+    assert "Updates (1 unread)" in client.get(f"/updates/{update.id}").get_data(as_text=True)
+    assert len(calls) == 1
     calls.clear()
     assert "Updates (1 unread)" in client.get("/home").get_data(as_text=True)
-    assert len(calls) == 1
+    assert "Updates (1 unread)" in client.get("/updates").get_data(as_text=True)
+    assert calls == []
