@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, case, exists, func, select
 
 from portal import audit
 from portal.concerns.models import Concern, ConcernStatus
+from portal.cme.service import questions_waiting_count as cme_questions_waiting
 from portal.db import db, utcnow
 from portal.encompass.service import unread_count_for_school as encompass_unread_count
 from portal.encompass.service import unread_for_school as encompass_unread
@@ -139,6 +140,9 @@ class Worklist:
     overdue_transfers: int = 0
     # Operation Encompass notices not yet read at the school (the police wait for the first read).
     encompass: Section | None = None
+    # The council's questions about off-roll notices waiting for the school's answer (None: the
+    # user does not answer them). Shown by templates/cme/_school_panel.html.
+    cme_questions: int | None = None
 
     @property
     def anything(self) -> bool:
@@ -194,6 +198,7 @@ _TO_RECEIVE = (Transfer.to_school_id == _SCHOOL, Transfer.status.in_(WAITING_STA
 # Each count by the permission that shows it.
 _COUNTS = {
     "encompass:read": {"encompass": encompass_unread_count(_SCHOOL)},
+    "cme:answer": {"cme_questions": cme_questions_waiting(_SCHOOL)},
     "concerns:review": {
         "concerns": select(func.count(Concern.id)).where(*_CONCERNS_WAITING),
         "urgent": select(func.coalesce(func.sum(case((Concern.urgent.is_(True), 1), else_=0)), 0))
@@ -220,8 +225,10 @@ def _counts_statement(permissions: tuple[str, ...]):
                     for permission in permissions for name, query in _COUNTS[permission].items()))
 
 
+# With the reference of the school's own referral each is about (never another school's).
 _UPDATE_ROWS = (
-    select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.pupil_id, SharedUpdate.referral_id, SharedUpdate.created_at)
+    select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.pupil_id, SharedUpdate.created_at, Referral.reference)
+    .outerjoin(Referral, (Referral.id == SharedUpdate.referral_id) & (Referral.school_id == _SCHOOL))
     .where(*_UPDATES_UNREAD).order_by(SharedUpdate.created_at.desc(), SharedUpdate.id).limit(SHOWN)
 )
 # Urgent first, then drafts (the school's to finish), then the newest.
@@ -267,11 +274,14 @@ def worklist_for(user) -> Worklist | None:
         total = int(counted["encompass"])
         work.encompass = Section(items=encompass_unread(school_id, SHOWN) if total else [], total=total)
 
+    if "cme_questions" in counted:
+        work.cme_questions = int(counted["cme_questions"])
+
     if "concerns" in counted:
         work.concerns = ConcernsWaiting(count=int(counted["concerns"]), urgent=int(counted["urgent"]),
                                         oldest_at=counted["oldest"])
 
-    update_rows, reference_of = [], {}
+    update_rows = []
     if "updates" in counted:
         update_rows = rows(_UPDATE_ROWS, counted["updates"])
         work.updates = Section(total=int(counted["updates"]))
@@ -297,14 +307,9 @@ def worklist_for(user) -> Worklist | None:
     # the sent file, read (and audited) when the receiving DSL opens it.
     names = _names(pupil_ids, school_id)
     if update_rows:
-        referral_ids = {row.referral_id for row in update_rows if row.referral_id}
-        if referral_ids:
-            reference_of = dict(db.session.execute(
-                select(Referral.id, Referral.reference).where(Referral.id.in_(referral_ids), Referral.school_id == school_id)
-            ).all())
         work.updates.items = [
             UnreadUpdate(update_id=row.id, kind=kind_label(row.kind), child=names.get(row.pupil_id),
-                         reference=reference_of.get(row.referral_id), at=row.created_at)
+                         reference=row.reference, at=row.created_at)
             for row in update_rows
         ]
     if work.referrals is not None:
