@@ -1,6 +1,7 @@
 """The signed-in user, organisation and session row stay loaded across a page's own commits
 (portal/auth/identity_kept.py), unless something has written to them since the session check."""
 
+import pytest
 from sqlalchemy import event, update
 
 from portal import audit
@@ -114,9 +115,10 @@ def test_the_pupils_page_and_chronology_do_not_read_the_pupil_again_after_their_
         assert not any("FROM pupil " in s for s in statements.seen[audit_insert + 1:]), path
 
 
-def test_after_a_write_to_the_pupil_it_is_read_again(app):
-    from portal.pupils.models import Pupil
-
+@pytest.fixture
+def kept_pupil(app):
+    """A pupil loaded and kept by their page's service, inside a request whose session check has
+    kept the signed-in DSL."""
     dsl = make_user(Role.DSL, make_school(make_la()))
     pupil = make_pupil(dsl.school)
     with app.test_request_context():
@@ -124,25 +126,24 @@ def test_after_a_write_to_the_pupil_it_is_read_again(app):
         identity_kept.keep(dsl, dsl.school)
         db.session.refresh(pupil)
         identity_kept.keep_also(pupil)
-        db.session.execute(update(Pupil).where(Pupil.id == pupil.id).values(on_roll=False)
-                           .execution_options(roll_of=(dsl.school_id,)))
-        db.session.commit()
-        assert pupil.on_roll is False
+        yield pupil
 
 
-def test_a_write_to_a_table_whose_name_begins_with_the_pupils_does_not_count(app):
+def test_after_a_write_to_the_pupil_it_is_read_again(kept_pupil):
+    from portal.pupils.models import Pupil
+
+    db.session.execute(update(Pupil).where(Pupil.id == kept_pupil.id).values(on_roll=False)
+                       .execution_options(roll_of=(kept_pupil.school_id,)))
+    db.session.commit()
+    assert kept_pupil.on_roll is False
+
+
+def test_a_write_to_a_table_whose_name_begins_with_the_pupils_does_not_count(kept_pupil):
     """`pupil_contact` is not `pupil`: the kept pupil comes back with no statement."""
     from portal.pupils.models import PupilContact
 
-    dsl = make_user(Role.DSL, make_school(make_la()))
-    pupil = make_pupil(dsl.school)
-    with app.test_request_context():
-        db.session.refresh(dsl)
-        identity_kept.keep(dsl, dsl.school)
-        db.session.refresh(pupil)
-        identity_kept.keep_also(pupil)
-        db.session.execute(update(PupilContact).where(PupilContact.pupil_id == pupil.id).values(position=1))
-        db.session.commit()
-        with Statements() as statements:
-            assert pupil.on_roll is True
-        assert statements.seen == []
+    db.session.execute(update(PupilContact).where(PupilContact.pupil_id == kept_pupil.id).values(position=1))
+    db.session.commit()
+    with Statements() as statements:
+        assert kept_pupil.on_roll is True
+    assert statements.seen == []
