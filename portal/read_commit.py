@@ -33,8 +33,13 @@ def _transaction_begins(connection) -> None:
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(connection, cursor, statement, parameters, context, executemany) -> None:
-    if not statement.lstrip()[:6].upper() == "SELECT" or executemany:
-        connection.info[_WROTE] = True
+    if statement.lstrip()[:6].upper() == "SELECT" and not executemany:
+        return
+    # A statement sent in the driver's autocommit mode (the session check's activity UPDATE,
+    # portal/auth/session_store.py) is committed as it runs: no part of the transaction after it.
+    if getattr(cursor.connection, "autocommit", False):
+        return
+    connection.info[_WROTE] = True
 
 
 @event.listens_for(Engine, "rollback")

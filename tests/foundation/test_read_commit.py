@@ -147,5 +147,20 @@ def test_signed_in_pages_reuse_prepared_statements(app, client):
         assert client.get("/home").status_code == 200
         db.session.remove()  # a request's end, as outside the test's own app context
     with db.engine.connect() as connection:
-        prepared = connection.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar_one()
-    assert prepared >= 3
+        prepared = connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    # The session check and the worklist's counts (the two statements of a home with nothing on it).
+    assert any("FROM user_session" in statement for statement in prepared), prepared
+    assert any("count(concern.id)" in statement for statement in prepared), prepared
+
+
+def test_a_statement_the_driver_committed_by_itself_leaves_the_transaction_after_it_read_only(engine):
+    def activity_then_read(connection):
+        raw = connection.connection.dbapi_connection
+        raw.autocommit = True  # as the session check records activity
+        connection.execute(text("INSERT INTO read_commit_probe VALUES (3)"))
+        raw.autocommit = False
+        connection.execute(text("SELECT count(*) FROM read_commit_probe")).scalar_one()
+        connection.rollback()
+
+    assert _ends(engine, activity_then_read) == ["COMMIT"]
+    assert _rows(engine) == [3]  # committed by itself when it ran, as before
