@@ -16,6 +16,10 @@ any DDL: every statement that does not start with SELECT) and a transaction the 
 already aborted are rolled back exactly as before. The ORM's pending changes are never flushed
 here: this acts on the connection when SQLAlchemy rolls it back, after the session has decided
 not to commit, so unflushed changes are discarded as they always were. SQLite is untouched.
+
+What it looks at is every statement SQLAlchemy sends. A statement sent on the driver's own
+cursor would not be seen, so the portal sends none (`tests/foundation/test_layers.py`); the
+bench's seeder, which COPYs that way, commits what it copies itself.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ def _note_writes(connection, cursor, statement, parameters, context, executemany
         return
     # A statement sent in the driver's autocommit mode (the session check's activity UPDATE,
     # portal/auth/session_store.py) is committed as it runs: no part of the transaction after it.
-    if getattr(cursor.connection, "autocommit", False):
+    raw = cursor.connection
+    if getattr(raw, "pgconn", None) is not None and raw.autocommit:
         return
     connection.info[_WROTE] = True
 

@@ -120,6 +120,19 @@ def test_only_the_unit_of_work_commits_or_rolls_back():
     assert offenders == []
 
 
+def test_no_statement_goes_around_sqlalchemy():
+    # portal/read_commit.py ends a transaction that sent only SELECTs with COMMIT: it sees every
+    # statement SQLAlchemy sends, and would not see one sent on the driver's own cursor.
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in _python_files("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\.cursor\(\)|\bexec_\(|\.copy\(\s*f?[\"']COPY", line) and not line.lstrip().startswith("#")
+        and not (path.name == "db.py" and 'exec_(b"")' in line)
+    ]
+    assert offenders == []
+
+
 WEB_MODULES = {"views.py", "home.py", "health.py", "errors.py"}
 
 
