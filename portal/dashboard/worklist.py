@@ -25,7 +25,7 @@ from portal.encompass.service import unread_count_for_school as encompass_unread
 from portal.encompass.service import unread_for_school as encompass_unread
 from portal.orgs.models import School
 from portal.policy import can
-from portal.pupils.models import Pupil
+from portal.pupils.roll_names import display_names
 from portal.referrals.models import Referral, ReferralStatus
 from portal.referrals.sections import STATUS_TAG_CLASSES, STATUS_TEXT
 from portal.transaction import transactional
@@ -342,8 +342,4 @@ def _days_left(calendar, today: date, due: date) -> int:
 
 def _names(pupil_ids: set[uuid.UUID], school_id: uuid.UUID) -> dict[uuid.UUID, str]:
     """The display names of this school's own records (never another school's)."""
-    if not pupil_ids:
-        return {}
-    return {p.id: p.display_name for p in db.session.execute(
-        select(Pupil).where(Pupil.id.in_(pupil_ids), Pupil.school_id == school_id)
-    ).scalars()}
+    return display_names(pupil_ids, school_id)

@@ -19,6 +19,11 @@ from portal.crypto import blind_index, encrypted
 from portal.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 
 
+def display_name(legal_forename: str, preferred_name: str | None, legal_surname: str) -> str:
+    """The name staff use: preferred forename if there is one, then the legal surname."""
+    return f"{preferred_name or legal_forename} {legal_surname}"
+
+
 class Pupil(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "pupil"
 
@@ -57,7 +62,7 @@ class Pupil(UUIDPrimaryKey, Timestamps, Base):
     @property
     def display_name(self) -> str:
         """The name staff use: preferred forename if there is one, then the legal surname."""
-        return f"{self.preferred_name or self.legal_forename} {self.legal_surname}"
+        return display_name(self.legal_forename, self.preferred_name, self.legal_surname)
 
 
 class Enrolment(UUIDPrimaryKey, Base):

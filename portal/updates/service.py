@@ -32,6 +32,7 @@ from portal.notify.outbox import queue_email
 from portal.orgs.models import Agency, LocalAuthority, School
 from portal.policy import can
 from portal.pupils.models import Pupil
+from portal.pupils.roll_names import display_names
 from portal.referrals.models import Referral
 from portal.transaction import transactional
 from portal.updates.models import KINDS, SharedUpdate, SharedUpdateRead, UpdateKind
@@ -258,8 +259,7 @@ def inbox(user, *, page: int = 1, page_size: int = INBOX_PAGE_SIZE) -> InboxPage
     pupil_ids = {row.pupil_id for row in rows if row.pupil_id}
     names = {}
     if pupil_ids:
-        names = {p.id: p.display_name for p in db.session.execute(
-            select(Pupil).where(Pupil.id.in_(pupil_ids), Pupil.school_id == school_id)).scalars()}
+        names = display_names(pupil_ids, school_id)
     if names:
         audit.record("update.inbox_view", object_type="school", object_id=school_id, actor=user,
                      detail=f"page_{page}_children_{len(names)}")

@@ -196,3 +196,16 @@ def test_the_search_forms_empty_fields_are_kept_but_never_what_was_typed_or_an_e
     assert "govuk-error-message" in wrong
     assert "govuk-error-message" not in client.get("/pupils").get_data(as_text=True)
     assert not any("Quennell" in key or "Quennell" in markup for (_, key), markup in KEPT_WIDGETS.items())
+
+
+def test_display_names_are_the_pupils_own_and_never_another_schools(app):
+    school, other = make_school(make_la()), make_school(make_la())
+    known_as = make_pupil(school, forename="Amelia", surname="Hartley")
+    known_as.preferred_name = "Millie"
+    plain = make_pupil(school, forename="Kit", surname="Marlow")
+    elsewhere = make_pupil(other, forename="Rowan", surname="Ashdown")
+    db.session.commit()
+    names = roll_names.display_names({known_as.id, plain.id, elsewhere.id}, school.id)
+    assert names == {known_as.id: known_as.display_name, plain.id: plain.display_name}
+    assert names[known_as.id] == "Millie Hartley" and names[plain.id] == "Kit Marlow"
+    assert roll_names.display_names(set(), school.id) == {}
