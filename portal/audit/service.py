@@ -58,8 +58,9 @@ def _lock_head() -> AuditChainHead:
         head = AuditChainHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
         session.add(head)
         session.flush()
-    if transaction is not None and not session.in_nested_transaction():
-        session.info[_HEAD_LOCKED] = (transaction, head)
+    if not session.in_nested_transaction():
+        # The transaction the lock began, if this was the first statement of one.
+        session.info[_HEAD_LOCKED] = (session.get_transaction(), head)
     return head
 
 

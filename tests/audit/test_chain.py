@@ -147,3 +147,39 @@ def test_concurrent_writers_never_fork_the_chain(app):
     assert report.ok and report.checked == writers * per_writer
     prev = db.session.execute(text("SELECT prev_hash FROM audit_event")).scalars().all()
     assert len(set(prev)) == len(prev)  # no two events claim the same predecessor: no fork
+
+
+def test_events_of_one_transaction_lock_the_head_once_and_chain_in_order(app):
+    from sqlalchemy import event as sqlalchemy_event
+
+    locks = []
+
+    def count(conn, cursor, statement, *args):
+        if "audit_chain_head" in statement and ("FOR UPDATE" in statement or statement.startswith("UPDATE")):
+            locks.append(statement.split()[0])
+
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        audit.record("test.first", object_type="pupil", object_id=uuid.uuid4())
+        audit.record("test.second", object_type="pupil", object_id=uuid.uuid4())
+        audit.record("test.third", object_type="pupil", object_id=uuid.uuid4())
+        db.session.commit()
+    finally:
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", count)
+    assert len(locks) == 2  # one lock (SQLite: its UPDATE; PostgreSQL: SELECT ... FOR UPDATE), one write
+    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
+    assert [e.action for e in events] == ["test.first", "test.second", "test.third"]
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert verify_chain().ok
+
+
+def test_an_event_rolled_back_with_its_savepoint_leaves_the_chain_whole(app):
+    audit.record("test.kept", object_type="pupil", object_id=uuid.uuid4())
+    savepoint = db.session.begin_nested()
+    audit.record("test.undone", object_type="pupil", object_id=uuid.uuid4())
+    savepoint.rollback()
+    audit.record("test.after", object_type="pupil", object_id=uuid.uuid4())
+    db.session.commit()
+    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
+    assert [(e.seq, e.action) for e in events] == [(1, "test.kept"), (2, "test.after")]
+    assert verify_chain().ok
