@@ -188,22 +188,21 @@ def open_fields(objects: Sequence, names: Sequence[str]) -> None:
     table = model.__table__.name
     source = lambda: connection_for(objects[0])  # noqa: E731 (only if a key must be fetched)
     ring = keyring()
-    row_ids: dict[int, bytes] = {}
+    row_ids = [str(obj.id).encode() for obj in objects]
     for name in names:
         field: EncryptedField = getattr(model, name)
         waiting = []
-        for position, obj in enumerate(objects):
+        for obj, row_id in zip(objects, row_ids):
             stored = getattr(obj, field.attr)
             plain = _state(obj).plain.get(name)
             if stored is not None and (plain is None or plain.stored != stored):
-                waiting.append((position, obj, stored))
+                waiting.append((obj, row_id, stored))
         if not waiting:
             continue
-        ids = [row_ids.get(position) or row_ids.setdefault(position, str(obj.id).encode())
-               for position, obj, _ in waiting]
-        opened = cipher.decrypt_column(ring, source, ids, [stored for _, _, stored in waiting], table=table,
-                                       column=name, loads=field.codec.loads if field.codec.immutable else None)
-        for (_, obj, stored), value in zip(waiting, opened):
+        opened = cipher.decrypt_column(ring, source, [row_id for _, row_id, _ in waiting],
+                                       [stored for _, _, stored in waiting], table=table, column=name,
+                                       loads=field.codec.loads if field.codec.immutable else None)
+        for (obj, _, stored), value in zip(waiting, opened):
             _state(obj).plain[name] = _Plain(stored, value, obj.id)
 
 

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, case, exists, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from portal import audit
 from portal.concerns.models import Concern, ConcernStatus
@@ -38,8 +38,8 @@ from portal.transfers.models import (
     Transfer,
     TransferRequestTarget,
 )
-from portal.updates.models import SharedUpdate, SharedUpdateRead
-from portal.updates.service import kind_label
+from portal.updates.models import SharedUpdate
+from portal.updates.service import SCHOOL_UNREAD, SCHOOL_UNREAD_COUNT, kind_label
 
 # How many items of a kind the home page lists before "and N more" (the area's own page has all).
 SHOWN = 10
@@ -180,14 +180,9 @@ def is_worklist_user(user) -> bool:
 # building them (a dozen subqueries) and working out their cache keys cost each home page more
 # than running them (issue 22).
 _SCHOOL = bindparam("school_id")
-_USER = bindparam("user_id")
 _SINCE = bindparam("since")
 _TODAY = bindparam("today")
 _CONCERNS_WAITING = (Concern.school_id == _SCHOOL, Concern.status == ConcernStatus.AWAITING_REVIEW)
-_UPDATES_UNREAD = (
-    SharedUpdate.school_id == _SCHOOL,
-    ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == _USER),
-)
 _REFERRALS_SHOWN = (
     Referral.school_id == _SCHOOL,
     Referral.status.in_(IN_PROGRESS) | ((Referral.status == ReferralStatus.DECIDED) & (Referral.updated_at >= _SINCE)),
@@ -205,7 +200,7 @@ _COUNTS = {
         .where(*_CONCERNS_WAITING),
         "oldest": select(func.min(Concern.logged_at)).where(*_CONCERNS_WAITING),
     },
-    "updates:view": {"updates": select(func.count(SharedUpdate.id)).where(*_UPDATES_UNREAD)},
+    "updates:view": {"updates": SCHOOL_UNREAD_COUNT},
     "referrals:manage": {"referrals": select(func.count(Referral.id)).where(*_REFERRALS_SHOWN)},
     "transfers:manage": {
         "to_send": select(func.count(Transfer.id)).where(*_TO_SEND),
@@ -229,7 +224,8 @@ def _counts_statement(permissions: tuple[str, ...]):
 _UPDATE_ROWS = (
     select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.pupil_id, SharedUpdate.created_at, Referral.reference)
     .outerjoin(Referral, (Referral.id == SharedUpdate.referral_id) & (Referral.school_id == _SCHOOL))
-    .where(*_UPDATES_UNREAD).order_by(SharedUpdate.created_at.desc(), SharedUpdate.id).limit(SHOWN)
+    .where(*SCHOOL_UNREAD)  # the navigation's condition, with the same bind parameters
+    .order_by(SharedUpdate.created_at.desc(), SharedUpdate.id).limit(SHOWN)
 )
 # Urgent first, then drafts (the school's to finish), then the newest.
 _REFERRAL_ROWS = (
@@ -305,7 +301,7 @@ def worklist_for(user) -> Worklist | None:
 
     # A file waiting for receipt is named by the school that sent it: the child's details are in
     # the sent file, read (and audited) when the receiving DSL opens it.
-    names = _names(pupil_ids, school_id)
+    names = display_names(pupil_ids, school_id)  # this school's own records only
     if update_rows:
         work.updates.items = [
             UnreadUpdate(update_id=row.id, kind=kind_label(row.kind), child=names.get(row.pupil_id),
@@ -338,8 +334,3 @@ def _days_left(calendar, today: date, due: date) -> int:
     if today <= due:
         return calendar.working_days_between(today, due)
     return -calendar.working_days_between(due, today)
-
-
-def _names(pupil_ids: set[uuid.UUID], school_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    """The display names of this school's own records (never another school's)."""
-    return display_names(pupil_ids, school_id)

@@ -174,16 +174,21 @@ def _queue_emails(update: SharedUpdate, school: School, la: LocalAuthority) -> N
 # --- reading -------------------------------------------------------------------------------------
 
 
+def unread_by(user_id):
+    """An update this person has not opened (`user_id` a value or a bind parameter)."""
+    return ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == user_id)
+
+
 def _unread_clause(user):
-    return ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == user.id)
+    return unread_by(user.id)
 
 
-# The navigation's count for a school's user, on every page they see: built once (building the
-# statement and its cache key cost about as much as running it).
-_SCHOOL_UNREAD = select(func.count(SharedUpdate.id)).where(
-    SharedUpdate.school_id == bindparam("school_id"),
-    ~exists().where(SharedUpdateRead.update_id == SharedUpdate.id, SharedUpdateRead.user_id == bindparam("user_id")),
-)
+# A school user's unread updates: the navigation's count on every page they see, and the DSL's
+# home counts and lists them with the same condition. Built once, with the school and the user
+# as bind parameters "school_id" and "user_id" (building the statement and its cache key cost
+# about as much as running it).
+SCHOOL_UNREAD = (SharedUpdate.school_id == bindparam("school_id"), unread_by(bindparam("user_id")))
+SCHOOL_UNREAD_COUNT = select(func.count(SharedUpdate.id)).where(*SCHOOL_UNREAD)
 
 
 def unread_count(user) -> int:
@@ -195,7 +200,7 @@ def unread_count(user) -> int:
         ).scalar_one()
     if not can(user, "updates:view") or user.school_id is None:
         return 0
-    return db.session.execute(_SCHOOL_UNREAD, {"school_id": user.school_id, "user_id": user.id}).scalar_one()
+    return db.session.execute(SCHOOL_UNREAD_COUNT, {"school_id": user.school_id, "user_id": user.id}).scalar_one()
 
 
 INBOX_PAGE_SIZE = 50
