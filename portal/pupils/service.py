@@ -256,14 +256,6 @@ def replace_contacts(pupil: Pupil, contacts: list[ContactDetails] | tuple[Contac
     return True
 
 
-@transactional
-def view_contacts(user, pupil: Pupil) -> list[PupilContact]:
-    """The pupil's contacts for their page (DSLs and deputies of the school); the read is audited."""
-    require("pupil:view", pupil)
-    audit.record("pupil.contacts_view", object_type="pupil", object_id=pupil.id)
-    return list(pupil.contacts)
-
-
 def get_pupil_for(user, pupil_id: uuid.UUID, *, action: str = "pupil:view") -> Pupil:
     """The pupil, if `user` may do `action` to them (else NotFound). Not audited: for pages
     that go on to change the record (whose change is audited) or show nothing of it yet."""
@@ -298,8 +290,13 @@ def _load_in_order(ids: list[uuid.UUID]) -> list[Pupil]:
     if not ids:
         return []
     found = {p.id: p for p in db.session.execute(select(Pupil).where(Pupil.id.in_(ids))).scalars()}
-    pupils = [found[i] for i in ids if i in found]
-    # Opened column by column, not value by value as the page reads them (issue 22).
+    return [found[i] for i in ids if i in found]
+
+
+def _rows_shown(ids: list[uuid.UUID]) -> list[Pupil]:
+    """The roll's or the search's rows: their shown fields opened column by column, not value by
+    value as the page reads them (issue 22)."""
+    pupils = _load_in_order(ids)
     open_fields(pupils, ROLL_SHOWN_FIELDS)
     return pupils
 
@@ -345,7 +342,7 @@ def roll_page(school: School, *, page: int = 1, page_size: int = ROLL_PAGE_SIZE)
     # expire the objects the page is about to render.
     _record_shown("pupil.roll_view", object_type="school", object_id=school.id,
                   detail=f"page_{page}_shown_{len(shown)}")
-    return RollPage(_load_in_order(shown), len(ids), page, pages, page_size)
+    return RollPage(_rows_shown(shown), len(ids), page, pages, page_size)
 
 
 def search_by_name(school: School, text: str, *, page_size: int = ROLL_PAGE_SIZE) -> RollPage:
@@ -355,7 +352,7 @@ def search_by_name(school: School, text: str, *, page_size: int = ROLL_PAGE_SIZE
     shown = ids[:page_size]
     _record_shown("pupil.name_search", object_type="school", object_id=school.id,
                   detail=f"matched_{len(ids)}_shown_{len(shown)}")
-    return RollPage(_load_in_order(shown), len(ids), 1, 1, page_size)
+    return RollPage(_rows_shown(shown), len(ids), 1, 1, page_size)
 
 
 def search_by_identifiers(school: School, *, upn=None, nhs_number=None, surname=None,

@@ -13,7 +13,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.roles import Role
 from portal.db import db
 from portal.domain_errors import NotFound
-from portal.pupils.service import ContactDetails, contacts_of, replace_contacts, view_contacts
+from portal.pupils.service import ContactDetails, contacts_of, replace_contacts, view_pupil
 from tests.factories import make_la, make_pupil_through_service, make_school, make_user
 
 MUM = ContactDetails("Rosalind Inchbald", "Mother", True, ("Mobile: 07700 900777",))
@@ -54,7 +54,7 @@ def test_only_the_schools_leads_read_the_contacts(app, signed_in):
         context = signed_in(user)
         try:
             with pytest.raises(NotFound):
-                view_contacts(user, pupil)
+                view_pupil(user, pupil.id, with_contacts=True)
         finally:
             context.pop()
 
