@@ -713,17 +713,10 @@ def admin_home(user) -> int | None:
 
 def questions_waiting_count(school_id) -> Select:
     """How many of the council's questions wait for the school's answer (`school_id` a value or a
-    bind parameter): for the DSL's home, which counts everything in one statement."""
+    bind parameter), for a DSL's home page, which counts everything in one statement (no child is
+    named, so the count is not audited)."""
     return (select(func.count(OffRollQuestion.id)).join(OffRollNotice, OffRollNotice.id == OffRollQuestion.notice_id)
             .where(OffRollNotice.school_id == school_id, OffRollQuestion.answered_at.is_(None)))
-
-
-def school_home(user) -> int | None:
-    """The number of the council's questions waiting for the school's answer, for a DSL's home
-    page (no child is named, so the read is not audited); None for anyone who does not answer."""
-    if not can(user, "cme:answer"):
-        return None
-    return int(db.session.execute(questions_waiting_count(user.school_id)).scalar_one())
 
 
 # --- who is told ----------------------------------------------------------------------------------

@@ -74,7 +74,6 @@ def _cme_words() -> dict:
         "cme_outcome_labels": OUTCOME_LABELS,
         "cme_event_labels": EVENT_LABELS,
         "cme_officer_home": lambda: service.officer_home(current_user),
-        "cme_school_home": lambda: service.school_home(current_user),
         "cme_admin_home": lambda: service.admin_home(current_user),
         "cme_date": lambda value: uk_date(_iso_date(value)) if _iso_date(value) else "",
     }

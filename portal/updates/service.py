@@ -261,10 +261,7 @@ def inbox(user, *, page: int = 1, page_size: int = INBOX_PAGE_SIZE) -> InboxPage
         .order_by(SharedUpdate.created_at.desc(), SharedUpdate.id)
         .offset((page - 1) * page_size).limit(page_size)
     ).all()
-    pupil_ids = {row.pupil_id for row in rows if row.pupil_id}
-    names = {}
-    if pupil_ids:
-        names = display_names(pupil_ids, school_id)
+    names = display_names({row.pupil_id for row in rows if row.pupil_id}, school_id)
     if names:
         audit.record("update.inbox_view", object_type="school", object_id=school_id, actor=user,
                      detail=f"page_{page}_children_{len(names)}")
