@@ -9,10 +9,12 @@
 from __future__ import annotations
 
 import select
+import sqlite3
 import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -112,6 +114,18 @@ def _replace_connections_closed_by_the_server(dbapi_connection, connection_recor
     if _closed_by_server(dbapi_connection):
         # The pool invalidates this connection and checks out a fresh one in its place.
         raise DisconnectionError("the database server closed this pooled connection")
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoints_inside_a_transaction(connection, name) -> None:
+    """SQLite's driver (pysqlite, in its default mode) opens a transaction only before an INSERT,
+    UPDATE or DELETE. A SAVEPOINT sent before any of those opens the transaction itself, and then
+    releasing it COMMITs: whatever the savepoint held would outlive a rollback of the transaction
+    around it. So on SQLite a savepoint is always taken inside a transaction begun first. (On
+    PostgreSQL SQLAlchemy has already sent BEGIN.)"""
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
 
 
 # The one SQLAlchemy object. Services, models and workers import it from here; views never do

@@ -44,6 +44,11 @@ def rule(*actions: str):
 
 
 def can(user, action: str, obj: Any = None) -> bool:
+    # The signed-in user itself, not Flask-Login's proxy: a rule reads several of its attributes,
+    # and through the proxy each read looks the user up again (a page asks dozens of questions).
+    unwrap = getattr(user, "_get_current_object", None)
+    if unwrap is not None:
+        user = unwrap()
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     check = RULES.get(action)

@@ -278,7 +278,8 @@ def init_templating(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        user = current_user if current_user and current_user.is_authenticated else None
+        user = current_user._get_current_object()  # not the proxy: base.html reads it often
+        user = user if user is not None and user.is_authenticated else None
         return {
             "serviceName": SERVICE_NAME,
             "serviceUrl": url_for("home.index"),

@@ -6,10 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, g, has_request_context, request
+from flask import g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.audit import chain
@@ -22,46 +24,46 @@ _CODE = re.compile(r"^[a-z0-9_.:-]{1,80}$")
 _PENDING_CHECKPOINT = "portal_audit_checkpoint"
 
 
-def compute_hash(event: AuditEvent, chain_key: bytes) -> str:
+def compute_hash(event: AuditEvent | PendingEvent, chain_key: bytes) -> str:
     """HMAC-SHA256 of the event's fields (the previous hash and the key id among them)."""
     return chain.mac(chain_key, chain.canonical(chain.event_fields(event)))
 
 
-# The head as this transaction locked it: a second event in the same transaction (the pupil's
-# page records the view of the pupil and of their contacts) needs no second lock, because the
-# row stays locked by this transaction until it ends. Only a lock taken outside any savepoint is
-# reused (rolling back to a savepoint releases the locks taken after it).
-_HEAD_LOCKED = "portal_audit_head_locked"
+# Events recorded in the session's transaction, chained and written just before it commits
+# (`_write_at_commit`): the chain head's row lock, which every audited action in the deployment
+# queues for, is then held only from that write to the commit, not from the page's first audited
+# read to its end. Each is kept with the (possibly nested) transaction it was recorded in, so that
+# rolling back a savepoint drops the events recorded inside it and nothing else.
+_PENDING_EVENTS = "portal_audit_pending_events"
 
 
-def _lock_head() -> AuditChainHead:
-    session = db.session()
-    transaction = session.get_transaction()
-    locked = session.info.get(_HEAD_LOCKED)
-    if locked is not None and locked[0] is transaction and not session.in_nested_transaction():
-        return locked[1]
-    if session.get_bind().dialect.name == "sqlite":
-        # A write takes SQLite's database lock for the rest of the transaction: no other writer
-        # can read the head between our read and our update.
-        session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(id=HEAD_ID))
-        head = session.execute(
-            select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-    else:
-        head = session.execute(
-            select(AuditChainHead)
-            .where(AuditChainHead.id == HEAD_ID)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-    if head is None:
-        head = AuditChainHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
-    if not session.in_nested_transaction():
-        # The transaction the lock began, if this was the first statement of one.
-        session.info[_HEAD_LOCKED] = (session.get_transaction(), head)
-    return head
+@dataclass
+class PendingEvent:
+    """An audited action recorded and not yet written; `seq`, `prev_hash`, `hash` and `key_id` are
+    given when its transaction commits (the chain's order is the order of commits)."""
+
+    occurred_at: datetime
+    actor_id: uuid.UUID | None
+    organisation_id: uuid.UUID | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    outcome: str
+    detail: str | None
+    ip: str | None
+    request_id: str | None
+    seq: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+    key_id: str | None = None
+
+    def row(self) -> dict:
+        return {name: getattr(self, name) for name in _COLUMNS}
+
+
+_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
+_EVENTS = AuditEvent.__table__
+_HEAD = AuditChainHead.__table__
 
 
 def _request_facts() -> tuple[str | None, str | None]:
@@ -91,8 +93,9 @@ def record(
     actor=None,
     actor_id: uuid.UUID | None = None,
     organisation_id: uuid.UUID | None = None,
-) -> AuditEvent:
-    """Append an audit event in the current transaction (the caller commits).
+) -> PendingEvent:
+    """Record an audit event in the current transaction: written, in the chain, when the
+    transaction commits; never if it (or the savepoint it was recorded in) rolls back.
 
     `actor` defaults to the signed-in user. `detail` must be a short code, never free text.
     """
@@ -107,35 +110,76 @@ def record(
         actor_id = actor.id
         organisation_id = organisation_id or actor.organisation_id
     ip, request_id = _request_facts()
-
-    head = _lock_head()
-    kid, chain_key, checkpoint_key = chain.current_key(db.session.connection())
-    event = AuditEvent(
-        seq=head.last_seq + 1,
-        occurred_at=utcnow(),
-        actor_id=actor_id,
-        organisation_id=organisation_id,
-        action=action,
-        object_type=object_type,
-        object_id=_opaque(object_id),
-        outcome=outcome,
-        detail=detail,
-        ip=ip,
-        request_id=request_id,
-        prev_hash=head.last_hash,
-        key_id=kid,
-    )
-    event.hash = compute_hash(event, chain_key)
-    db.session.add(event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    # Not flushed here: the transaction's commit writes the head once and every event of the
-    # transaction together (the head stays locked by it until then).
-    if chain.checkpoint_due(event.seq):
-        # Signed now, written once the transaction has committed (never for a rolled-back one).
-        db.session.info[_PENDING_CHECKPOINT] = (
-            chain.sign_checkpoint(event.seq, event.hash, kid, checkpoint_key), chain.checkpoint_path())
+    event = PendingEvent(occurred_at=utcnow(), actor_id=actor_id, organisation_id=organisation_id, action=action,
+                         object_type=object_type, object_id=_opaque(object_id), outcome=outcome, detail=detail,
+                         ip=ip, request_id=request_id)
+    session = db.session()
+    # Begins the transaction if none has begun, so that the event belongs to it.
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_PENDING_EVENTS, []).append((transaction, event))
     return event
+
+
+def _reserve(session: Session, count: int) -> tuple[int, str]:
+    """Lock the chain head and move it on by `count` events: (the last seq before them, its
+    hash). The UPDATE takes the row lock (PostgreSQL) or the database's write lock (SQLite) in
+    the same round trip that reads the head, and both hold until the commit."""
+    moved = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_seq=_HEAD.c.last_seq + count)
+             .returning(_HEAD.c.last_seq, _HEAD.c.last_hash))
+    row = session.execute(moved).one_or_none()
+    if row is None:  # a database emptied by hand (the migration writes the head)
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(_HEAD).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
+                        .on_conflict_do_nothing())
+        row = session.execute(moved).one()
+    return row.last_seq - count, row.last_hash
+
+
+@sqlalchemy_event.listens_for(Session, "before_commit")
+def _write_at_commit(session: Session) -> None:
+    # Also when a savepoint is released: then the events are written inside the transaction around
+    # it, and the database rolls back their rows and the head's move together if that one rolls back.
+    pending = session.info.pop(_PENDING_EVENTS, None)
+    if not pending:
+        return
+    session.flush()  # the transaction's own changes first: the head is locked as late as can be
+    events = [event for _, event in pending]
+    last_seq, last_hash = _reserve(session, len(events))
+    kid, chain_key, checkpoint_key = chain.current_key(session.connection())
+    due = False
+    for event in events:
+        last_seq += 1
+        event.seq, event.prev_hash, event.key_id = last_seq, last_hash, kid
+        event.hash = last_hash = compute_hash(event, chain_key)
+        due = due or chain.checkpoint_due(event.seq)
+    rows = [event.row() for event in events]
+    moved_on = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_hash=last_hash)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: the events written in a WITH of the head's update.
+        session.execute(moved_on.add_cte(_EVENTS.insert().values(rows).cte("written_events")))
+    else:  # SQLite takes no INSERT inside a WITH
+        session.execute(_EVENTS.insert(), rows)
+        session.execute(moved_on)
+    if due:
+        # Signed now, written once the transaction has committed (never for a rolled-back one).
+        session.info[_PENDING_CHECKPOINT] = (
+            chain.sign_checkpoint(last_seq, last_hash, kid, checkpoint_key), chain.checkpoint_path())
+
+
+@sqlalchemy_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back_events(session: Session, previous_transaction) -> None:
+    pending = session.info.get(_PENDING_EVENTS)
+    if not pending:
+        return
+
+    def inside(transaction) -> bool:
+        while transaction is not None:
+            if transaction is previous_transaction:
+                return True
+            transaction = transaction.parent
+        return False
+
+    session.info[_PENDING_EVENTS] = [(t, event) for t, event in pending if not inside(t)]
 
 
 @sqlalchemy_event.listens_for(Session, "after_commit")
@@ -154,10 +198,10 @@ def _drop_pending_checkpoint(session) -> None:
 
 
 @sqlalchemy_event.listens_for(Session, "after_transaction_end")
-def _forget_the_lock(session, transaction) -> None:
-    locked = session.info.get(_HEAD_LOCKED)
-    if locked is not None and locked[0] is transaction:
-        del session.info[_HEAD_LOCKED]
+def _forget_events(session, transaction) -> None:
+    # The outermost transaction has ended: whatever it recorded was written or is gone.
+    if transaction.parent is None:
+        session.info.pop(_PENDING_EVENTS, None)
 
 
 def write_checkpoint_now() -> chain.Checkpoint | None:

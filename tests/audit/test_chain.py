@@ -24,12 +24,10 @@ def checkpoint_file(app, tmp_path, monkeypatch):
 
 
 def _record(n: int) -> list[int]:
-    seqs = []
-    for i in range(n):
-        event = audit.record("pupil.view", object_type="pupil", object_id=uuid.uuid4(), detail=f"case_{i}")
-        seqs.append(event.seq)
+    events = [audit.record("pupil.view", object_type="pupil", object_id=uuid.uuid4(), detail=f"case_{i}")
+              for i in range(n)]
     db.session.commit()
-    return seqs
+    return [event.seq for event in events]
 
 
 @contextmanager
@@ -149,27 +147,35 @@ def test_concurrent_writers_never_fork_the_chain(app):
     assert len(set(prev)) == len(prev)  # no two events claim the same predecessor: no fork
 
 
-def test_events_of_one_transaction_lock_the_head_once_and_chain_in_order(app):
+def test_events_of_one_transaction_are_written_at_its_commit_under_one_lock_in_order(app):
     from sqlalchemy import event as sqlalchemy_event
 
-    locks = []
+    statements = []
 
-    def count(conn, cursor, statement, *args):
-        if "audit_chain_head" in statement and ("FOR UPDATE" in statement or statement.startswith("UPDATE")):
-            locks.append(statement.split()[0])
+    def note(conn, cursor, statement, *args):
+        if "audit_" in statement:  # not the keyring's read of the key the first event made
+            statements.append(" ".join(statement.split()[:3]))
 
-    sqlalchemy_event.listen(db.engine, "before_cursor_execute", count)
+    audit.record("test.zeroth", object_type="pupil", object_id=uuid.uuid4())
+    db.session.commit()  # the first event makes the audit key
+    audit.record("test.first", object_type="pupil", object_id=uuid.uuid4())
+    audit.record("test.second", object_type="pupil", object_id=uuid.uuid4())
+    db.session.execute(text("SELECT 1"))  # the page goes on reading: nothing of the audit's yet
+    audit.record("test.third", object_type="pupil", object_id=uuid.uuid4())
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", note)
     try:
-        audit.record("test.first", object_type="pupil", object_id=uuid.uuid4())
-        audit.record("test.second", object_type="pupil", object_id=uuid.uuid4())
-        audit.record("test.third", object_type="pupil", object_id=uuid.uuid4())
         db.session.commit()
     finally:
-        sqlalchemy_event.remove(db.engine, "before_cursor_execute", count)
-    assert len(locks) == 2  # one lock (SQLite: its UPDATE; PostgreSQL: SELECT ... FOR UPDATE), one write
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", note)
+    # At the commit: the head moved on by three (the lock, and its seq and hash read), then the
+    # three events in one statement and the head's hash (on PostgreSQL in one statement too).
+    if db.engine.dialect.name == "postgresql":
+        assert statements == ["UPDATE audit_chain_head SET", "WITH written_events AS"]
+    else:
+        assert statements == ["UPDATE audit_chain_head SET", "INSERT INTO audit_event", "UPDATE audit_chain_head SET"]
     events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
-    assert [e.action for e in events] == ["test.first", "test.second", "test.third"]
-    assert [e.seq for e in events] == [1, 2, 3]
+    assert [e.action for e in events] == ["test.zeroth", "test.first", "test.second", "test.third"]
+    assert [e.seq for e in events] == [1, 2, 3, 4]
     assert verify_chain().ok
 
 
@@ -182,4 +188,45 @@ def test_an_event_rolled_back_with_its_savepoint_leaves_the_chain_whole(app):
     db.session.commit()
     events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
     assert [(e.seq, e.action) for e in events] == [(1, "test.kept"), (2, "test.after")]
+    assert verify_chain().ok
+
+
+def test_an_event_of_a_rolled_back_transaction_is_never_written(app):
+    audit.record("test.undone", object_type="pupil", object_id=uuid.uuid4())
+    db.session.rollback()
+    audit.record("test.kept", object_type="pupil", object_id=uuid.uuid4())
+    db.session.commit()
+    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
+    assert [(e.seq, e.action) for e in events] == [(1, "test.kept")]
+    assert verify_chain().ok
+
+
+def test_events_written_at_a_savepoints_release_roll_back_with_the_transaction_around_it(app):
+    audit.record("test.kept", object_type="pupil", object_id=uuid.uuid4())
+    db.session.commit()
+    audit.record("test.before", object_type="pupil", object_id=uuid.uuid4())
+    with db.session.begin_nested():
+        audit.record("test.inside", object_type="pupil", object_id=uuid.uuid4())
+    db.session.rollback()
+    audit.record("test.after", object_type="pupil", object_id=uuid.uuid4())
+    db.session.commit()
+    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
+    assert [(e.seq, e.action) for e in events] == [(1, "test.kept"), (2, "test.after")]
+    assert verify_chain().ok
+
+
+def test_the_chain_is_ordered_by_commit(app):
+    """An event recorded first in a transaction that commits second comes second: the head is
+    taken at the commit."""
+    from portal.audit.service import _PENDING_EVENTS
+
+    audit.record("test.recorded_first", object_type="pupil", object_id=uuid.uuid4())
+    waiting = db.session.info.pop(_PENDING_EVENTS)
+    db.session.rollback()
+    audit.record("test.committed_first", object_type="pupil", object_id=uuid.uuid4())
+    db.session.commit()
+    db.session.info[_PENDING_EVENTS] = [(db.session.begin(), event) for _, event in waiting]
+    db.session.commit()
+    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
+    assert [e.action for e in events] == ["test.committed_first", "test.recorded_first"]
     assert verify_chain().ok
