@@ -17,7 +17,7 @@ from enum import StrEnum
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import HTTPException
 
 from portal import audit
@@ -151,17 +151,21 @@ def chronology_for(
     return entries
 
 
+# Built once (the ids a bind parameter): see portal.chronology.sources, "The statements".
+_WHO = (
+    select(User.id, User.display_name, User.school_id, School.name, LocalAuthority.name)
+    .outerjoin(School, User.school_id == School.id)
+    .outerjoin(LocalAuthority, User.local_authority_id == LocalAuthority.id)
+    .where(User.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def _with_names(entries: list[Entry], pupil: Pupil) -> list[Entry]:
     """Who did each thing, for every entry at once: one query, whatever the number of entries."""
     ids = {e.who_id for e in entries if e.who_id is not None}
     if not ids:
         return entries
-    rows = db.session.execute(
-        select(User.id, User.display_name, User.school_id, School.name, LocalAuthority.name)
-        .outerjoin(School, User.school_id == School.id)
-        .outerjoin(LocalAuthority, User.local_authority_id == LocalAuthority.id)
-        .where(User.id.in_(ids))
-    ).all()
+    rows = db.session.execute(_WHO, {"ids": list(ids)}).all()
     names: dict[uuid.UUID, str] = {}
     for user_id, name, school_id, school_name, la_name in rows:
         # Someone at the pupil's own school needs no organisation; anyone else does.

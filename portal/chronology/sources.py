@@ -16,10 +16,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Callable, Iterable
 
-from sqlalchemy import and_, select, union
+from sqlalchemy import and_, bindparam, select, union
 
 from portal.chronology.entries import Entry
 from portal.chronology.vocabulary import (
@@ -129,14 +129,20 @@ class Context:
             return False
         return self.end is None or moment < self.end
 
+    @cached_property
+    def parameters(self) -> dict:
+        """The values of the statements' bind parameters (see "The statements" below)."""
+        return {"pupil_id": self.pupil.id, "school_id": self.pupil.school_id, "start": self.start, "end": self.end}
+
+    @property
+    def bounds(self) -> tuple[bool, bool]:
+        """Which ends the date window has: picks the statement that filters by them."""
+        return self.start is not None, self.end is not None
+
     def window(self, column):
-        """The date window as SQL conditions on `column` (for kinds loaded by their own date)."""
-        conditions = []
-        if self.start is not None:
-            conditions.append(column >= self.start)
-        if self.end is not None:
-            conditions.append(column < self.end)
-        return conditions
+        """The date window as SQL conditions on `column` (for kinds loaded by their own date),
+        on the bind parameters `start` and `end`; for statements built once (`windowed`)."""
+        return window_conditions(column, *self.bounds)
 
     def may(self, action: str, obj) -> bool:
         return can(self.viewer, action, obj)
@@ -145,13 +151,7 @@ class Context:
 
     @cached_property
     def concerns(self) -> dict[uuid.UUID, PupilConcern]:
-        pupil = self.pupil
-        link = and_(ConcernPupil.concern_id == Concern.id, ConcernPupil.pupil_id == pupil.id)
-        rows = db.session.execute(
-            select(Concern, ConcernPupil)
-            .outerjoin(ConcernPupil, link)
-            .where(Concern.id.in_(self._concern_ids_query()))
-        ).all()
+        rows = db.session.execute(_CONCERNS, self.parameters).all()
         found: dict[uuid.UUID, PupilConcern] = {}
         for concern, linked in rows:
             if not self.may("concern:view", concern):
@@ -160,49 +160,25 @@ class Context:
             role = linked.role if linked is not None else PupilRole.SUBJECT
             found[concern.id] = PupilConcern(concern=concern, role=role)
         if found:
-            versions = db.session.execute(
-                select(ConcernVersion)
-                .where(ConcernVersion.concern_id.in_(self._concern_ids_query()))
-                .order_by(ConcernVersion.concern_id, ConcernVersion.version)
-            ).scalars()
+            versions = db.session.execute(_CONCERN_VERSIONS, self.parameters).scalars()
             for version in versions:
                 if version.concern_id in found:
                     found[version.concern_id].versions.append(version)
         return found
 
     def _concern_ids_query(self):
-        """This pupil's concerns (as the subject, or linked) at the pupil's school, as a subquery
-        so bulk loads need no long list of ids. A union of two index lookups (the pupil's link
-        rows, and concerns naming the pupil as subject) rather than an OR across the school's
-        concerns: its cost follows the pupil's record, not the size of the school."""
-        pupil = self.pupil
-        mine = union(
-            select(ConcernPupil.concern_id.label("id")).where(ConcernPupil.pupil_id == pupil.id),
-            select(Concern.id.label("id")).where(Concern.pupil_id == pupil.id),
-        ).subquery()
-        return select(Concern.id).where(Concern.id.in_(select(mine.c.id)), Concern.school_id == pupil.school_id)
+        """This pupil's concerns at the pupil's school, as a subquery on the bind parameters
+        `pupil_id` and `school_id` (`parameters`): see `CONCERN_IDS`."""
+        return CONCERN_IDS
 
     # --- referrals: one query for the referrals, one for the concerns they link ----------------
 
     @cached_property
     def referrals(self) -> dict[uuid.UUID, PupilReferral]:
-        pupil = self.pupil
-        rows = db.session.execute(
-            select(Referral).where(
-                Referral.pupil_id == pupil.id,
-                Referral.school_id == pupil.school_id,
-                # A draft has been sent to nobody: it is work in progress, not part of the record.
-                Referral.submitted_at.is_not(None),
-                Referral.status != ReferralStatus.DRAFT,
-            )
-        ).scalars()
+        rows = db.session.execute(_REFERRALS, self.parameters).scalars()
         found = {r.id: PupilReferral(referral=r) for r in rows if self.may("referrals:manage", r)}
         if found:
-            links = db.session.execute(
-                select(ReferralConcern.referral_id, ReferralConcern.concern_id).where(
-                    ReferralConcern.referral_id.in_(self._referral_ids_query())
-                )
-            ).all()
+            links = db.session.execute(_REFERRAL_CONCERNS, self.parameters).all()
             for referral_id, concern_id in links:
                 if referral_id in found:
                     found[referral_id].concern_ids.append(concern_id)
@@ -213,10 +189,80 @@ class Context:
         return found
 
     def _referral_ids_query(self):
-        pupil = self.pupil
-        return select(Referral.id).where(
-            Referral.pupil_id == pupil.id, Referral.school_id == pupil.school_id, Referral.submitted_at.is_not(None)
-        )
+        """This pupil's submitted referrals, as a subquery on `pupil_id` and `school_id`."""
+        return REFERRAL_IDS
+
+
+# --- the statements -------------------------------------------------------------------------
+#
+# Built once, on the bind parameters `pupil_id`, `school_id` (the pupil's school) and, for the
+# kinds loaded by their own date, `start` and `end` (`Context.parameters`): building a statement
+# and working out its cache key on every request cost the page more than running it (issue 22).
+# An adapter in another area builds its own the same way (`windowed`, `Context.parameters`).
+
+
+def window_conditions(column, has_start: bool, has_end: bool) -> list:
+    conditions = []
+    if has_start:
+        conditions.append(column >= bindparam("start"))
+    if has_end:
+        conditions.append(column < bindparam("end"))
+    return conditions
+
+
+def windowed(build: Callable[[bool, bool], object]) -> Callable[["Context"], object]:
+    """A statement with the date window, built once for each of the window's four shapes (open or
+    bounded at either end): `build(has_start, has_end)`; call the result with the context."""
+    made = cache(build)
+    return lambda ctx: made(*ctx.bounds)
+
+
+# This pupil's concerns (as the subject, or linked) at the pupil's school, as a subquery so bulk
+# loads need no long list of ids. A union of two index lookups (the pupil's link rows, and
+# concerns naming the pupil as subject) rather than an OR across the school's concerns: its cost
+# follows the pupil's record, not the size of the school.
+_MINE = union(
+    select(ConcernPupil.concern_id.label("id")).where(ConcernPupil.pupil_id == bindparam("pupil_id")),
+    select(Concern.id.label("id")).where(Concern.pupil_id == bindparam("pupil_id")),
+).subquery()
+CONCERN_IDS = select(Concern.id).where(Concern.id.in_(select(_MINE.c.id)), Concern.school_id == bindparam("school_id"))
+_CONCERNS = (
+    select(Concern, ConcernPupil)
+    .outerjoin(ConcernPupil, and_(ConcernPupil.concern_id == Concern.id, ConcernPupil.pupil_id == bindparam("pupil_id")))
+    .where(Concern.id.in_(CONCERN_IDS))
+)
+_CONCERN_VERSIONS = (
+    select(ConcernVersion)
+    .where(ConcernVersion.concern_id.in_(CONCERN_IDS))
+    .order_by(ConcernVersion.concern_id, ConcernVersion.version)
+)
+_REFERRALS = select(Referral).where(
+    Referral.pupil_id == bindparam("pupil_id"),
+    Referral.school_id == bindparam("school_id"),
+    # A draft has been sent to nobody: it is work in progress, not part of the record.
+    Referral.submitted_at.is_not(None),
+    Referral.status != ReferralStatus.DRAFT,
+)
+REFERRAL_IDS = select(Referral.id).where(
+    Referral.pupil_id == bindparam("pupil_id"), Referral.school_id == bindparam("school_id"),
+    Referral.submitted_at.is_not(None),
+)
+_REFERRAL_CONCERNS = select(ReferralConcern.referral_id, ReferralConcern.concern_id).where(
+    ReferralConcern.referral_id.in_(REFERRAL_IDS)
+)
+_REVIEWS = windowed(lambda has_start, has_end: select(ConcernReview).where(
+    ConcernReview.concern_id.in_(CONCERN_IDS), *window_conditions(ConcernReview.reviewed_at, has_start, has_end)))
+_REFERRAL_EVENTS = windowed(lambda has_start, has_end: select(ReferralEvent).where(
+    ReferralEvent.referral_id.in_(REFERRAL_IDS),
+    # Submission is the referral's own entry; a draft was never anyone else's business.
+    ReferralEvent.status.not_in((ReferralStatus.DRAFT, ReferralStatus.SUBMITTED)),
+    *window_conditions(ReferralEvent.at, has_start, has_end),
+))
+_SHARED_UPDATES = windowed(lambda has_start, has_end: select(SharedUpdate).where(
+    SharedUpdate.pupil_id == bindparam("pupil_id"),
+    SharedUpdate.school_id == bindparam("school_id"),
+    *window_conditions(SharedUpdate.created_at, has_start, has_end),
+))
 
 
 def _text(value) -> str:
@@ -318,10 +364,7 @@ def correction_entries(ctx: Context) -> Iterable[Entry]:
 def review_entries(ctx: Context) -> Iterable[Entry]:
     if not ctx.concerns:
         return
-    reviews = db.session.execute(
-        select(ConcernReview)
-        .where(ConcernReview.concern_id.in_(ctx._concern_ids_query()), *ctx.window(ConcernReview.reviewed_at))
-    ).scalars()
+    reviews = db.session.execute(_REVIEWS(ctx), ctx.parameters).scalars()
     for review in reviews:
         item = ctx.concerns.get(review.concern_id)
         if item is None:
@@ -380,14 +423,7 @@ def referral_entries(ctx: Context) -> Iterable[Entry]:
 def referral_status_entries(ctx: Context) -> Iterable[Entry]:
     if not ctx.referrals:
         return
-    events = db.session.execute(
-        select(ReferralEvent).where(
-            ReferralEvent.referral_id.in_(ctx._referral_ids_query()),
-            # Submission is the referral's own entry; a draft was never anyone else's business.
-            ReferralEvent.status.not_in((ReferralStatus.DRAFT, ReferralStatus.SUBMITTED)),
-            *ctx.window(ReferralEvent.at),
-        )
-    ).scalars()
+    events = db.session.execute(_REFERRAL_EVENTS(ctx), ctx.parameters).scalars()
     for event in events:
         item = ctx.referrals.get(event.referral_id)
         if item is None:
@@ -416,14 +452,7 @@ _UPDATE_KINDS = {"decision": "decision", "case_summary": "case_summary"}
 
 @source("shared updates")
 def shared_update_entries(ctx: Context) -> Iterable[Entry]:
-    pupil = ctx.pupil
-    updates = db.session.execute(
-        select(SharedUpdate).where(
-            SharedUpdate.pupil_id == pupil.id,
-            SharedUpdate.school_id == pupil.school_id,
-            *ctx.window(SharedUpdate.created_at),
-        )
-    ).scalars()
+    updates = db.session.execute(_SHARED_UPDATES(ctx), ctx.parameters).scalars()
     for update in updates:
         if not ctx.may("updates:view", update):
             continue

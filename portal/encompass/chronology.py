@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.chronology.entries import Entry
-from portal.chronology.sources import SOURCES, Context, kind, source
+from portal.chronology.sources import SOURCES, Context, kind, source, window_conditions, windowed
 from portal.db import db
 from portal.encompass.models import EXPOSURE_LABELS, INJURED_LABELS, EncompassChild, EncompassNotice, Routing
 from portal.orgs.models import Agency
@@ -32,15 +32,19 @@ def register() -> None:
         source(SOURCE_NAME)(encompass_entries)
 
 
+# Built once, on the chronology's bind parameters (portal.chronology.sources, "The statements").
+_NOTICES = windowed(lambda has_start, has_end: (
+    select(EncompassChild, EncompassNotice, Agency.name)
+    .join(EncompassNotice, EncompassNotice.id == EncompassChild.notice_id)
+    .join(Agency, Agency.id == EncompassNotice.agency_id)
+    .where(EncompassChild.pupil_id == bindparam("pupil_id"), EncompassChild.school_id == bindparam("school_id"),
+           EncompassChild.routing == Routing.DELIVERED,
+           *window_conditions(EncompassNotice.incident_at, has_start, has_end))
+))
+
+
 def encompass_entries(ctx: Context) -> Iterable[Entry]:
-    pupil = ctx.pupil
-    rows = db.session.execute(
-        select(EncompassChild, EncompassNotice, Agency.name)
-        .join(EncompassNotice, EncompassNotice.id == EncompassChild.notice_id)
-        .join(Agency, Agency.id == EncompassNotice.agency_id)
-        .where(EncompassChild.pupil_id == pupil.id, EncompassChild.school_id == pupil.school_id,
-               EncompassChild.routing == Routing.DELIVERED, *ctx.window(EncompassNotice.incident_at))
-    ).all()
+    rows = db.session.execute(_NOTICES(ctx), ctx.parameters).all()
     for child, notice, agency_name in rows:
         if not ctx.may("encompass:read", child):
             continue

@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from portal.chronology.entries import Entry
 from portal.chronology.sources import Context, source
@@ -32,24 +32,32 @@ DESTINATIONS = {
 }
 
 
+# Built once, on the chronology's bind parameters `pupil_id` and `school_id` (the context's
+# `parameters`; portal.chronology.sources, "The statements").
+_TRANSFERS = select(Transfer).where(
+    or_(
+        (Transfer.pupil_id == bindparam("pupil_id")) & (Transfer.from_school_id == bindparam("school_id")),
+        (Transfer.receiving_pupil_id == bindparam("pupil_id")) & (Transfer.to_school_id == bindparam("school_id"))
+        & (Transfer.status == TransferStatus.ACCEPTED),
+    )
+)
+_RECEIVED = select(Transfer).where(
+    Transfer.receiving_pupil_id == bindparam("pupil_id"),
+    Transfer.to_school_id == bindparam("school_id"),
+    Transfer.status == TransferStatus.ACCEPTED,
+)
+_SCHOOL_NAMES = select(School.id, School.name).where(School.id.in_(bindparam("ids", expanding=True)))
+
+
 def _transfers_of(ctx: Context) -> list[Transfer]:
-    pupil = ctx.pupil
-    return list(db.session.execute(
-        select(Transfer).where(
-            or_(
-                (Transfer.pupil_id == pupil.id) & (Transfer.from_school_id == pupil.school_id),
-                (Transfer.receiving_pupil_id == pupil.id) & (Transfer.to_school_id == pupil.school_id)
-                & (Transfer.status == TransferStatus.ACCEPTED),
-            )
-        )
-    ).scalars())
+    return list(db.session.execute(_TRANSFERS, ctx.parameters).scalars())
 
 
 def _school_names(transfers: list[Transfer]) -> dict:
     ids = {t.from_school_id for t in transfers} | {t.to_school_id for t in transfers if t.to_school_id}
     if not ids:
         return {}
-    return dict(db.session.execute(select(School.id, School.name).where(School.id.in_(ids))).all())
+    return dict(db.session.execute(_SCHOOL_NAMES, {"ids": list(ids)}).all())
 
 
 @source("transfers")
@@ -116,14 +124,7 @@ def _status_text(transfer: Transfer, names: dict) -> str:
 
 @source("transferred history")
 def transferred_history_entries(ctx: Context) -> Iterable[Entry]:
-    pupil = ctx.pupil
-    transfers = db.session.execute(
-        select(Transfer).where(
-            Transfer.receiving_pupil_id == pupil.id,
-            Transfer.to_school_id == pupil.school_id,
-            Transfer.status == TransferStatus.ACCEPTED,
-        )
-    ).scalars()
+    transfers = db.session.execute(_RECEIVED, ctx.parameters).scalars()
     for transfer in transfers:
         if not ctx.may("transferred_history:view", transfer):
             continue
