@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal import audit
 from portal.auth import identity_kept
@@ -397,11 +397,15 @@ def add_previous_enrolment(pupil: Pupil, *, school_name: str, start_date: date, 
     return enrolment
 
 
+# Built once (the pupil's page asks on every view): the ids a bind parameter.
+_SCHOOL_NAMES = select(School.id, School.name).where(School.id.in_(bindparam("ids", expanding=True)))
+
+
 def enrolment_school_names(pupil: Pupil) -> dict[uuid.UUID, str]:
     ids = {e.school_id for e in pupil.enrolments if e.school_id}
     if not ids:
         return {}
-    return dict(db.session.execute(select(School.id, School.name).where(School.id.in_(ids))).all())
+    return dict(db.session.execute(_SCHOOL_NAMES, {"ids": list(ids)}).all())
 
 
 # --- roll import -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from portal import audit
 from portal.auth.models import User
@@ -1009,12 +1009,15 @@ def transferred_out(user, pupil: Pupil) -> tuple[Transfer | None, School | None]
     return transfer, to_school
 
 
+# Built once (the pupil's page asks on every view), on bind parameters.
+_FILE_RECEIVED = select(Transfer.id).where(
+    Transfer.receiving_pupil_id == bindparam("pupil_id"), Transfer.to_school_id == bindparam("school_id"),
+    Transfer.status == TransferStatus.ACCEPTED,
+).limit(1)
+
+
 def file_received(pupil: Pupil) -> bool:
     """Whether a child protection file from another school has come for this record (accepted
     and matched to it): the pupil's page then offers no request for the file they already have."""
     return db.session.execute(
-        select(Transfer.id).where(
-            Transfer.receiving_pupil_id == pupil.id, Transfer.to_school_id == pupil.school_id,
-            Transfer.status == TransferStatus.ACCEPTED,
-        ).limit(1)
-    ).first() is not None
+        _FILE_RECEIVED, {"pupil_id": pupil.id, "school_id": pupil.school_id}).first() is not None
