@@ -233,6 +233,24 @@ class InboxPage(PageNumbers):
     page_size: int = INBOX_PAGE_SIZE
 
 
+# The inbox's statements, built once on the bind parameters school_id, user_id, and the page's
+# skip and size (as SCHOOL_UNREAD above).
+_INBOX_UNREAD = unread_by(bindparam("user_id"))
+_INBOX_COUNTS = (
+    select(func.count(SharedUpdate.id), func.coalesce(func.sum(case((_INBOX_UNREAD, 1), else_=0)), 0))
+    .where(SharedUpdate.school_id == bindparam("school_id"))
+)
+_INBOX_ROWS = (
+    select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.created_at, SharedUpdate.pupil_id,
+           _INBOX_UNREAD.label("unread"), LocalAuthority.name.label("sender"), Referral.reference)
+    .join(LocalAuthority, LocalAuthority.id == SharedUpdate.local_authority_id)
+    .outerjoin(Referral, (Referral.id == SharedUpdate.referral_id) & (Referral.school_id == bindparam("school_id")))
+    .where(SharedUpdate.school_id == bindparam("school_id"))
+    .order_by(SharedUpdate.created_at.desc(), SharedUpdate.id)
+    .offset(bindparam("skip")).limit(bindparam("size"))
+)
+
+
 @transactional
 def inbox(user, *, page: int = 1, page_size: int = INBOX_PAGE_SIZE) -> InboxPage:
     """One page of the school's updates, newest first, each with whether this person has yet to
@@ -244,23 +262,12 @@ def inbox(user, *, page: int = 1, page_size: int = INBOX_PAGE_SIZE) -> InboxPage
     if not can(user, "updates:view"):
         return InboxPage(rows=[], total=0, unread=0)
     school_id = user.school_id
-    unread = _unread_clause(user)
-    total, unread_total = db.session.execute(
-        select(func.count(SharedUpdate.id), func.coalesce(func.sum(case((unread, 1), else_=0)), 0))
-        .where(SharedUpdate.school_id == school_id)
-    ).one()
+    parameters = {"school_id": school_id, "user_id": user.id}
+    total, unread_total = db.session.execute(_INBOX_COUNTS, parameters).one()
     total, unread_total = int(total), int(unread_total)
     pages = page_count(total, page_size)
     page = clamp_page(page, pages)
-    rows = db.session.execute(
-        select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.created_at, SharedUpdate.pupil_id,
-               unread.label("unread"), LocalAuthority.name.label("sender"), Referral.reference)
-        .join(LocalAuthority, LocalAuthority.id == SharedUpdate.local_authority_id)
-        .outerjoin(Referral, (Referral.id == SharedUpdate.referral_id) & (Referral.school_id == school_id))
-        .where(SharedUpdate.school_id == school_id)
-        .order_by(SharedUpdate.created_at.desc(), SharedUpdate.id)
-        .offset((page - 1) * page_size).limit(page_size)
-    ).all()
+    rows = db.session.execute(_INBOX_ROWS, {**parameters, "skip": (page - 1) * page_size, "size": page_size}).all()
     names = display_names({row.pupil_id for row in rows if row.pupil_id}, school_id)
     if names:
         audit.record("update.inbox_view", object_type="school", object_id=school_id, actor=user,
