@@ -120,19 +120,26 @@ def record(
     return event
 
 
-def _reserve(session: Session, count: int) -> tuple[int, str]:
-    """Lock the chain head and move it on by `count` events: (the last seq before them, its
-    hash). The UPDATE takes the row lock (PostgreSQL) or the database's write lock (SQLite) in
-    the same round trip that reads the head, and both hold until the commit."""
-    moved = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_seq=_HEAD.c.last_seq + count)
-             .returning(_HEAD.c.last_seq, _HEAD.c.last_hash))
-    row = session.execute(moved).one_or_none()
+# The head locked and read in one statement. On PostgreSQL a SELECT ... FOR UPDATE: the row lock
+# without writing a new version of the row (the head is written once a transaction, with its
+# events, below: every version written is one more for the hottest row in the database to
+# prune). SQLite has no row locks: an UPDATE that changes nothing takes its write lock.
+_LOCK_HEAD = {
+    "postgresql": select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update(),
+    "sqlite": (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_seq=_HEAD.c.last_seq)
+               .returning(_HEAD.c.last_seq, _HEAD.c.last_hash)),
+}
+
+
+def _lock_head(session: Session, dialect: str) -> tuple[int, str]:
+    """Lock the chain head until the commit and read it: (its last seq, its hash)."""
+    row = session.execute(_LOCK_HEAD[dialect]).one_or_none()
     if row is None:  # a database emptied by hand (the migration writes the head)
-        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         session.execute(insert(_HEAD).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
                         .on_conflict_do_nothing())
-        row = session.execute(moved).one()
-    return row.last_seq - count, row.last_hash
+        row = session.execute(_LOCK_HEAD[dialect]).one()
+    return row.last_seq, row.last_hash
 
 
 @sqlalchemy_event.listens_for(Session, "before_commit")
@@ -144,7 +151,8 @@ def _write_at_commit(session: Session) -> None:
         return
     session.flush()  # the transaction's own changes first: the head is locked as late as can be
     events = [event for _, event in pending]
-    last_seq, last_hash = _reserve(session, len(events))
+    dialect = session.get_bind().dialect.name
+    last_seq, last_hash = _lock_head(session, dialect)
     kid, chain_key, checkpoint_key = chain.current_key(session.connection())
     due = False
     for event in events:
@@ -153,8 +161,8 @@ def _write_at_commit(session: Session) -> None:
         event.hash = last_hash = compute_hash(event, chain_key)
         due = due or chain.checkpoint_due(event.seq)
     rows = [event.row() for event in events]
-    moved_on = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_hash=last_hash)
-    if session.get_bind().dialect.name == "postgresql":
+    moved_on = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_seq=last_seq, last_hash=last_hash)
+    if dialect == "postgresql":
         # One round trip: the events written in a WITH of the head's update.
         session.execute(moved_on.add_cte(_EVENTS.insert().values(rows).cte("written_events")))
     else:  # SQLite takes no INSERT inside a WITH
