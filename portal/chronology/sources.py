@@ -136,13 +136,8 @@ class Context:
 
     @property
     def bounds(self) -> tuple[bool, bool]:
-        """Which ends the date window has: picks the statement that filters by them."""
+        """Which ends the date window has: picks the statement that filters by them (`windowed`)."""
         return self.start is not None, self.end is not None
-
-    def window(self, column):
-        """The date window as SQL conditions on `column` (for kinds loaded by their own date),
-        on the bind parameters `start` and `end`; for statements built once (`windowed`)."""
-        return window_conditions(column, *self.bounds)
 
     def may(self, action: str, obj) -> bool:
         return can(self.viewer, action, obj)
@@ -166,11 +161,6 @@ class Context:
                     found[version.concern_id].versions.append(version)
         return found
 
-    def _concern_ids_query(self):
-        """This pupil's concerns at the pupil's school, as a subquery on the bind parameters
-        `pupil_id` and `school_id` (`parameters`): see `CONCERN_IDS`."""
-        return CONCERN_IDS
-
     # --- referrals: one query for the referrals, one for the concerns they link ----------------
 
     @cached_property
@@ -188,10 +178,6 @@ class Context:
                 )
         return found
 
-    def _referral_ids_query(self):
-        """This pupil's submitted referrals, as a subquery on `pupil_id` and `school_id`."""
-        return REFERRAL_IDS
-
 
 # --- the statements -------------------------------------------------------------------------
 #
@@ -202,6 +188,7 @@ class Context:
 
 
 def window_conditions(column, has_start: bool, has_end: bool) -> list:
+    """The date window as conditions on `column`, on the bind parameters `start` and `end`."""
     conditions = []
     if has_start:
         conditions.append(column >= bindparam("start"))

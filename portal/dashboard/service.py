@@ -30,6 +30,7 @@ from portal.crypto.normalise import normalise_value, normaliser
 from portal.db import db, utcnow
 from portal.domain_errors import Invalid, NotFound
 from portal.orgs.models import AgencySector, LocalAuthority, School
+from portal.orgs import service as orgs
 from portal.policy import require
 from portal.referrals.choices import CATEGORY_LABELS
 from portal.referrals.models import Referral
@@ -292,10 +293,7 @@ def build(la: LocalAuthority, filters: Filters) -> Dashboard:
             by_category[code] = by_category.get(code, 0) + 1
 
     school_names = dict(schools_of(la.id))
-    other_names = {}
-    missing = set(by_school) - set(school_names)
-    if missing:
-        other_names = dict(db.session.execute(select(School.id, School.name).where(School.id.in_(missing))).all())
+    other_names = orgs.school_names(set(by_school) - set(school_names))
     week_labels = [f"{w.day} {w:%b %Y}" for w in weeks]
 
     tables: dict[str, Table] = {}

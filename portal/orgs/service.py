@@ -11,7 +11,7 @@ import io
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from portal import audit
 from portal.db import db
@@ -77,6 +77,17 @@ def school_to_manage(school_id: uuid.UUID) -> School:
         raise NotFound()
     require("schools:manage", school)
     return school
+
+
+# Built once: pages ask it on every view (the pupil's previous schools, a chronology's transfers).
+_SCHOOL_NAMES = select(School.id, School.name).where(School.id.in_(bindparam("ids", expanding=True)))
+
+
+def school_names(ids) -> dict[uuid.UUID, str]:
+    """The names of these schools (any council's: a pupil's previous school, a transfer's other
+    end), by id. Names only: a school's name is not personal data."""
+    ids = [school_id for school_id in set(ids) if school_id is not None]
+    return dict(db.session.execute(_SCHOOL_NAMES, {"ids": ids}).all()) if ids else {}
 
 
 def get_school_by_urn(urn: str) -> School | None:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from portal import audit
 from portal.auth import identity_kept
@@ -27,6 +27,7 @@ from portal.paging import PageNumbers, clamp_page, page_count
 from portal.db import db
 from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.orgs.models import LocalAuthority, School
+from portal.orgs.service import school_names
 from portal.policy import can, require
 from portal.transaction import transactional, unit_of_work
 from portal.pupils.identifiers import (
@@ -397,15 +398,8 @@ def add_previous_enrolment(pupil: Pupil, *, school_name: str, start_date: date, 
     return enrolment
 
 
-# Built once (the pupil's page asks on every view): the ids a bind parameter.
-_SCHOOL_NAMES = select(School.id, School.name).where(School.id.in_(bindparam("ids", expanding=True)))
-
-
 def enrolment_school_names(pupil: Pupil) -> dict[uuid.UUID, str]:
-    ids = {e.school_id for e in pupil.enrolments if e.school_id}
-    if not ids:
-        return {}
-    return dict(db.session.execute(_SCHOOL_NAMES, {"ids": list(ids)}).all())
+    return school_names(e.school_id for e in pupil.enrolments)
 
 
 # --- roll import -------------------------------------------------------------------------------

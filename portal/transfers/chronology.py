@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, or_, select
 from portal.chronology.entries import Entry
 from portal.chronology.sources import Context, source
 from portal.db import db
-from portal.orgs.models import School
+from portal.orgs.service import school_names
 from portal.templating import uk_date, uk_datetime
 from portal.transfers.models import STATUS_LABELS, Transfer, TransferStatus
 from portal.transfers.snapshot import TRANSFERRED_OBJECT_TYPE, SnapshotDamaged, read_snapshot
@@ -46,7 +46,6 @@ _RECEIVED = select(Transfer).where(
     Transfer.to_school_id == bindparam("school_id"),
     Transfer.status == TransferStatus.ACCEPTED,
 )
-_SCHOOL_NAMES = select(School.id, School.name).where(School.id.in_(bindparam("ids", expanding=True)))
 
 
 def _transfers_of(ctx: Context) -> list[Transfer]:
@@ -54,10 +53,7 @@ def _transfers_of(ctx: Context) -> list[Transfer]:
 
 
 def _school_names(transfers: list[Transfer]) -> dict:
-    ids = {t.from_school_id for t in transfers} | {t.to_school_id for t in transfers if t.to_school_id}
-    if not ids:
-        return {}
-    return dict(db.session.execute(_SCHOOL_NAMES, {"ids": list(ids)}).all())
+    return school_names([t.from_school_id for t in transfers] + [t.to_school_id for t in transfers])
 
 
 @source("transfers")

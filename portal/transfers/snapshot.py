@@ -31,6 +31,7 @@ from portal.db import db
 from portal.files import delete_stored, read_chunks, store_upload
 from portal.files.models import StoredFile
 from portal.orgs.models import LocalAuthority, School
+from portal.orgs.service import school_names
 from portal.pupils.models import Pupil
 from portal.pupils.service import PupilDetails
 from portal.transfers.models import Transfer, TransferAttachment, TransferStatus
@@ -203,8 +204,7 @@ def _pupil_facts(pupil: Pupil) -> dict:
 
 
 def _enrolments(pupil: Pupil) -> list[dict]:
-    ids = {e.school_id for e in pupil.enrolments if e.school_id}
-    names = dict(db.session.execute(select(School.id, School.name).where(School.id.in_(ids))).all()) if ids else {}
+    names = school_names(e.school_id for e in pupil.enrolments)
     return [
         {
             "school_id": str(e.school_id) if e.school_id else None,

@@ -187,7 +187,8 @@ def _unread_clause(user):
 # home counts and lists them with the same condition. Built once, with the school and the user
 # as bind parameters "school_id" and "user_id" (building the statement and its cache key cost
 # about as much as running it).
-SCHOOL_UNREAD = (SharedUpdate.school_id == bindparam("school_id"), unread_by(bindparam("user_id")))
+UNREAD_BY_USER = unread_by(bindparam("user_id"))
+SCHOOL_UNREAD = (SharedUpdate.school_id == bindparam("school_id"), UNREAD_BY_USER)
 SCHOOL_UNREAD_COUNT = select(func.count(SharedUpdate.id)).where(*SCHOOL_UNREAD)
 
 
@@ -235,14 +236,13 @@ class InboxPage(PageNumbers):
 
 # The inbox's statements, built once on the bind parameters school_id, user_id, and the page's
 # skip and size (as SCHOOL_UNREAD above).
-_INBOX_UNREAD = unread_by(bindparam("user_id"))
 _INBOX_COUNTS = (
-    select(func.count(SharedUpdate.id), func.coalesce(func.sum(case((_INBOX_UNREAD, 1), else_=0)), 0))
+    select(func.count(SharedUpdate.id), func.coalesce(func.sum(case((UNREAD_BY_USER, 1), else_=0)), 0))
     .where(SharedUpdate.school_id == bindparam("school_id"))
 )
 _INBOX_ROWS = (
     select(SharedUpdate.id, SharedUpdate.kind, SharedUpdate.created_at, SharedUpdate.pupil_id,
-           _INBOX_UNREAD.label("unread"), LocalAuthority.name.label("sender"), Referral.reference)
+           UNREAD_BY_USER.label("unread"), LocalAuthority.name.label("sender"), Referral.reference)
     .join(LocalAuthority, LocalAuthority.id == SharedUpdate.local_authority_id)
     .outerjoin(Referral, (Referral.id == SharedUpdate.referral_id) & (Referral.school_id == bindparam("school_id")))
     .where(SharedUpdate.school_id == bindparam("school_id"))
