@@ -18,6 +18,7 @@ objects are reloaded as before, and attributes the check did not load are loaded
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import Flask, g, has_request_context
 from sqlalchemy import event, inspect
@@ -64,13 +65,25 @@ def forget() -> None:
 def _watch_writes(connection, cursor, statement, parameters, context, executemany) -> None:
     if not has_request_context() or g.get(_KEY) is None:
         return
-    if any(word in statement for word in _WRITE_WORDS):
-        watched = g.get(_TABLES_KEY)
-        for verb, table in _WRITES.findall(statement):
-            # TRUNCATE names several tables: any TRUNCATE forgets (only the test suite sends one).
-            if verb.upper() == "TRUNCATE" or table.lower() in watched:
-                forget()
-                return
+    written = _written_tables(statement)
+    if written and (written is _ANY_TABLE or not written.isdisjoint(g.get(_TABLES_KEY))):
+        forget()
+
+
+# TRUNCATE names several tables: any TRUNCATE forgets (only the test suite sends one).
+_ANY_TABLE = frozenset(("*",))
+
+
+@lru_cache(maxsize=2048)
+def _written_tables(statement: str) -> frozenset[str]:
+    """The tables a statement writes to. Remembered: the same few hundred statements come back
+    from SQLAlchemy's compiled cache on every request, and the audit's is 2 kB long."""
+    if not any(word in statement for word in _WRITE_WORDS):
+        return frozenset()
+    found = _WRITES.findall(statement)
+    if any(verb.upper() == "TRUNCATE" for verb, _ in found):
+        return _ANY_TABLE
+    return frozenset(table.lower() for _, table in found)
 
 
 @event.listens_for(Session, "after_transaction_end")
