@@ -35,7 +35,7 @@ from portal.policy import require
 from portal.referrals.choices import CATEGORY_LABELS
 from portal.referrals.models import Referral
 from portal.transaction import transactional
-from portal.triage.models import DecisionOutcome, TriageItem
+from portal.triage.models import TriageItem
 from portal.triage.service import OUTCOME_LABELS
 from portal.working_days import UK
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from portal.db import db
 from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.orgs.models import LocalAuthority, School
 from portal.orgs.service import school_names
-from portal.policy import can, require
+from portal.policy import require
 from portal.transaction import transactional, unit_of_work
 from portal.pupils.identifiers import (
     InvalidIdentifier,
