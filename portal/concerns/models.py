@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import encrypted
@@ -80,6 +80,18 @@ class Concern(UUIDPrimaryKey, Base):
     @property
     def latest(self) -> ConcernVersion:
         return self.versions[-1]
+
+
+# "Waiting for the DSL's review", written as a constant in the SQL (not a bind parameter): so that
+# PostgreSQL can use the partial index below in the plan it keeps for a prepared statement.
+AWAITING_REVIEW = Concern.status == literal_column(f"'{ConcernStatus.AWAITING_REVIEW.value}'")
+
+# The DSL's home counts the school's concerns waiting for review (how many, how many urgent, the
+# oldest) on every visit: a partial index of the waiting ones holding what the counts read, so
+# they are an index-only scan of those few rather than a read of every concern the school has
+# logged (2,000 at a secondary school: 1.5 ms a count -> 0.1; session 28).
+Index("ix_concern_awaiting_review", Concern.school_id, Concern.logged_at,
+      postgresql_include=["urgent"], postgresql_where=AWAITING_REVIEW, sqlite_where=AWAITING_REVIEW)
 
 
 class ConcernVersion(UUIDPrimaryKey, Base):

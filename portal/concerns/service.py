@@ -30,6 +30,7 @@ from portal.auth.models import User
 from portal.concerns import drafts, options
 from portal.concerns.flow import Answers
 from portal.concerns.models import (
+    AWAITING_REVIEW,
     Concern,
     ConcernAttachment,
     ConcernDraft,
@@ -283,16 +284,14 @@ def review_queue(school_id: uuid.UUID) -> list[Concern]:
     """Concerns awaiting review: urgent ones first, then the longest waiting first."""
     query = (
         select(Concern)
-        .where(Concern.school_id == school_id, Concern.status == ConcernStatus.AWAITING_REVIEW)
+        .where(Concern.school_id == school_id, AWAITING_REVIEW)  # ix_concern_awaiting_review
         .order_by(Concern.urgent.desc(), Concern.logged_at.asc())
     )
     return list(db.session.execute(query).scalars())
 
 
 def awaiting_review_count(school_id: uuid.UUID) -> int:
-    query = select(func.count()).select_from(Concern).where(
-        Concern.school_id == school_id, Concern.status == ConcernStatus.AWAITING_REVIEW
-    )
+    query = select(func.count()).select_from(Concern).where(Concern.school_id == school_id, AWAITING_REVIEW)
     return db.session.execute(query).scalar_one()
 
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import bindparam, case, func, select
 
 from portal import audit
-from portal.concerns.models import Concern, ConcernStatus
+from portal.concerns.models import AWAITING_REVIEW, Concern
 from portal.cme.service import questions_waiting_count as cme_questions_waiting
 from portal.db import db, utcnow
 from portal.encompass.service import unread_count_for_school as encompass_unread_count
@@ -182,7 +182,7 @@ def is_worklist_user(user) -> bool:
 _SCHOOL = bindparam("school_id")
 _SINCE = bindparam("since")
 _TODAY = bindparam("today")
-_CONCERNS_WAITING = (Concern.school_id == _SCHOOL, Concern.status == ConcernStatus.AWAITING_REVIEW)
+_CONCERNS_WAITING = (Concern.school_id == _SCHOOL, AWAITING_REVIEW)  # ix_concern_awaiting_review
 _REFERRALS_SHOWN = (
     Referral.school_id == _SCHOOL,
     Referral.status.in_(IN_PROGRESS) | ((Referral.status == ReferralStatus.DECIDED) & (Referral.updated_at >= _SINCE)),
@@ -195,7 +195,7 @@ _COUNTS = {
     "encompass:read": {"encompass": encompass_unread_count(_SCHOOL)},
     "cme:answer": {"cme_questions": cme_questions_waiting(_SCHOOL)},
     "concerns:review": {
-        "concerns": select(func.count(Concern.id)).where(*_CONCERNS_WAITING),
+        "concerns": select(func.count()).select_from(Concern).where(*_CONCERNS_WAITING),  # the index alone
         "urgent": select(func.coalesce(func.sum(case((Concern.urgent.is_(True), 1), else_=0)), 0))
         .where(*_CONCERNS_WAITING),
         "oldest": select(func.min(Concern.logged_at)).where(*_CONCERNS_WAITING),

@@ -19,7 +19,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import blind_index, encrypted
@@ -49,9 +49,15 @@ ONE_SOURCE = (
 
 class Referral(UUIDPrimaryKey, Base):
     __tablename__ = "referral"
-    __table_args__ = (CheckConstraint(ONE_SOURCE, name="one_source"),)
+    __table_args__ = (
+        CheckConstraint(ONE_SOURCE, name="one_source"),
+        # A school's referrals by status (and when a decided one was last changed): the DSL's
+        # home counts and lists those in progress or decided lately among all the school has
+        # made (session 28).
+        Index("ix_referral_school_status", "school_id", "status", "updated_at"),
+    )
 
-    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"))
     pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
     # A partner agency's referral (police, health, ...): no school, no pupil record.
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.crypto import encrypted
@@ -27,9 +27,13 @@ class SharedUpdate(UUIDPrimaryKey, Base):
     __tablename__ = "shared_update"
     __table_args__ = (
         CheckConstraint("(school_id IS NULL) <> (agency_id IS NULL)", name="one_recipient"),
+        # A school's updates newest first, with their ids: the inbox's and the DSL home's newest
+        # unread ones are read from the top until enough are found (not all of the school's,
+        # then sorted), and the unread counts are an index-only scan (session 28).
+        Index("ix_shared_update_school_newest", "school_id", "created_at", "id"),
     )
 
-    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("school.id"))
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
     local_authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("local_authority.id"))
     pupil_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pupil.id"), index=True)
