@@ -1,8 +1,8 @@
 """Every statement a page sends comes from SQLAlchemy's compiled cache once the page has been seen.
 
-A statement SQLAlchemy cannot cache (a multi-row VALUES, a statement with a literal value in it)
-is compiled again on every request: the audit's multi-row insert cost about a millisecond on
-every audited page before it was caught (see README "Performance"). The pages are every home
+A statement SQLAlchemy cannot cache (a multi-row VALUES, for one) is compiled again on every
+request: the audit's multi-row insert cost about a millisecond on every audited page before it was
+caught (see README "Performance", session 28). The pages are every home
 link of a school's DSL and of each council role, and a pupil's page and chronology."""
 
 from __future__ import annotations
