@@ -2,8 +2,9 @@
 
 At scale 1.0: 500 schools in 50 councils, 1,000,000 pupils (2,000 a school), 1,000,000 concerns
 (each with its first version and the subject's link row), 200,000 submitted referrals with their
-queue items, and 400,000 shared updates. `--scale` multiplies every volume (0.02 is a
-"national-shaped" set: the same 2,000 pupils a school, across 10 schools).
+queue items, and 400,000 shared updates, of which each school's DSL has read those older than
+two weeks (about 98%: the rest are their unread ones). `--scale` multiplies every volume (0.02 is
+a "national-shaped" set: the same 2,000 pupils a school, across 10 schools).
 
 Every personal field is encrypted exactly as the portal does it (the model's own descriptors:
 AES-256-GCM bound to table, column and row, with the blind indexes computed by the portal's code);
@@ -80,7 +81,7 @@ def seed(scale: float = 1.0, *, pupils_per_school: int = 2000, seed_value: int =
     from portal.referrals.models import Referral
     from portal.triage.decision_deadline import decision_due
     from portal.triage.models import TriageItem
-    from portal.updates.models import SharedUpdate
+    from portal.updates.models import SharedUpdate, SharedUpdateRead
 
     rng = random.Random(seed_value)
     started = time.perf_counter()
@@ -198,7 +199,7 @@ def seed(scale: float = 1.0, *, pupils_per_school: int = 2000, seed_value: int =
             referral_rows, item_rows = [], []
             progress(f"  referrals: {n + 1:,} in {time.perf_counter() - started:.0f}s")
 
-    update_rows = []
+    update_rows, read_rows = [], []
     for n in range(updates_n):
         referral_id, school_id, pupil_id, la_id = referral_ids[n % len(referral_ids)] if referral_ids else (
             None, school_ids[n % schools_n], None, None)
@@ -207,10 +208,17 @@ def seed(scale: float = 1.0, *, pupils_per_school: int = 2000, seed_value: int =
                               created_at=now - timedelta(days=rng.uniform(0, 900)), created_by_id=None)
         update.content = {"title": "Update from the council", "note_for_school": "We have spoken to the family."}
         update_rows.append(_row(update, SharedUpdate.__table__))
+        # The DSL has read what came more than two weeks ago: the unread counts and lists then
+        # find the reads a real school has (without them every update would count as unread).
+        if update.created_at < now - timedelta(days=14):
+            read_rows.append({"id": uuid.uuid4(), "update_id": update.id, "user_id": dsl_of[school_id],
+                              "read_at": update.created_at + timedelta(days=1)})
         if len(update_rows) == 20_000 or n == updates_n - 1:
             _copy(SharedUpdate.__table__, update_rows)
+            read_table = SharedUpdateRead.__table__
+            _copy(read_table, [tuple(row[c.name] for c in read_table.columns) for row in read_rows])
             db.session.commit()
-            update_rows = []
+            update_rows, read_rows = [], []
             progress(f"  updates: {n + 1:,} in {time.perf_counter() - started:.0f}s")
 
     # The bench's pupil: the one at the first school with the most concerns.
