@@ -30,6 +30,11 @@ def _record(n: int) -> list[int]:
     return [event.seq for event in events]
 
 
+def _written() -> list[tuple[int, str]]:
+    """The trail as written: (seq, action) of every event, in the chain's order."""
+    return [(e.seq, e.action) for e in db.session.query(AuditEvent).order_by(AuditEvent.seq)]
+
+
 @contextmanager
 def _tampering():
     """Bypass PostgreSQL's append-only trigger, as an attacker with superuser rights could.
@@ -177,9 +182,7 @@ def test_events_of_one_transaction_are_written_at_its_commit_under_one_lock_in_o
     else:
         assert [" ".join(s.split()[:3]) for s in statements] == [
             "UPDATE audit_chain_head SET", "INSERT INTO audit_event", "UPDATE audit_chain_head SET"]
-    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
-    assert [e.action for e in events] == ["test.zeroth", "test.first", "test.second", "test.third"]
-    assert [e.seq for e in events] == [1, 2, 3, 4]
+    assert _written() == [(1, "test.zeroth"), (2, "test.first"), (3, "test.second"), (4, "test.third")]
     assert verify_chain().ok
 
 
@@ -207,7 +210,7 @@ def test_the_commits_audit_statements_are_compiled_once_whatever_the_number_of_e
     one, three = seen[:len(seen) // 2], seen[len(seen) // 2:]
     assert [statement for statement, _ in one] == [statement for statement, _ in three]
     assert all(hit for _, hit in seen), seen
-    assert [e.seq for e in db.session.query(AuditEvent).order_by(AuditEvent.seq)] == list(range(1, 7))
+    assert [seq for seq, _ in _written()] == list(range(1, 7))
     assert verify_chain().ok
 
 
@@ -218,8 +221,7 @@ def test_an_event_rolled_back_with_its_savepoint_leaves_the_chain_whole(app):
     savepoint.rollback()
     audit.record("test.after", object_type="pupil", object_id=uuid.uuid4())
     db.session.commit()
-    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
-    assert [(e.seq, e.action) for e in events] == [(1, "test.kept"), (2, "test.after")]
+    assert _written() == [(1, "test.kept"), (2, "test.after")]
     assert verify_chain().ok
 
 
@@ -228,8 +230,7 @@ def test_an_event_of_a_rolled_back_transaction_is_never_written(app):
     db.session.rollback()
     audit.record("test.kept", object_type="pupil", object_id=uuid.uuid4())
     db.session.commit()
-    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
-    assert [(e.seq, e.action) for e in events] == [(1, "test.kept")]
+    assert _written() == [(1, "test.kept")]
     assert verify_chain().ok
 
 
@@ -242,8 +243,7 @@ def test_events_written_at_a_savepoints_release_roll_back_with_the_transaction_a
     db.session.rollback()
     audit.record("test.after", object_type="pupil", object_id=uuid.uuid4())
     db.session.commit()
-    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
-    assert [(e.seq, e.action) for e in events] == [(1, "test.kept"), (2, "test.after")]
+    assert _written() == [(1, "test.kept"), (2, "test.after")]
     assert verify_chain().ok
 
 
@@ -259,6 +259,5 @@ def test_the_chain_is_ordered_by_commit(app):
     db.session.commit()
     db.session.info[_PENDING_EVENTS] = [(db.session.begin(), event) for _, event in waiting]
     db.session.commit()
-    events = db.session.query(AuditEvent).order_by(AuditEvent.seq).all()
-    assert [e.action for e in events] == ["test.committed_first", "test.recorded_first"]
+    assert [action for _, action in _written()] == ["test.committed_first", "test.recorded_first"]
     assert verify_chain().ok
