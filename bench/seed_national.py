@@ -200,6 +200,7 @@ def seed(scale: float = 1.0, *, pupils_per_school: int = 2000, seed_value: int =
             progress(f"  referrals: {n + 1:,} in {time.perf_counter() - started:.0f}s")
 
     update_rows, read_rows = [], []
+    read_table = SharedUpdateRead.__table__
     for n in range(updates_n):
         referral_id, school_id, pupil_id, la_id = referral_ids[n % len(referral_ids)] if referral_ids else (
             None, school_ids[n % schools_n], None, None)
@@ -215,7 +216,6 @@ def seed(scale: float = 1.0, *, pupils_per_school: int = 2000, seed_value: int =
                               "read_at": update.created_at + timedelta(days=1)})
         if len(update_rows) == 20_000 or n == updates_n - 1:
             _copy(SharedUpdate.__table__, update_rows)
-            read_table = SharedUpdateRead.__table__
             _copy(read_table, [tuple(row[c.name] for c in read_table.columns) for row in read_rows])
             db.session.commit()
             update_rows, read_rows = [], []
