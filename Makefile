@@ -46,9 +46,12 @@ fuzz: install assets
 	PORTAL_FUZZ_RANDOM=1 PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-5000} $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 ## make lock: after changing dependencies in pyproject.toml, pin them again (with hashes)
+# Extras are kept in the lock (fonttools[woff], as WeasyPrint asks for it): with them stripped,
+# pip's hash-checking install looked for WeasyPrint's `fonttools[woff]>=...` among all releases,
+# and failed as unpinned the day a newer fonttools came out (2026-12-06).
 lock: install
 	$(BIN)/pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras \
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --no-strip-extras \
 		--no-emit-index-url --no-emit-find-links -o requirements/lock.txt pyproject.toml
 
 ## make cluster: HAProxy, two web nodes, two connector workers, the mail worker, Redis and a

@@ -18,8 +18,9 @@ def test_every_declared_dependency_is_pinned_with_hashes():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
     lock = (ROOT / "requirements" / "lock.txt").read_text()
+    # A pin may name the extras it is installed with: fonttools[woff]==4.68.0.
     pinned = {m.group(1).lower().replace("_", "-"): m.group(2)
-              for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^ \\]+) \\\n\s+--hash=sha256:", lock, re.M)}
+              for m in re.finditer(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^ \\]+) \\\n\s+--hash=sha256:", lock, re.M)}
     assert declared - set(pinned) == set()
     assert "--index-url" not in lock and "file:///" not in lock  # nothing of one machine's set-up
 
